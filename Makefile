@@ -1,0 +1,129 @@
+# libsfr: build, test, install. GNU make only.
+#
+#   make            the shared and static libraries, in build/
+#   make check      install missing packages (make deps), build, run every suite
+#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
+#   make uninstall, make clean, make deps
+
+# The version lives in include/sfr/version.h and nowhere else.
+version_part = $(shell sed -n 's/^\#define SFR_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/sfr/version.h)
+VERSION_MAJOR := $(call version_part,MAJOR)
+VERSION_MINOR := $(call version_part,MINOR)
+VERSION_PATCH := $(call version_part,PATCH)
+VERSION := $(VERSION_MAJOR).$(VERSION_MINOR).$(VERSION_PATCH)
+
+PREFIX ?= /usr/local
+EXEC_PREFIX ?= $(PREFIX)
+LIBDIR ?= $(EXEC_PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+DESTDIR ?=
+
+CC ?= cc
+CFLAGS ?= -O3 -g
+# Flags the library needs whatever the user's CFLAGS say.
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+        -Wpointer-arith -Wformat=2 -Wundef -Wvla
+LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fopenmp -Iinclude -Ilib \
+              -DSFR_BUILDING_LIBRARY $(WARN)
+LIB_LDLIBS := -ldnnl -fopenmp -lm
+
+# Debian packages the build, the tests and the examples need.
+DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config
+
+BUILD := build
+SONAME := libsfr.so.$(VERSION_MAJOR)
+SHARED := $(BUILD)/libsfr.so.$(VERSION)
+STATIC := $(BUILD)/libsfr.a
+LINKS := $(BUILD)/$(SONAME) $(BUILD)/libsfr.so
+
+LIB_SRCS := $(sort $(wildcard lib/*/*.c))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+HEADERS := $(sort $(wildcard include/sfr/*.h))
+MAP := lib/libsfr.map
+
+TEST_SRCS := $(sort $(wildcard tests/*.c))
+TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
+TEST_RUNNER := $(BUILD)/tests/run_tests
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests $(WARN) \
+               -Wno-missing-prototypes $(CHECK_CFLAGS) \
+               -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
+
+.PHONY: all check deps install uninstall clean
+.DELETE_ON_ERROR:
+
+all: $(SHARED) $(LINKS) $(STATIC)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(SHARED): $(LIB_OBJS) $(MAP)
+	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,--no-undefined \
+	    $(CFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LDLIBS)
+
+$(BUILD)/$(SONAME): $(SHARED)
+	ln -sf $(notdir $(SHARED)) $@
+
+$(BUILD)/libsfr.so: $(BUILD)/$(SONAME)
+	ln -sf $(SONAME) $@
+
+$(STATIC): $(LIB_OBJS)
+	rm -f $@
+	$(AR) rcs $@ $(LIB_OBJS)
+
+# Test suites: every tests/test_*.c defines one or more `Suite *name_suite(void)`;
+# the runner's list of suites is generated from them.
+$(BUILD)/tests/suites.inc: $(TEST_SRCS)
+	@mkdir -p $(dir $@)
+	sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void)$$/SFR_SUITE(\1)/p' $(TEST_SRCS) > $@
+
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/suites.inc
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(TEST_RUNNER): $(TEST_OBJS) $(STATIC)
+	$(CC) $(CFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(CHECK_LIBS) $(LIB_LDLIBS) -lpthread
+
+check: deps
+	$(MAKE) all $(TEST_RUNNER)
+	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
+
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	    dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q 'install ok installed' \
+	        || missing="$$missing $$p"; \
+	done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	    echo "make deps: installing$$missing"; \
+	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
+	else \
+	    echo "make deps: missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	fi
+
+install: all
+	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)'
+	install -m 644 $(HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
+	install -m 755 $(SHARED) '$(DESTDIR)$(LIBDIR)/'
+	ln -sf $(notdir $(SHARED)) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
+	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libsfr.so'
+	install -m 644 $(STATIC) '$(DESTDIR)$(LIBDIR)/'
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
+	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
+	    -e 's|@VERSION@|$(VERSION)|' sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+
+uninstall:
+	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS)))
+	-rmdir '$(DESTDIR)$(INCLUDEDIR)/sfr' 2>/dev/null
+	rm -f '$(DESTDIR)$(LIBDIR)/$(notdir $(SHARED))' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
+	      '$(DESTDIR)$(LIBDIR)/libsfr.so' '$(DESTDIR)$(LIBDIR)/libsfr.a' \
+	      '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d)

@@ -1,0 +1,57 @@
+/*
+ * Internal helpers shared by every part of libsfr: error reporting, handle
+ * magic numbers and allocation. Nothing here is exported (the library is
+ * built with -fvisibility=hidden and only SFR_API declarations are public).
+ */
+#ifndef SFR_LIB_COMMON_H
+#define SFR_LIB_COMMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sfr/status.h"
+
+/* Longest message kept for sfr_last_error(), terminator included. */
+#define SFRI_ERROR_CAP 512
+
+/*
+ * Records "func: <formatted message>" as the calling thread's last error and
+ * returns code, so that a failure path reads `return sfri_fail(...)`.
+ */
+sfr_status sfri_fail(sfr_status code, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
+ * Handle kinds. Each public handle starts with a uint32_t magic word so that
+ * a destroyed or foreign pointer is reported as SFR_ERR_MISUSE rather than
+ * dereferenced further. Destroy overwrites the word with SFRI_MAGIC_DEAD.
+ */
+enum {
+    SFRI_MAGIC_TAP = 0x53465254u, /* "SFRT" */
+    SFRI_MAGIC_REG = 0x53465252u, /* "SFRR" */
+    SFRI_MAGIC_NET = 0x5346524Eu, /* "SFRN" */
+    SFRI_MAGIC_SGD = 0x53465253u, /* "SFRS" */
+    SFRI_MAGIC_DEAD = 0xDEADF00Du
+};
+
+/*
+ * Checks that handle (whose first member is its magic word) is non-NULL and
+ * live of the expected kind; on failure records the error for func.
+ */
+sfr_status sfri_check_handle(const void *handle, uint32_t magic, const char *func,
+                             const char *what);
+
+/*
+ * The library's allocator. Every allocation libsfr makes itself goes
+ * through these, so that they can be counted and failed in tests. Sizes
+ * that overflow return NULL.
+ */
+void *sfri_malloc(size_t size);
+void *sfri_calloc(size_t count, size_t size);
+void *sfri_aligned_alloc(size_t alignment, size_t size);
+void sfri_free(void *ptr);
+
+/* count*size, or SIZE_MAX when it overflows (sfri_malloc then fails). */
+size_t sfri_mul_size(size_t count, size_t size);
+
+#endif /* SFR_LIB_COMMON_H */

@@ -1,0 +1,35 @@
+/*
+ * The inside of an sfr_tap, shared by the regularizer (which reads data and
+ * adds into grad) and the net (which owns the taps on its layer outputs).
+ */
+#ifndef SFR_LIB_TAP_H
+#define SFR_LIB_TAP_H
+
+#include <stdint.h>
+
+#include "sfr/tap.h"
+
+struct sfr_net;
+
+struct sfr_tap {
+    uint32_t magic;         /* SFRI_MAGIC_TAP while live */
+    int64_t dims[4];        /* N, C, H, W; N is 0 for a net tap before compile */
+    const float *data;      /* (N, C, H, W); NULL for a net tap before compile */
+    float *grad;            /* (N, C, H, W) or NULL: gradients are added here */
+    struct sfr_net *owner;  /* the net it belongs to, or NULL for a wrapped tap */
+    int layer;              /* the owner's layer id, -1 for a wrapped tap */
+};
+
+/* Allocates a tap owned by net for layer, with no buffers yet. */
+sfr_tap *sfri_tap_new_owned(struct sfr_net *net, int layer);
+
+/* Frees a tap owned by a net (sfr_tap_destroy ignores owned taps). */
+void sfri_tap_free_owned(sfr_tap *tap);
+
+/* N*C*H*W of a tap. */
+static inline int64_t sfri_tap_numel(const sfr_tap *tap)
+{
+    return tap->dims[0] * tap->dims[1] * tap->dims[2] * tap->dims[3];
+}
+
+#endif /* SFR_LIB_TAP_H */
