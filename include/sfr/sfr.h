@@ -16,5 +16,8 @@
 #include "version.h"
 #include "status.h"
 #include "tap.h"
+#include "reg.h"
+#include "net.h"
+#include "sgd.h"
 
 #endif /* SFR_SFR_H */
