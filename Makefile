@@ -3,6 +3,7 @@
 #   make            the shared and static libraries, in build/
 #   make check      install missing packages (make deps), build, run every suite
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
+#   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make uninstall, make clean, make deps
 
 # The version lives in include/sfr/version.h and nowhere else.
@@ -29,7 +30,8 @@ LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fopenmp -Iinclud
 LIB_LDLIBS := -ldnnl -fopenmp -lm
 
 # Debian packages the build, the tests and the examples need.
-DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config
+DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
+                dataset-fashion-mnist
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -51,7 +53,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check deps install uninstall clean
+.PHONY: all check deps install uninstall clean demo examples
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -87,8 +89,25 @@ $(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/suites.inc
 $(TEST_RUNNER): $(TEST_OBJS) $(STATIC)
 	$(CC) $(CFLAGS) -o $@ $(TEST_OBJS) $(STATIC) $(CHECK_LIBS) $(LIB_LDLIBS) -lpthread
 
+# Example programs, linked against the shared library in build/ like a user's.
+EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
+EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
+TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
+EXAMPLES := $(TRAIN_FMNIST)
+
+$(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
+                 examples/fmnist_data.h examples/progress.h $(HEADERS) | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
+
+examples: all $(EXAMPLES)
+
+demo: deps
+	$(MAKE) all $(TRAIN_FMNIST)
+	$(TRAIN_FMNIST) --epochs 1
+
 check: deps
-	$(MAKE) all $(TEST_RUNNER)
+	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
 
 deps:

@@ -1,0 +1,486 @@
+/*
+ * Trains the fmnist-resnet of docs (NETWORKS.md) on Fashion-MNIST with
+ * Self-Feature Regularization, through libsfr's public API only. This is the
+ * program `make demo` runs, and the one to copy into your own trainer.
+ *
+ *   train_fmnist [--epochs E] [--mode sfr|ce|ls] ...   (--help lists all)
+ *
+ * One training step:
+ *   sfr_net_forward   -> the stage taps hold features, their grads are zeroed
+ *   sfr_reg_compute   -> label loss + SFR pair losses, dlogits, tap grads
+ *   sfr_net_backward  -> parameter gradients
+ *   sfr_sgd_step      -> parameters updated
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sfr/sfr.h>
+
+#include "fmnist_data.h"
+#include "progress.h"
+
+#define DEFAULT_DATA_DIR "/usr/share/datasets/fashion-mnist"
+#define PAIRS 3
+
+enum mode { MODE_SFR, MODE_CE, MODE_LS };
+enum schedule { SCHEDULE_COSINE, SCHEDULE_STEP };
+
+typedef struct options {
+    const char *data_dir;
+    int epochs;
+    int batch;
+    double lr, momentum, weight_decay;
+    uint64_t seed;
+    int threads;
+    enum mode mode;
+    double beta;
+    int match;     /* SFR_MATCH_* */
+    int ls_source; /* SFR_LS_* */
+    enum schedule schedule;
+    int augment;
+    const char *checkpoint;
+    int resume;
+    const char *csv;
+    int64_t limit;
+} options;
+
+/* Stops the program with libsfr's message when a call fails. */
+#define SFR_TRY(call)                                                                   \
+    do {                                                                                \
+        sfr_status st_ = (call);                                                        \
+        if (st_ != SFR_OK) {                                                            \
+            fprintf(stderr, "train_fmnist: %s failed: %s (%s)\n", #call,               \
+                    sfr_status_string(st_), sfr_last_error());                          \
+            exit(EXIT_FAILURE);                                                         \
+        }                                                                               \
+    } while (0)
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: train_fmnist [options]\n"
+            "  --data DIR          Fashion-MNIST IDX .gz files (default " DEFAULT_DATA_DIR ")\n"
+            "  --epochs N          epochs to train (default 1)\n"
+            "  --batch N           batch size (default 128)\n"
+            "  --lr X              peak learning rate (default 0.1)\n"
+            "  --momentum X        SGD momentum (default 0.9)\n"
+            "  --wd X              weight decay (default 5e-4)\n"
+            "  --schedule S        cosine | step (default cosine; step: x0.1 at 50%% and 75%%)\n"
+            "  --seed N            shuffling, augmentation and initialization seed (default 1)\n"
+            "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
+            "  --mode M            sfr | ce | ls (default sfr)\n"
+            "  --beta X            weight of each SFR pair (default 1)\n"
+            "  --match M           emd | l2 (default emd)\n"
+            "  --ls-source S       uniform | self | past (default uniform)\n"
+            "  --augment           random 2-pixel-padded crops and horizontal flips\n"
+            "  --checkpoint PATH   save the net after every epoch\n"
+            "  --resume            continue from --checkpoint\n"
+            "  --csv PATH          one row per epoch: losses by part, accuracies, images/s\n"
+            "  --limit N           train on the first N training images only\n");
+}
+
+static int parse_choice(const char *arg, const char *const *names, int count, const char *what)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(arg, names[i]) == 0)
+            return i;
+    fprintf(stderr, "train_fmnist: unknown %s '%s'\n", what, arg);
+    exit(2);
+}
+
+static double parse_number(const char *arg, const char *what, double lo, double hi)
+{
+    char *end = NULL;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (errno != 0 || end == arg || *end != '\0' || !(v >= lo && v <= hi)) {
+        fprintf(stderr, "train_fmnist: --%s wants a number in [%g, %g], got '%s'\n", what, lo,
+                hi, arg);
+        exit(2);
+    }
+    return v;
+}
+
+static options parse_options(int argc, char **argv)
+{
+    options o = {DEFAULT_DATA_DIR, 1, 128, 0.1, 0.9, 5e-4, 1, 0, MODE_SFR, 1.0, SFR_MATCH_EMD,
+                 SFR_LS_UNIFORM, SCHEDULE_COSINE, 0, NULL, 0, NULL, 0};
+    static const struct option longopts[] = {
+        {"data", required_argument, 0, 'd'},     {"epochs", required_argument, 0, 'e'},
+        {"batch", required_argument, 0, 'b'},    {"lr", required_argument, 0, 'l'},
+        {"momentum", required_argument, 0, 'm'}, {"wd", required_argument, 0, 'w'},
+        {"schedule", required_argument, 0, 'S'}, {"seed", required_argument, 0, 's'},
+        {"threads", required_argument, 0, 't'},  {"mode", required_argument, 0, 'M'},
+        {"beta", required_argument, 0, 'B'},     {"match", required_argument, 0, 'x'},
+        {"ls-source", required_argument, 0, 'u'}, {"augment", no_argument, 0, 'a'},
+        {"checkpoint", required_argument, 0, 'c'}, {"resume", no_argument, 0, 'r'},
+        {"csv", required_argument, 0, 'C'},      {"limit", required_argument, 0, 'L'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    static const char *const modes[] = {"sfr", "ce", "ls"};
+    static const char *const matches[] = {"emd", "l2"};
+    static const char *const sources[] = {"uniform", "self", "past"};
+    static const char *const schedules[] = {"cosine", "step"};
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'd': o.data_dir = optarg; break;
+        case 'e': o.epochs = (int)parse_number(optarg, "epochs", 1, 10000); break;
+        case 'b': o.batch = (int)parse_number(optarg, "batch", 2, 65536); break;
+        case 'l': o.lr = parse_number(optarg, "lr", 1e-9, 100); break;
+        case 'm': o.momentum = parse_number(optarg, "momentum", 0, 0.9999); break;
+        case 'w': o.weight_decay = parse_number(optarg, "wd", 0, 1); break;
+        case 'S': o.schedule = (enum schedule)parse_choice(optarg, schedules, 2, "schedule"); break;
+        case 's': o.seed = (uint64_t)parse_number(optarg, "seed", 0, 1e15); break;
+        case 't': o.threads = (int)parse_number(optarg, "threads", 1, 1024); break;
+        case 'M': o.mode = (enum mode)parse_choice(optarg, modes, 3, "mode"); break;
+        case 'B': o.beta = parse_number(optarg, "beta", 0, 1e6); break;
+        case 'x': o.match = parse_choice(optarg, matches, 2, "match") == 0 ? SFR_MATCH_EMD : SFR_MATCH_L2; break;
+        case 'u': o.ls_source = (int[]){SFR_LS_UNIFORM, SFR_LS_SELF, SFR_LS_PAST}[parse_choice(optarg, sources, 3, "ls-source")]; break;
+        case 'a': o.augment = 1; break;
+        case 'c': o.checkpoint = optarg; break;
+        case 'r': o.resume = 1; break;
+        case 'C': o.csv = optarg; break;
+        case 'L': o.limit = (int64_t)parse_number(optarg, "limit", 1, 1e9); break;
+        case 'h': usage(stdout); exit(0);
+        default: usage(stderr); exit(2);
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "train_fmnist: unexpected argument '%s'\n", argv[optind]);
+        exit(2);
+    }
+    if (o.resume && o.checkpoint == NULL) {
+        fprintf(stderr, "train_fmnist: --resume needs --checkpoint PATH\n");
+        exit(2);
+    }
+    return o;
+}
+
+/* conv3x3 - BN (- ReLU): the unit the ResNet is made of. */
+static int conv_bn(sfr_net *net, int in, int out_c, int kernel, int stride, int relu)
+{
+    int id;
+    SFR_TRY(sfr_net_conv2d(net, in, out_c, kernel, stride, kernel / 2, 0, &id));
+    SFR_TRY(sfr_net_batchnorm(net, id, &id));
+    if (relu)
+        SFR_TRY(sfr_net_relu(net, id, &id));
+    return id;
+}
+
+/* BasicBlock(in_c, out_c, stride) of NETWORKS.md; returns the block's output id. */
+static int basic_block(sfr_net *net, int in, int in_c, int out_c, int stride)
+{
+    int main_path = conv_bn(net, in, out_c, 3, stride, 1);
+    main_path = conv_bn(net, main_path, out_c, 3, 1, 0);
+    int shortcut = in;
+    if (in_c != out_c || stride != 1)
+        shortcut = conv_bn(net, in, out_c, 1, stride, 0);
+    int id;
+    SFR_TRY(sfr_net_add(net, main_path, shortcut, &id));
+    SFR_TRY(sfr_net_relu(net, id, &id));
+    return id;
+}
+
+/*
+ * fmnist-resnet: stem 16x28x28, stages 16x28x28, 32x14x14, 64x7x7, 128x4x4,
+ * global average pool, linear 128 -> 10. stages[] receives the four stage
+ * outputs, the layers the SFR pairs tap.
+ */
+static void build_fmnist_resnet(sfr_net *net, int stages[4])
+{
+    int id;
+    SFR_TRY(sfr_net_input(net, 1, FMNIST_SIDE, FMNIST_SIDE, &id));
+    id = conv_bn(net, id, 16, 3, 1, 1);
+    static const int widths[4] = {16, 32, 64, 128};
+    int in_c = 16;
+    for (int s = 0; s < 4; s++) {
+        id = basic_block(net, id, in_c, widths[s], s == 0 ? 1 : 2);
+        stages[s] = id;
+        in_c = widths[s];
+    }
+    SFR_TRY(sfr_net_global_avgpool(net, id, &id));
+    SFR_TRY(sfr_net_linear(net, id, FMNIST_CLASSES, &id));
+}
+
+/* The regularizer for a mode: plain cross-entropy is the label term with no
+ * smoothing and no pairs. */
+static sfr_reg *make_regularizer(const options *o, sfr_net *net, const int stages[4],
+                                 int64_t bank_size)
+{
+    sfr_reg *reg;
+    SFR_TRY(sfr_reg_create(&reg));
+    switch (o->mode) {
+    case MODE_CE:
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_SCHEDULE, SFR_LS_CONSTANT));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, 0.0));
+        break;
+    case MODE_LS:
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_SCHEDULE, SFR_LS_CONSTANT));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, 0.1));
+        break;
+    case MODE_SFR: {
+        /* Stage 4 teaches stages 1-3; label smoothing grows with progress. */
+        sfr_tap *teacher;
+        SFR_TRY(sfr_net_tap(net, stages[3], &teacher));
+        for (int s = 0; s < PAIRS; s++) {
+            sfr_tap *student;
+            SFR_TRY(sfr_net_tap(net, stages[s], &student));
+            SFR_TRY(sfr_reg_add_pair(reg, student, teacher, o->beta, NULL));
+        }
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_MATCH, o->match));
+        break;
+    }
+    }
+    if (o->mode != MODE_CE) {
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_SOURCE, o->ls_source));
+        if (o->ls_source == SFR_LS_PAST)
+            SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_BANK_SIZE, (double)bank_size));
+    }
+    return reg;
+}
+
+static double learning_rate(const options *o, double t)
+{
+    if (o->schedule == SCHEDULE_STEP)
+        return o->lr * (t < 0.5 ? 1.0 : t < 0.75 ? 0.1 : 0.01);
+    return o->lr * 0.5 * (1.0 + cos(M_PI * t));
+}
+
+static int argmax(const float *v, int n)
+{
+    int best = 0;
+    for (int i = 1; i < n; i++)
+        if (v[i] > v[best])
+            best = i;
+    return best;
+}
+
+/* Test accuracy with running statistics. The last partial batch is padded
+ * with zeros, which batch norm in eval mode does not mix with the rest. */
+static double evaluate(sfr_net *net, const fmnist_set *test, int batch, float mean, float std,
+                       float *input)
+{
+    int64_t correct = 0;
+    for (int64_t start = 0; start < test->count; start += batch) {
+        int64_t n = test->count - start < batch ? test->count - start : batch;
+        memset(input, 0, (size_t)batch * FMNIST_PIXELS * sizeof *input);
+        for (int64_t i = 0; i < n; i++)
+            fmnist_fill(test, start + i, mean, std, 0, NULL, input + i * FMNIST_PIXELS);
+        SFR_TRY(sfr_net_forward(net, input, 0));
+        const float *logits;
+        int64_t dims[2];
+        SFR_TRY(sfr_net_output(net, &logits, dims));
+        for (int64_t i = 0; i < n; i++)
+            correct += argmax(logits + i * FMNIST_CLASSES, FMNIST_CLASSES) == test->labels[start + i];
+    }
+    return (double)correct / (double)test->count;
+}
+
+/* The epoch a checkpoint holds lives beside it, in PATH.epoch. */
+static int read_checkpoint_epoch(const char *checkpoint)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s.epoch", checkpoint);
+    FILE *f = fopen(path, "r");
+    int epoch = -1;
+    if (f == NULL || fscanf(f, "%d", &epoch) != 1 || epoch < 0) {
+        fprintf(stderr, "train_fmnist: cannot read the epoch of the checkpoint from %s\n", path);
+        exit(EXIT_FAILURE);
+    }
+    fclose(f);
+    return epoch;
+}
+
+static void save_checkpoint(sfr_net *net, const char *checkpoint, int epoch)
+{
+    SFR_TRY(sfr_net_save(net, checkpoint));
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof path, "%s.epoch", checkpoint);
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL || fprintf(f, "%d\n", epoch) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
+        fprintf(stderr, "train_fmnist: cannot write %s: %s\n", path, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+}
+
+typedef struct epoch_stats {
+    double label_loss, pair_loss[PAIRS], total_loss;
+    double train_accuracy, test_accuracy, images_per_second, seconds, lr;
+} epoch_stats;
+
+static FILE *open_csv(const char *path, int append)
+{
+    FILE *f = fopen(path, append ? "a" : "w");
+    if (f == NULL) {
+        fprintf(stderr, "train_fmnist: cannot open %s: %s\n", path, strerror(errno));
+        exit(EXIT_FAILURE);
+    }
+    if (!append || ftell(f) == 0)
+        fprintf(f, "epoch,label_loss,pair1_loss,pair2_loss,pair3_loss,total_loss,"
+                   "train_accuracy,test_accuracy,images_per_second,seconds,lr\n");
+    return f;
+}
+
+int main(int argc, char **argv)
+{
+    options o = parse_options(argc, argv);
+    if (sfr_version_number() / 10000 != SFR_VERSION_MAJOR) {
+        fprintf(stderr, "train_fmnist: libsfr %s does not match its headers\n", sfr_version_string());
+        return EXIT_FAILURE;
+    }
+    if (o.threads > 0)
+        SFR_TRY(sfr_set_num_threads(o.threads));
+
+    char err[4400];
+    fmnist_set train, test;
+    if (fmnist_load(o.data_dir, "train", &train, err, sizeof err) != 0 ||
+        fmnist_load(o.data_dir, "t10k", &test, err, sizeof err) != 0) {
+        fprintf(stderr, "train_fmnist: %s\n", err);
+        return EXIT_FAILURE;
+    }
+    if (o.limit > 0 && o.limit < train.count)
+        train.count = o.limit;
+    if (train.count < o.batch) {
+        fprintf(stderr, "train_fmnist: %lld training images are fewer than one batch of %d\n",
+                (long long)train.count, o.batch);
+        return EXIT_FAILURE;
+    }
+    float mean, std;
+    fmnist_channel_stats(&train, &mean, &std);
+
+    sfr_net *net;
+    int stages[4];
+    SFR_TRY(sfr_net_create(&net));
+    build_fmnist_resnet(net, stages);
+    SFR_TRY(sfr_net_compile(net, o.batch));
+    SFR_TRY(sfr_net_init_params(net, o.seed));
+    sfr_reg *reg = make_regularizer(&o, net, stages, train.count);
+    sfr_sgd *opt;
+    SFR_TRY(sfr_sgd_create(&opt, o.lr, o.momentum, o.weight_decay, 0));
+
+    int first_epoch = 0;
+    if (o.resume) {
+        SFR_TRY(sfr_net_load(net, o.checkpoint));
+        first_epoch = read_checkpoint_epoch(o.checkpoint);
+        printf("resumed from %s after epoch %d (the momentum buffer starts afresh)\n",
+               o.checkpoint, first_epoch);
+    }
+
+    const int64_t batches = train.count / o.batch; /* the last partial batch is dropped */
+    float *input = malloc((size_t)o.batch * FMNIST_PIXELS * sizeof *input); /* (B, 1, 28, 28) */
+    float *dlogits = malloc((size_t)o.batch * FMNIST_CLASSES * sizeof *dlogits); /* (B, 10) */
+    int32_t *labels = malloc((size_t)o.batch * sizeof *labels);
+    int64_t *ids = malloc((size_t)o.batch * sizeof *ids);
+    int64_t *order = malloc((size_t)train.count * sizeof *order);
+    if (!input || !dlogits || !labels || !ids || !order) {
+        fprintf(stderr, "train_fmnist: out of memory\n");
+        return EXIT_FAILURE;
+    }
+    FILE *csv = o.csv ? open_csv(o.csv, o.resume) : NULL;
+    static const char *const mode_names[] = {"sfr", "ce", "ls"};
+    printf("libsfr %s: fmnist-resnet, mode %s, %lld training images, batch %d, %d epoch(s)\n",
+           sfr_version_string(), mode_names[o.mode], (long long)train.count, o.batch, o.epochs);
+
+    epoch_stats last = {0};
+    double run_start = progress_now();
+    for (int epoch = first_epoch; epoch < o.epochs; epoch++) {
+        /* The order depends only on (seed, epoch), so a resumed run sees the same data. */
+        uint64_t rng = o.seed * 0x9E3779B97F4A7C15ull + (uint64_t)epoch;
+        for (int64_t i = 0; i < train.count; i++)
+            order[i] = i;
+        fmnist_shuffle(order, train.count, &rng);
+
+        epoch_stats st = {0};
+        int64_t correct = 0;
+        progress bar;
+        progress_begin(&bar, stdout, epoch + 1, o.epochs, batches);
+        for (int64_t b = 0; b < batches; b++) {
+            double t = ((double)epoch + (double)b / (double)batches) / (double)o.epochs;
+            st.lr = learning_rate(&o, t);
+            SFR_TRY(sfr_sgd_set_lr(opt, st.lr));
+            for (int i = 0; i < o.batch; i++) {
+                int64_t idx = order[b * o.batch + i];
+                fmnist_fill(&train, idx, mean, std, o.augment, &rng, input + i * FMNIST_PIXELS);
+                labels[i] = train.labels[idx];
+                ids[i] = idx;
+            }
+            SFR_TRY(sfr_net_forward(net, input, 1));
+            const float *logits;
+            int64_t dims[2];
+            SFR_TRY(sfr_net_output(net, &logits, dims));
+            SFR_TRY(sfr_reg_set_progress(reg, t));
+            if (o.mode != MODE_CE && o.ls_source == SFR_LS_PAST)
+                SFR_TRY(sfr_reg_set_sample_ids(reg, ids, o.batch));
+            double loss;
+            SFR_TRY(sfr_reg_compute(reg, logits, labels, o.batch, FMNIST_CLASSES, dlogits, &loss));
+            SFR_TRY(sfr_net_backward(net, dlogits));
+            SFR_TRY(sfr_sgd_step(opt, net));
+
+            double part;
+            SFR_TRY(sfr_reg_label_loss(reg, &part));
+            st.label_loss += part;
+            for (int p = 0; p < PAIRS && o.mode == MODE_SFR; p++) {
+                SFR_TRY(sfr_reg_pair_loss(reg, p, &part));
+                st.pair_loss[p] += part;
+            }
+            st.total_loss += loss;
+            for (int i = 0; i < o.batch; i++)
+                correct += argmax(logits + i * FMNIST_CLASSES, FMNIST_CLASSES) == labels[i];
+
+            char status[160];
+            double done = (double)(b + 1);
+            snprintf(status, sizeof status, "loss %.4f (label %.4f, sfr %.4f)",
+                     st.total_loss / done, st.label_loss / done,
+                     (st.pair_loss[0] + st.pair_loss[1] + st.pair_loss[2]) / done);
+            progress_update(&bar, b + 1, (b + 1) * o.batch, status);
+        }
+        progress_end(&bar);
+        st.seconds = progress_now() - bar.start;
+        st.images_per_second = (double)(batches * o.batch) / st.seconds;
+        st.label_loss /= (double)batches;
+        st.total_loss /= (double)batches;
+        for (int p = 0; p < PAIRS; p++)
+            st.pair_loss[p] /= (double)batches;
+        st.train_accuracy = (double)correct / (double)(batches * o.batch);
+        st.test_accuracy = evaluate(net, &test, o.batch, mean, std, input);
+        printf("epoch %d/%d: loss %.4f (label %.4f, sfr %.4f %.4f %.4f), train %.2f%%, "
+               "test %.2f%%, %.0f img/s, %.1f s\n",
+               epoch + 1, o.epochs, st.total_loss, st.label_loss, st.pair_loss[0],
+               st.pair_loss[1], st.pair_loss[2], 100 * st.train_accuracy,
+               100 * st.test_accuracy, st.images_per_second, st.seconds);
+        if (csv) {
+            fprintf(csv, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%.6g\n", epoch + 1,
+                    st.label_loss, st.pair_loss[0], st.pair_loss[1], st.pair_loss[2],
+                    st.total_loss, st.train_accuracy, st.test_accuracy, st.images_per_second,
+                    st.seconds, st.lr);
+            fflush(csv);
+        }
+        if (o.checkpoint)
+            save_checkpoint(net, o.checkpoint, epoch + 1);
+        last = st;
+    }
+    if (first_epoch >= o.epochs)
+        printf("nothing to do: the checkpoint already holds %d epoch(s)\n", first_epoch);
+    else
+        printf("done: %d epoch(s) in %.1f s, final test accuracy %.2f%%\n", o.epochs - first_epoch,
+               progress_now() - run_start, 100 * last.test_accuracy);
+
+    if (csv)
+        fclose(csv);
+    free(input);
+    free(dlogits);
+    free(labels);
+    free(ids);
+    free(order);
+    sfr_sgd_destroy(opt);
+    sfr_reg_destroy(reg);
+    sfr_net_destroy(net);
+    fmnist_free(&train);
+    fmnist_free(&test);
+    return EXIT_SUCCESS;
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Checks of the example programs, run by tests/test_examples.c:
+#   example_checks.sh SRC BUILD loader   train_fmnist stops with a clear message on a
+#                                        missing, corrupt, truncated or mismatched data set
+#   example_checks.sh SRC BUILD train    a short real run writes its CSV and checkpoint,
+#                                        and a second run resumes from the checkpoint
+set -euo pipefail
+src=$1 build=$2 what=$3
+train=$build/examples/train_fmnist
+data=${SFR_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# A 32-bit big-endian integer as raw bytes.
+be32() {
+    local v=$(($1))
+    printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((v >> 24 & 255)) $((v >> 16 & 255)) \
+        $((v >> 8 & 255)) $((v & 255)))"
+}
+
+# Writes a gzip'ed IDX file: magic, then 32-bit big-endian sizes, then payload zero bytes.
+idx() { # path magic payload_bytes size...
+    local path=$1 magic=$2 payload=$3; shift 3
+    {
+        be32 "$magic"
+        for s in "$@"; do be32 "$s"; done
+        head -c "$payload" /dev/zero
+    } | gzip -c > "$path"
+}
+
+# Runs the trainer expecting failure with a message matching pattern.
+expect_failure() { # pattern args...
+    local pattern=$1; shift
+    if "$train" "$@" > "$tmp/out" 2>&1; then
+        echo "train_fmnist $* succeeded, expected: $pattern"; exit 1
+    fi
+    grep -q -- "$pattern" "$tmp/out" || { echo "expected '$pattern', got:"; cat "$tmp/out"; exit 1; }
+}
+
+case $what in
+loader)
+    expect_failure "cannot open" --data "$tmp/none"
+    d=$tmp/bad && mkdir "$d"
+    idx "$d/train-images-idx3-ubyte.gz" 0x803 $((4 * 784)) 4 28 28
+    idx "$d/train-labels-idx1-ubyte.gz" 0x801 4 4
+    cp "$d/train-images-idx3-ubyte.gz" "$d/t10k-images-idx3-ubyte.gz"
+    cp "$d/train-labels-idx1-ubyte.gz" "$d/t10k-labels-idx1-ubyte.gz"
+    # A valid tiny set still has fewer images than one batch.
+    expect_failure "fewer than one batch" --data "$d"
+    idx "$d/train-images-idx3-ubyte.gz" 0x802 0 4 28 28
+    expect_failure "magic 0x00000802" --data "$d"
+    idx "$d/train-images-idx3-ubyte.gz" 0x803 $((4 * 784 - 1)) 4 28 28
+    expect_failure "truncated" --data "$d"
+    idx "$d/train-images-idx3-ubyte.gz" 0x803 $((4 * 784 + 1)) 4 28 28
+    expect_failure "longer than its header" --data "$d"
+    idx "$d/train-images-idx3-ubyte.gz" 0x803 $((4 * 27 * 28)) 4 27 28
+    expect_failure "images are 27x28" --data "$d"
+    idx "$d/train-images-idx3-ubyte.gz" 0x803 $((5 * 784)) 5 28 28
+    expect_failure "holds 5 images but" --data "$d"
+    printf 'not gzip at all, but long enough to be read as a header' > "$d/train-images-idx3-ubyte.gz"
+    expect_failure "magic" --data "$d"
+    expect_failure "unknown mode" --mode nope
+    expect_failure "needs --checkpoint" --resume
+    ;;
+train)
+    common=(--data "$data" --limit 256 --batch 64 --threads 2 --csv "$tmp/run.csv"
+            --checkpoint "$tmp/net.ckpt")
+    "$train" "${common[@]}" --epochs 1 > "$tmp/first" 2>&1 || { cat "$tmp/first"; exit 1; }
+    grep -q '^epoch 1/1: loss' "$tmp/first" || { cat "$tmp/first"; exit 1; }
+    grep -q '^done: 1 epoch(s)' "$tmp/first" || { cat "$tmp/first"; exit 1; }
+    [ -s "$tmp/net.ckpt" ] && [ "$(cat "$tmp/net.ckpt.epoch")" = 1 ]
+    [ "$(wc -l < "$tmp/run.csv")" = 2 ] || { cat "$tmp/run.csv"; exit 1; }
+    head -1 "$tmp/run.csv" | grep -q '^epoch,label_loss,pair1_loss'
+    # Losses and accuracies are finite numbers in range.
+    awk -F, 'NR == 2 { if (!($2 > 0 && $2 < 10 && $7 >= 0 && $7 <= 1 && $8 > 0.1 && $8 <= 1)) exit 1 }' \
+        "$tmp/run.csv" || { cat "$tmp/run.csv"; exit 1; }
+    "$train" "${common[@]}" --epochs 2 --resume > "$tmp/second" 2>&1 || { cat "$tmp/second"; exit 1; }
+    grep -q 'resumed from .* after epoch 1' "$tmp/second" || { cat "$tmp/second"; exit 1; }
+    grep -q '^epoch 2/2: loss' "$tmp/second" || { cat "$tmp/second"; exit 1; }
+    ! grep -q '^epoch 1/2' "$tmp/second" || { echo "resumed run repeated epoch 1"; exit 1; }
+    [ "$(wc -l < "$tmp/run.csv")" = 3 ] && [ "$(cat "$tmp/net.ckpt.epoch")" = 2 ]
+    # A corrupt checkpoint is refused with libsfr's format error.
+    printf 'garbage' > "$tmp/net.ckpt"
+    expect_failure "corrupt or incompatible file" "${common[@]}" --epochs 3 --resume
+    ;;
+*)
+    echo "unknown check: $what"; exit 2 ;;
+esac
