@@ -5,7 +5,7 @@
 #   example_checks.sh SRC BUILD train    a short real run writes its CSV and checkpoint,
 #                                        and a second run resumes from the checkpoint
 set -euo pipefail
-src=$1 build=$2 what=$3
+build=$2 what=$3
 train=$build/examples/train_fmnist
 data=${SFR_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d)
@@ -14,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 # A 32-bit big-endian integer as raw bytes.
 be32() {
     local v=$(($1))
-    printf "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((v >> 24 & 255)) $((v >> 16 & 255)) \
+    printf '%b' "$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((v >> 24 & 255)) $((v >> 16 & 255)) \
         $((v >> 8 & 255)) $((v & 255)))"
 }
 
