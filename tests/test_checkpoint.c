@@ -105,6 +105,8 @@ START_TEST(round_trip_is_bitwise)
     encode_sample(buf);
     float want_p[NP], want_s[NS], got_p[NP], got_s[NS];
     sample_floats(want_p, want_s);
+    memset(got_p, 0x55, sizeof got_p);
+    memset(got_s, 0x55, sizeof got_s);
     ck_assert_int_eq(sfri_ckpt_decode(buf, sizeof buf, SIG, got_p, NP, got_s, NS, "load"),
                      SFR_OK);
     ck_assert_int_eq(memcmp(got_p, want_p, sizeof got_p), 0);
