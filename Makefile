@@ -5,6 +5,7 @@
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make uninstall, make clean, make deps
+#   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
 
 # The version lives in include/sfr/version.h and nowhere else.
 version_part = $(shell sed -n 's/^\#define SFR_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/sfr/version.h)
@@ -53,7 +54,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check deps install uninstall clean demo examples
+.PHONY: all check deps install uninstall clean demo examples fuzz
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -109,6 +110,18 @@ demo: deps
 check: deps
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
+
+# Fuzz targets: each tests/fuzz/fuzz_X.c is built with the library sources
+# it exercises, under libFuzzer and the address and undefined sanitizers.
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ilib
+FUZZ_CHECKPOINT_SRCS := tests/fuzz/fuzz_checkpoint.c lib/net/checkpoint_format.c lib/common/error.c
+
+fuzz: $(BUILD)/fuzz/fuzz_checkpoint
+
+$(BUILD)/fuzz/fuzz_checkpoint: $(FUZZ_CHECKPOINT_SRCS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CHECKPOINT_SRCS) -o $@
 
 deps:
 	@missing=""; \

@@ -151,13 +151,19 @@ SFR_API sfr_status sfr_net_param_info(const sfr_net *net, int i, const char **na
 
 /*
  * Checkpoints: a versioned, checksummed file of the parameters and batch
- * norm running statistics, tied to the architecture. Save writes a
- * temporary file in the same directory, syncs it and renames it over path,
- * so path always holds a complete checkpoint. Load verifies the whole file
- * before changing anything and leaves the net untouched on any failure.
- * Errors: SFR_ERR_INVALID_ARG, SFR_ERR_MISUSE, SFR_ERR_IO (cannot read or
- * write the file), SFR_ERR_FORMAT (corrupt, truncated, another version or
- * another network's file), SFR_ERR_NOMEM. Since 0.1.0.
+ * norm running statistics, tied to the architecture (the builder calls, not
+ * the batch size), in the little-endian format of docs/checkpoint-format.md.
+ * Both work before and after compile. Save writes a temporary file
+ * "<path>.tmp-<hex>" in the same directory, syncs it, renames it over path
+ * and syncs the directory, so path always holds a complete checkpoint; on
+ * failure the temporary is removed and path is as it was. Load reads the
+ * whole file and verifies magic, version, size, checksum, architecture and
+ * counts before changing anything; the net is untouched on any failure.
+ * Errors: SFR_ERR_INVALID_ARG (net or path NULL, path empty),
+ * SFR_ERR_MISUSE, SFR_ERR_IO (the file cannot be created, written, synced,
+ * renamed, opened or read, or is not a regular file), SFR_ERR_FORMAT (load:
+ * corrupt, truncated, another format version or another network's file),
+ * SFR_ERR_NOMEM. Since 0.1.0.
  */
 SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path);
 SFR_API sfr_status sfr_net_load(sfr_net *net, const char *path);

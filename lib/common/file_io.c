@@ -1,0 +1,208 @@
+/*
+ * File helpers on POSIX descriptors. The atomic write follows the usual
+ * recipe (write a temporary, fsync it, rename it, fsync the directory): a
+ * reader of path never sees a partly written file, and after a successful
+ * return the new content survives a power loss.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common.h"
+#include "file_io.h"
+
+/* Attempts at finding an unused temporary name before giving up. */
+#define TEMP_NAME_TRIES 64
+
+/* A 64-bit mix (splitmix64's finalizer) spreading the name seeds. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+/*
+ * Creates "<path>.tmp-<16 hex digits>" with O_EXCL, as mkstemp does, but
+ * with mode 0666 filtered by the umask (mkstemp's 0600 would make every
+ * checkpoint private). The name is in path's directory, so the rename that
+ * follows stays within one file system. Returns the descriptor or -1 with
+ * errno set; *temp receives the name (freed by the caller).
+ */
+static int create_temp_beside(const char *path, char **temp)
+{
+    static atomic_uint_fast64_t serial;
+    size_t len = strlen(path);
+    size_t cap = len + sizeof ".tmp-0123456789abcdef";
+    char *name = sfri_malloc(cap);
+    if (name == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    uint64_t seed = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+    seed ^= (uint64_t)getpid() << 32;
+    for (int attempt = 0; attempt < TEMP_NAME_TRIES; attempt++) {
+        uint64_t tag = mix64(seed + atomic_fetch_add(&serial, 1) * 0x9e3779b97f4a7c15ull);
+        snprintf(name, cap, "%s.tmp-%016llx", path, (unsigned long long)tag);
+        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            *temp = name;
+            return fd;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    int saved = errno;
+    sfri_free(name);
+    errno = saved;
+    return -1;
+}
+
+static int write_all(int fd, const unsigned char *p, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = write(fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+/*
+ * Makes the rename durable. A file system that cannot sync directories
+ * (EINVAL) has nothing more to do, and that is not a failure.
+ */
+static int sync_parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char *dir = NULL;
+    if (slash != NULL) {
+        size_t n = slash == path ? 1 : (size_t)(slash - path);
+        dir = sfri_malloc(n + 1);
+        if (dir == NULL) {
+            errno = ENOMEM;
+            return -1;
+        }
+        memcpy(dir, path, n);
+        dir[n] = '\0';
+    }
+    int fd = open(dir != NULL ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int saved = errno;
+    sfri_free(dir);
+    if (fd < 0) {
+        errno = saved;
+        return -1;
+    }
+    int rc = fsync(fd);
+    if (rc != 0 && errno == EINVAL)
+        rc = 0;
+    saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+sfr_status sfri_write_file_atomic(const char *path, const void *data, size_t size,
+                                  const char *func)
+{
+    char *temp = NULL;
+    int fd = create_temp_beside(path, &temp);
+    if (fd < 0)
+        return sfri_fail(SFR_ERR_IO, func, "cannot create a temporary file beside '%s': %s",
+                         path, strerror(errno));
+    const char *step = NULL;
+    if (write_all(fd, data, size) != 0)
+        step = "write";
+    else if (fsync(fd) != 0)
+        step = "sync";
+    int saved = errno;
+    if (close(fd) != 0 && step == NULL) {
+        step = "close";
+        saved = errno;
+    }
+    if (step == NULL && rename(temp, path) != 0) {
+        step = "rename over";
+        saved = errno;
+    }
+    if (step != NULL) {
+        unlink(temp);
+        sfri_free(temp);
+        return sfri_fail(SFR_ERR_IO, func, "cannot %s '%s': %s", step, path, strerror(saved));
+    }
+    sfri_free(temp);
+    if (sync_parent_dir(path) != 0)
+        return sfri_fail(SFR_ERR_IO, func, "'%s' was written but its directory cannot be synced: %s",
+                         path, strerror(errno));
+    return SFR_OK;
+}
+
+/* Reads exactly size bytes; a short file (changed under us) is an error. */
+static int read_all(int fd, unsigned char *p, size_t size)
+{
+    while (size > 0) {
+        ssize_t n = read(fd, p, size);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            errno = EIO;
+            return -1;
+        }
+        p += n;
+        size -= (size_t)n;
+    }
+    return 0;
+}
+
+sfr_status sfri_read_file(const char *path, void **data, size_t *size, const char *func)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return sfri_fail(SFR_ERR_IO, func, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        close(fd);
+        return sfri_fail(SFR_ERR_IO, func, "cannot stat '%s': %s", path, strerror(saved));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return sfri_fail(SFR_ERR_IO, func, "'%s' is not a regular file", path);
+    }
+    if ((uintmax_t)st.st_size >= SIZE_MAX) {
+        close(fd);
+        return sfri_fail(SFR_ERR_IO, func, "'%s' is too large to read (%lld bytes)", path,
+                         (long long)st.st_size);
+    }
+    size_t n = (size_t)st.st_size;
+    unsigned char *buf = sfri_malloc(n);
+    if (buf == NULL) {
+        close(fd);
+        return sfri_fail(SFR_ERR_NOMEM, func, "no memory to read '%s' (%zu bytes)", path, n);
+    }
+    if (read_all(fd, buf, n) != 0) {
+        int saved = errno;
+        close(fd);
+        sfri_free(buf);
+        return sfri_fail(SFR_ERR_IO, func, "cannot read '%s': %s", path, strerror(saved));
+    }
+    close(fd);
+    *data = buf;
+    *size = n;
+    return SFR_OK;
+}

@@ -1,0 +1,171 @@
+/*
+ * Checkpoint format, version 1. Every integer and float is little-endian,
+ * whatever the host, so a file moves between machines:
+ *
+ *   offset  size  field
+ *        0     8  magic "SFRCKPT\n"
+ *        8     4  format version (1), u32
+ *       12     4  version of the library that wrote it, u32
+ *                 (MAJOR*10000 + MINOR*100 + PATCH; informative, not checked)
+ *       16     8  architecture signature of the net, u64
+ *       24     8  parameter count P, u64
+ *       32     8  state count S (batch norm running statistics), u64
+ *       40  4P+4S the P parameters then the S state values, IEEE-754
+ *                 binary32 bit patterns
+ *   40+4P+4S   8  FNV-1a 64 of every byte before it, u64
+ *
+ * The file's size is exactly 48 + 4P + 4S bytes. A reader rejects a file
+ * whose magic, version, signature, counts, size or checksum does not match
+ * before it changes anything.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include "../common/common.h"
+#include "checkpoint_format.h"
+
+#define OFF_MAGIC 0
+#define OFF_VERSION 8
+#define OFF_LIBRARY 12
+#define OFF_SIGNATURE 16
+#define OFF_PARAMS 24
+#define OFF_STATE 32
+
+uint64_t sfri_fnv1a64(const void *data, size_t size)
+{
+    const unsigned char *p = data;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < size; i++) {
+        h ^= p[i];
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+static void put_u32(unsigned char *p, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (unsigned char)(v >> (8 * i));
+}
+
+static uint32_t get_u32(const unsigned char *p)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++)
+        v |= (uint32_t)p[i] << (8 * i);
+    return v;
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)p[i] << (8 * i);
+    return v;
+}
+
+static void put_floats(unsigned char *p, const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t bits;
+        memcpy(&bits, &x[i], sizeof bits);
+        put_u32(p + 4 * i, bits);
+    }
+}
+
+static void get_floats(float *x, const unsigned char *p, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t bits = get_u32(p + 4 * i);
+        memcpy(&x[i], &bits, sizeof bits);
+    }
+}
+
+/* Size for counts read from a file (u64), SIZE_MAX when it cannot exist. */
+static size_t size_for(uint64_t params, uint64_t state)
+{
+    const uint64_t fixed = SFRI_CKPT_HEADER_BYTES + SFRI_CKPT_TRAILER_BYTES;
+    const uint64_t max_floats = (SIZE_MAX - fixed) / 4;
+    if (params > max_floats || state > max_floats - params)
+        return SIZE_MAX;
+    return (size_t)(fixed + 4 * (params + state));
+}
+
+size_t sfri_ckpt_size(int64_t param_count, int64_t state_count)
+{
+    if (param_count < 0 || state_count < 0)
+        return SIZE_MAX;
+    return size_for((uint64_t)param_count, (uint64_t)state_count);
+}
+
+void sfri_ckpt_encode(void *out, uint64_t signature, uint32_t library_version,
+                      const float *params, int64_t param_count, const float *state,
+                      int64_t state_count)
+{
+    unsigned char *p = out;
+    memcpy(p + OFF_MAGIC, SFRI_CKPT_MAGIC, 8);
+    put_u32(p + OFF_VERSION, SFRI_CKPT_VERSION);
+    put_u32(p + OFF_LIBRARY, library_version);
+    put_u64(p + OFF_SIGNATURE, signature);
+    put_u64(p + OFF_PARAMS, (uint64_t)param_count);
+    put_u64(p + OFF_STATE, (uint64_t)state_count);
+    unsigned char *body = p + SFRI_CKPT_HEADER_BYTES;
+    put_floats(body, params, param_count);
+    put_floats(body + 4 * param_count, state, state_count);
+    size_t checked = SFRI_CKPT_HEADER_BYTES + 4 * (size_t)(param_count + state_count);
+    put_u64(p + checked, sfri_fnv1a64(p, checked));
+}
+
+sfr_status sfri_ckpt_decode(const void *data, size_t size, uint64_t signature, float *params,
+                            int64_t param_count, float *state, int64_t state_count,
+                            const char *func)
+{
+    const unsigned char *p = data;
+    if (size < SFRI_CKPT_HEADER_BYTES + SFRI_CKPT_TRAILER_BYTES)
+        return sfri_fail(SFR_ERR_FORMAT, func,
+                         "%zu bytes is shorter than any checkpoint (%d bytes at least)", size,
+                         SFRI_CKPT_HEADER_BYTES + SFRI_CKPT_TRAILER_BYTES);
+    if (memcmp(p + OFF_MAGIC, SFRI_CKPT_MAGIC, 8) != 0)
+        return sfri_fail(SFR_ERR_FORMAT, func, "not a libsfr checkpoint (wrong magic)");
+    uint32_t version = get_u32(p + OFF_VERSION);
+    if (version != SFRI_CKPT_VERSION)
+        return sfri_fail(SFR_ERR_FORMAT, func,
+                         "checkpoint format version %" PRIu32 ", this library reads version %u",
+                         version, SFRI_CKPT_VERSION);
+    uint64_t file_params = get_u64(p + OFF_PARAMS);
+    uint64_t file_state = get_u64(p + OFF_STATE);
+    size_t expect = size_for(file_params, file_state);
+    if (size != expect)
+        return sfri_fail(SFR_ERR_FORMAT, func,
+                         "%zu bytes, but the header's counts (%" PRIu64 " parameters, %" PRIu64
+                         " state values) need %zu: truncated or damaged",
+                         size, file_params, file_state, expect);
+    size_t checked = size - SFRI_CKPT_TRAILER_BYTES;
+    uint64_t stored = get_u64(p + checked), computed = sfri_fnv1a64(p, checked);
+    if (stored != computed)
+        return sfri_fail(SFR_ERR_FORMAT, func,
+                         "checksum mismatch (stored 0x%016" PRIx64 ", computed 0x%016" PRIx64
+                         "): the file is damaged",
+                         stored, computed);
+    uint64_t file_signature = get_u64(p + OFF_SIGNATURE);
+    if (file_signature != signature)
+        return sfri_fail(SFR_ERR_FORMAT, func,
+                         "the checkpoint is of another network (architecture signature 0x%016" PRIx64
+                         ", this net 0x%016" PRIx64 ")",
+                         file_signature, signature);
+    if (file_params != (uint64_t)param_count || file_state != (uint64_t)state_count)
+        return sfri_fail(SFR_ERR_FORMAT, func,
+                         "the checkpoint holds %" PRIu64 " parameters and %" PRIu64
+                         " state values, this net %lld and %lld",
+                         file_params, file_state, (long long)param_count, (long long)state_count);
+    const unsigned char *body = p + SFRI_CKPT_HEADER_BYTES;
+    get_floats(params, body, param_count);
+    get_floats(state, body + 4 * param_count, state_count);
+    return SFR_OK;
+}

@@ -1,0 +1,107 @@
+/* sfr_net_forward and sfr_net_output. */
+#include <math.h>
+#include <string.h>
+
+#include "../tap/tap.h"
+#include "net_impl.h"
+
+static sfr_status run(sfr_net *net, const struct sfri_step *s, const char *fn)
+{
+    dnnl_status_t st = dnnl_primitive_execute(s->prim, net->stream, s->nargs, s->args);
+    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "primitive execution");
+}
+
+/* PyTorch's running averages; the variance enters unbiased (m / (m - 1),
+ * m = N*H*W values per channel) while oneDNN normalised with the biased one. */
+static void update_running_stats(sfr_net *net, const struct sfri_layer *l)
+{
+    float *run_mean = net->state + l->state_off, *run_var = run_mean + l->c;
+    double m = (double)net->batch * l->h * l->w;
+    float unbias = (float)(m / (m - 1.0));
+    for (int ch = 0; ch < l->c; ch++) {
+        run_mean[ch] = (1.0f - SFRI_BN_MOMENTUM) * run_mean[ch] + SFRI_BN_MOMENTUM * l->mean[ch];
+        run_var[ch] = (1.0f - SFRI_BN_MOMENTUM) * run_var[ch] + SFRI_BN_MOMENTUM * l->var[ch] * unbias;
+    }
+}
+
+static int all_finite(const float *x, int64_t n)
+{
+    int ok = 1;
+#pragma omp parallel for simd reduction(&& : ok) schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++)
+        ok = ok && isfinite(x[i]);
+    return ok;
+}
+
+SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int training)
+{
+    static const char *const fn = "sfr_net_forward";
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st != SFR_OK)
+        return st;
+    if (input == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "input is NULL");
+    if (net->phase == SFRI_PHASE_BUILDING)
+        return sfri_fail(SFR_ERR_STATE, fn, "the net is not compiled");
+    struct sfri_layer *in = net->layers[0];
+    int64_t n_in = sfri_layer_numel(net, in);
+    for (int i = 0; training && i < net->n_layers; i++) {
+        const struct sfri_layer *l = net->layers[i];
+        if (l->kind == SFRI_LAYER_BN && net->batch * l->h * l->w < 2)
+            return sfri_fail(SFR_ERR_SHAPE, fn,
+                             "batch norm layer %d sees one value per channel: training needs more", i);
+    }
+    if (!all_finite(input, n_in))
+        return sfri_fail(SFR_ERR_NONFINITE, fn, "the input holds a NaN or an infinity");
+
+    /* Until this forward completes, nothing may be back-propagated. */
+    net->phase = SFRI_PHASE_COMPILED;
+    memcpy(in->out, input, (size_t)n_in * sizeof(float));
+    for (int i = 1; i < net->n_layers; i++) {
+        struct sfri_layer *l = net->layers[i];
+        if (l->kind == SFRI_LAYER_ADD) {
+            int64_t n = sfri_layer_numel(net, l);
+            memcpy(l->out, net->layers[l->in[0]]->out, (size_t)n * sizeof(float));
+            sfri_add_into(l->out, net->layers[l->in[1]]->out, n);
+            continue;
+        }
+        st = run(net, training || l->fwd_eval.prim == NULL ? &l->fwd : &l->fwd_eval, fn);
+        if (st != SFR_OK)
+            return st;
+        if (training && l->kind == SFRI_LAYER_BN) {
+            dnnl_status_t ds = dnnl_stream_wait(net->stream);
+            if (ds != dnnl_success)
+                return sfri_dnnl_fail(ds, fn, "stream wait");
+            update_running_stats(net, l);
+        }
+    }
+    dnnl_status_t ds = dnnl_stream_wait(net->stream);
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, fn, "stream wait");
+    if (training) {
+        for (int i = 0; i < net->n_layers; i++) {
+            sfr_tap *tap = net->layers[i]->tap;
+            if (tap != NULL)
+                memset(tap->grad, 0, (size_t)sfri_tap_numel(tap) * sizeof(float));
+        }
+    }
+    net->phase = training ? SFRI_PHASE_TRAINED : SFRI_PHASE_EVALUATED;
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_net_output(sfr_net *net, const float **logits, int64_t dims[2])
+{
+    static const char *const fn = "sfr_net_output";
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st != SFR_OK)
+        return st;
+    if (logits == NULL || dims == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "%s is NULL", logits == NULL ? "logits" : "dims");
+    if (net->phase != SFRI_PHASE_TRAINED && net->phase != SFRI_PHASE_EVALUATED)
+        return sfri_fail(SFR_ERR_STATE, fn, "no forward since the net was compiled");
+    const struct sfri_layer *l = net->layers[net->n_layers - 1];
+    *logits = l->out;
+    dims[0] = net->batch;
+    dims[1] = (int64_t)l->c * l->h * l->w;
+    return SFR_OK;
+}

@@ -1,0 +1,178 @@
+/*
+ * The parameter buffers seen from outside: the flat views, the tensor list,
+ * the initialisation rule, and what checkpoints need (net_state.h).
+ */
+#include <math.h>
+#include <string.h>
+
+#include "net_impl.h"
+#include "net_state.h"
+
+SFR_API sfr_status sfr_net_params(sfr_net *net, float **values, float **grads, int64_t *count)
+{
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, "sfr_net_params", "net");
+    if (st != SFR_OK)
+        return st;
+    if (values != NULL)
+        *values = net->params;
+    if (grads != NULL)
+        *grads = net->grads;
+    if (count != NULL)
+        *count = net->n_params;
+    return SFR_OK;
+}
+
+static int tensor_count(const sfr_net *net)
+{
+    int n = 0;
+    for (int i = 0; i < net->n_layers; i++)
+        n += (net->layers[i]->weight_size > 0) + (net->layers[i]->bias_size > 0);
+    return n;
+}
+
+SFR_API sfr_status sfr_net_param_tensors(const sfr_net *net, int *count)
+{
+    static const char *const fn = "sfr_net_param_tensors";
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st != SFR_OK)
+        return st;
+    if (count == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "count is NULL");
+    *count = tensor_count(net);
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_net_param_info(const sfr_net *net, int i, const char **name,
+                                      int64_t *offset, int64_t *size)
+{
+    static const char *const fn = "sfr_net_param_info";
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st != SFR_OK)
+        return st;
+    int total = tensor_count(net);
+    if (i < 0 || i >= total)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "tensor index %d is out of range [0, %d)", i, total);
+    const char *n = NULL;
+    int64_t off = 0, sz = 0;
+    for (int li = 0, seen = 0; n == NULL; li++) {
+        const struct sfri_layer *l = net->layers[li];
+        if (l->weight_size > 0 && seen++ == i) {
+            n = l->weight_name;
+            off = l->param_off;
+            sz = l->weight_size;
+        } else if (l->bias_size > 0 && seen++ == i) {
+            n = l->bias_name;
+            off = l->param_off + l->weight_size;
+            sz = l->bias_size;
+        }
+    }
+    if (name != NULL)
+        *name = n;
+    if (offset != NULL)
+        *offset = off;
+    if (size != NULL)
+        *size = sz;
+    return SFR_OK;
+}
+
+/* splitmix64: a small, well-mixed generator whose sequence is fixed by the seed. */
+static uint64_t next_u64(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* Uniform in (0, 1): 53 random bits, never 0 so that log() is finite. */
+static double next_unit(uint64_t *s)
+{
+    return ((double)(next_u64(s) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+static void fill_uniform(float *p, int64_t n, double bound, uint64_t *s)
+{
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (float)((2.0 * next_unit(s) - 1.0) * bound);
+}
+
+/* Box-Muller, both values of each pair used. */
+static void fill_normal(float *p, int64_t n, double std, uint64_t *s)
+{
+    for (int64_t i = 0; i < n; i += 2) {
+        double r = sqrt(-2.0 * log(next_unit(s)));
+        double t = 2.0 * M_PI * next_unit(s);
+        p[i] = (float)(std * r * cos(t));
+        if (i + 1 < n)
+            p[i + 1] = (float)(std * r * sin(t));
+    }
+}
+
+SFR_API sfr_status sfr_net_init_params(sfr_net *net, uint64_t seed)
+{
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, "sfr_net_init_params", "net");
+    if (st != SFR_OK)
+        return st;
+    uint64_t s = seed;
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct sfri_layer *l = net->layers[i];
+        float *w = net->params + l->param_off;
+        float *b = w + l->weight_size;
+        if (l->kind == SFRI_LAYER_CONV) {
+            int64_t k2 = (int64_t)l->kernel * l->kernel;
+            int64_t fan_in = l->weight_size / l->c;
+            fill_normal(w, l->weight_size, sqrt(2.0 / (double)(l->c * k2)), &s);
+            fill_uniform(b, l->bias_size, 1.0 / sqrt((double)fan_in), &s);
+        } else if (l->kind == SFRI_LAYER_LINEAR) {
+            double bound = 1.0 / sqrt((double)(l->weight_size / l->c));
+            fill_uniform(w, l->weight_size, bound, &s);
+            fill_uniform(b, l->bias_size, bound, &s);
+        } else if (l->kind == SFRI_LAYER_BN) {
+            float *mean = net->state + l->state_off;
+            for (int ch = 0; ch < l->c; ch++) {
+                w[ch] = 1.0f;
+                b[ch] = 0.0f;
+                mean[ch] = 0.0f;
+                mean[l->c + ch] = 1.0f;
+            }
+        }
+    }
+    return SFR_OK;
+}
+
+void sfri_net_param_buffer(const struct sfr_net *net, float **values, int64_t *count)
+{
+    *values = net->params;
+    *count = net->n_params;
+}
+
+void sfri_net_state_buffer(const struct sfr_net *net, float **state, int64_t *count)
+{
+    *state = net->state;
+    *count = net->n_state;
+}
+
+/* FNV-1a over the 32-bit words that define each layer. */
+static uint64_t mix(uint64_t h, int32_t v)
+{
+    uint32_t u = (uint32_t)v;
+    for (int i = 0; i < 4; i++) {
+        h ^= (u >> (8 * i)) & 0xFFu;
+        h *= 0x100000001B3ull;
+    }
+    return h;
+}
+
+uint64_t sfri_net_arch_signature(const struct sfr_net *net)
+{
+    uint64_t h = 0xCBF29CE484222325ull;
+    h = mix(h, net->n_layers);
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct sfri_layer *l = net->layers[i];
+        const int32_t words[] = {l->kind, l->in[0], l->in[1], l->c,      l->h,
+                                 l->w,    l->kernel, l->stride, l->pad, l->bias};
+        for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+            h = mix(h, words[k]);
+    }
+    return h;
+}

@@ -1,0 +1,32 @@
+/* sfr_net_tap: the net's taps on its layer outputs. */
+#include "../tap/tap.h"
+#include "net_impl.h"
+
+SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out)
+{
+    static const char *const fn = "sfr_net_tap";
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st != SFR_OK)
+        return st;
+    if (out == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "out is NULL");
+    struct sfri_layer *l = sfri_net_layer(net, layer);
+    if (l == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "layer id %d is unknown (the net has %d layers)",
+                         layer, net->n_layers);
+    if (l->tap == NULL) {
+        sfr_tap *tap = sfri_tap_new_owned(net, layer);
+        if (tap == NULL)
+            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
+        if (net->phase != SFRI_PHASE_BUILDING) {
+            st = sfri_net_bind_tap(net, tap, fn);
+            if (st != SFR_OK) {
+                sfri_tap_free_owned(tap);
+                return st;
+            }
+        }
+        l->tap = tap;
+    }
+    *out = l->tap;
+    return SFR_OK;
+}

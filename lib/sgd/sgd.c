@@ -1,0 +1,122 @@
+/* The public SGD helper: hyper-parameter checks, the momentum buffer, and
+ * the step on a net's flat parameter buffer. */
+#include <math.h>
+#include <stdint.h>
+
+#include "../common/common.h"
+#include "sfr/net.h"
+#include "sgd.h"
+
+/*
+ * A hyper-parameter must be finite, >= 0 (> 0 when positive is set) and
+ * stay finite as a float, since the kernel works in float as PyTorch does
+ * for float32 parameters.
+ */
+static sfr_status check_hyper(double v, const char *name, int positive, const char *func)
+{
+    if (!isfinite(v))
+        return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s is %g: it must be finite", name, v);
+    if (positive ? !(v > 0.0) : !(v >= 0.0))
+        return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s is %g: it must be %s", name, v,
+                         positive ? "> 0" : ">= 0");
+    if (!isfinite((float)v))
+        return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s is %g: it overflows a float", name, v);
+    if (positive && (float)v == 0.0f)
+        return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s is %g: it underflows a float to 0",
+                         name, v);
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_sgd_create(sfr_sgd **out, double lr, double momentum,
+                                  double weight_decay, int nesterov)
+{
+    static const char *const fn = "sfr_sgd_create";
+    if (out == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "out is NULL");
+    sfr_status st = check_hyper(lr, "lr", 1, fn);
+    if (st == SFR_OK)
+        st = check_hyper(momentum, "momentum", 0, fn);
+    if (st == SFR_OK)
+        st = check_hyper(weight_decay, "weight_decay", 0, fn);
+    if (st != SFR_OK)
+        return st;
+    if (nesterov != 0 && nesterov != 1)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "nesterov is %d: it must be 0 or 1", nesterov);
+    if (nesterov && (float)momentum == 0.0f)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "nesterov needs momentum > 0 (momentum is %g)",
+                         momentum);
+    sfr_sgd *opt = sfri_calloc(1, sizeof *opt);
+    if (opt == NULL)
+        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
+    opt->magic = SFRI_MAGIC_SGD;
+    opt->lr = (float)lr;
+    opt->momentum = (float)momentum;
+    opt->weight_decay = (float)weight_decay;
+    opt->nesterov = nesterov;
+    opt->count = -1;
+    opt->buf = NULL;
+    *out = opt;
+    return SFR_OK;
+}
+
+sfr_status sfri_sgd_apply(sfr_sgd *opt, float *values, const float *grads, int64_t count,
+                          const char *func)
+{
+    if (count < 0 || (count > 0 && (values == NULL || grads == NULL)))
+        return sfri_fail(SFR_ERR_INVALID_ARG, func, "no parameter buffers for %lld parameters",
+                         (long long)count);
+    if (opt->count >= 0 && count != opt->count)
+        return sfri_fail(SFR_ERR_SHAPE, func,
+                         "the net has %lld parameters, the optimizer's first step had %lld: "
+                         "an optimizer serves one net",
+                         (long long)count, (long long)opt->count);
+    int first = opt->count < 0;
+    if (first && opt->momentum != 0.0f) {
+        opt->buf = sfri_aligned_alloc(64, sfri_mul_size((size_t)count, sizeof(float)));
+        if (opt->buf == NULL)
+            return sfri_fail(SFR_ERR_NOMEM, func, "no memory for a momentum buffer of %lld floats",
+                             (long long)count);
+    }
+    opt->count = count;
+    if (count > 0)
+        sfri_sgd_update(values, grads, opt->buf, count, opt->lr, opt->momentum,
+                        opt->weight_decay, opt->nesterov, first);
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_sgd_step(sfr_sgd *opt, sfr_net *net)
+{
+    static const char *const fn = "sfr_sgd_step";
+    sfr_status st = sfri_check_handle(opt, SFRI_MAGIC_SGD, fn, "opt");
+    if (st == SFR_OK)
+        st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st != SFR_OK)
+        return st;
+    float *values = NULL, *grads = NULL;
+    int64_t count = 0;
+    st = sfr_net_params(net, &values, &grads, &count);
+    if (st != SFR_OK)
+        return st;
+    return sfri_sgd_apply(opt, values, grads, count, fn);
+}
+
+SFR_API sfr_status sfr_sgd_set_lr(sfr_sgd *opt, double lr)
+{
+    static const char *const fn = "sfr_sgd_set_lr";
+    sfr_status st = sfri_check_handle(opt, SFRI_MAGIC_SGD, fn, "opt");
+    if (st == SFR_OK)
+        st = check_hyper(lr, "lr", 1, fn);
+    if (st != SFR_OK)
+        return st;
+    opt->lr = (float)lr;
+    return SFR_OK;
+}
+
+SFR_API void sfr_sgd_destroy(sfr_sgd *opt)
+{
+    if (opt == NULL || opt->magic != SFRI_MAGIC_SGD)
+        return;
+    sfri_free(opt->buf);
+    opt->magic = SFRI_MAGIC_DEAD;
+    sfri_free(opt);
+}

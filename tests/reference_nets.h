@@ -1,0 +1,26 @@
+/*
+ * The two reference networks of NETWORKS.md, built through the public
+ * builder, for tests, benchmarks and examples. Not a test suite.
+ */
+#ifndef SFR_TESTS_REFERENCE_NETS_H
+#define SFR_TESTS_REFERENCE_NETS_H
+
+#include "sfr/sfr.h"
+
+/* Layer ids of the stage outputs: [0] the stem, [1..4] stage1..stage4. */
+#define SFR_REF_STAGES 5
+
+/*
+ * BasicBlock(in_c -> out_c, stride) on layer in: conv3x3 - BN - ReLU -
+ * conv3x3 - BN, plus the shortcut (identity, or conv1x1 - BN when the
+ * shape changes), then ReLU. *out is the final ReLU's id.
+ */
+sfr_status sfr_ref_basic_block(sfr_net *net, int in, int in_c, int out_c, int stride, int *out);
+
+/* fmnist-resnet: 1x28x28 input, 10 classes. stages may be NULL. */
+sfr_status sfr_ref_fmnist_resnet(sfr_net *net, int stages[SFR_REF_STAGES]);
+
+/* cifar-resnet18: 3x32x32 input, 100 classes. stages may be NULL. */
+sfr_status sfr_ref_cifar_resnet18(sfr_net *net, int stages[SFR_REF_STAGES]);
+
+#endif /* SFR_TESTS_REFERENCE_NETS_H */

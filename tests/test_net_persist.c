@@ -1,0 +1,407 @@
+/*
+ * The SGD helper and checkpoints on real nets, through the public API:
+ * sfr_sgd_step equals the hand update on sfr_net_params, a checkpoint
+ * restores parameters and batch norm statistics bit for bit, and every
+ * damaged, foreign or missing file is refused with the net untouched.
+ */
+#include <check.h>
+#include <dirent.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/common.h"
+#include "net/net_state.h"
+#include "sfr/sfr.h"
+
+enum { BATCH = 3, IN_C = 2, IN_H = 6, IN_W = 6, CLASSES = 4 };
+
+#define OK(call) ck_assert_int_eq((call), SFR_OK)
+
+/*
+ * input (2, 6, 6) -> conv 3x3, 3 channels, bias -> batchnorm -> relu
+ * -> pool -> linear 4. other_pool picks a 6x6 average pool instead of the
+ * global one: the same shapes and counts, another architecture.
+ */
+static sfr_net *build_net(int other_pool)
+{
+    sfr_net *net = NULL;
+    int id = -1;
+    OK(sfr_net_create(&net));
+    OK(sfr_net_input(net, IN_C, IN_H, IN_W, &id));
+    OK(sfr_net_conv2d(net, id, 3, 3, 1, 1, 1, &id));
+    OK(sfr_net_batchnorm(net, id, &id));
+    OK(sfr_net_relu(net, id, &id));
+    if (other_pool)
+        OK(sfr_net_avgpool(net, id, 6, 6, 0, &id));
+    else
+        OK(sfr_net_global_avgpool(net, id, &id));
+    OK(sfr_net_linear(net, id, CLASSES, &id));
+    return net;
+}
+
+static sfr_net *ready_net(uint64_t seed)
+{
+    sfr_net *net = build_net(0);
+    OK(sfr_net_compile(net, BATCH));
+    OK(sfr_net_init_params(net, seed));
+    return net;
+}
+
+static void fill_input(float *x, int shift)
+{
+    for (int i = 0; i < BATCH * IN_C * IN_H * IN_W; i++)
+        x[i] = (float)((i * 37 + shift * 11) % 29 - 14) / 7.0f;
+}
+
+/* A training forward and a backward with fixed dlogits. */
+static void train_pass(sfr_net *net, int shift)
+{
+    float x[BATCH * IN_C * IN_H * IN_W], dl[BATCH * CLASSES];
+    fill_input(x, shift);
+    for (int i = 0; i < BATCH * CLASSES; i++)
+        dl[i] = (float)(i % 5 - 2) / 4.0f;
+    OK(sfr_net_forward(net, x, 1));
+    OK(sfr_net_backward(net, dl));
+}
+
+/* Copies of a net's parameters and batch norm statistics. */
+struct snapshot {
+    float *params, *state;
+    int64_t np, ns;
+};
+
+static struct snapshot take(const sfr_net *net)
+{
+    struct snapshot s;
+    float *p = NULL, *st = NULL;
+    sfri_net_param_buffer(net, &p, &s.np);
+    sfri_net_state_buffer(net, &st, &s.ns);
+    ck_assert_int_gt(s.np, 0);
+    ck_assert_int_gt(s.ns, 0);
+    s.params = malloc((size_t)s.np * sizeof(float));
+    s.state = malloc((size_t)s.ns * sizeof(float));
+    ck_assert(s.params != NULL && s.state != NULL);
+    memcpy(s.params, p, (size_t)s.np * sizeof(float));
+    memcpy(s.state, st, (size_t)s.ns * sizeof(float));
+    return s;
+}
+
+static void assert_same(const sfr_net *net, const struct snapshot *s)
+{
+    float *p = NULL, *st = NULL;
+    int64_t np = 0, ns = 0;
+    sfri_net_param_buffer(net, &p, &np);
+    sfri_net_state_buffer(net, &st, &ns);
+    ck_assert_int_eq(np, s->np);
+    ck_assert_int_eq(ns, s->ns);
+    ck_assert_int_eq(memcmp(p, s->params, (size_t)np * sizeof(float)), 0);
+    ck_assert_int_eq(memcmp(st, s->state, (size_t)ns * sizeof(float)), 0);
+}
+
+static void drop(struct snapshot *s)
+{
+    free(s->params);
+    free(s->state);
+}
+
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    ck_assert_ptr_nonnull(d);
+    int n = 0;
+    for (struct dirent *e; (e = readdir(d)) != NULL;)
+        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void remove_tree(const char *dir)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
+/* Writes size bytes of data to path. */
+static void write_bytes(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_uint_eq(fwrite(data, 1, size, f), size);
+    ck_assert_int_eq(fclose(f), 0);
+}
+
+static unsigned char *read_bytes(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    ck_assert_int_gt(n, 0);
+    rewind(f);
+    unsigned char *buf = malloc((size_t)n);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+START_TEST(sgd_step_equals_the_hand_update)
+{
+    const float lr = 0.1f, m = 0.9f, wd = 1e-3f;
+    sfr_net *net = ready_net(3);
+    sfr_sgd *opt = NULL;
+    OK(sfr_sgd_create(&opt, lr, m, wd, 1));
+    float *values = NULL, *grads = NULL;
+    int64_t n = 0;
+    OK(sfr_net_params(net, &values, &grads, &n));
+    float *want = malloc((size_t)n * sizeof *want), *buf = malloc((size_t)n * sizeof *buf);
+    ck_assert(want != NULL && buf != NULL);
+    memcpy(want, values, (size_t)n * sizeof *want);
+    for (int step = 0; step < 3; step++) {
+        train_pass(net, step);
+        int nonzero = 0;
+        for (int64_t i = 0; i < n; i++) {
+            float g = grads[i] + wd * want[i];
+            buf[i] = step == 0 ? g : m * buf[i] + g;
+            want[i] -= lr * (g + m * buf[i]);
+            nonzero += grads[i] != 0.0f;
+        }
+        ck_assert_int_gt(nonzero, n / 2);
+        OK(sfr_sgd_step(opt, net));
+        ck_assert_int_eq(memcmp(values, want, (size_t)n * sizeof *want), 0);
+    }
+    free(want);
+    free(buf);
+    sfr_sgd_destroy(opt);
+    sfr_net_destroy(net);
+}
+END_TEST
+
+START_TEST(sgd_refuses_a_net_of_another_size)
+{
+    sfr_net *a = ready_net(1);
+    sfr_net *b = NULL;
+    int id = -1;
+    OK(sfr_net_create(&b));
+    OK(sfr_net_input(b, 1, 2, 2, &id));
+    OK(sfr_net_linear(b, id, 3, &id));
+    OK(sfr_net_compile(b, 1));
+    OK(sfr_net_init_params(b, 5));
+    sfr_sgd *opt = NULL;
+    OK(sfr_sgd_create(&opt, 0.5, 0.9, 0.0, 0));
+    train_pass(a, 0);
+    OK(sfr_sgd_step(opt, a));
+    float *bv = NULL;
+    int64_t bn = 0;
+    OK(sfr_net_params(b, &bv, NULL, &bn));
+    ck_assert_int_eq(bn, 3 * 4 + 3);
+    float before[15];
+    memcpy(before, bv, sizeof before);
+    ck_assert_int_eq(sfr_sgd_step(opt, b), SFR_ERR_SHAPE);
+    ck_assert_int_eq(memcmp(bv, before, sizeof before), 0);
+    sfr_sgd_destroy(opt);
+    sfr_net_destroy(a);
+    sfr_net_destroy(b);
+}
+END_TEST
+
+START_TEST(save_then_load_restores_bitwise)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    sfr_net *net = ready_net(11);
+    train_pass(net, 0); /* running statistics move away from 0 and 1 */
+    OK(sfr_net_save(net, path));
+    ck_assert_int_eq(count_entries(dir), 1);
+    struct snapshot saved = take(net);
+    float x[BATCH * IN_C * IN_H * IN_W], out_saved[BATCH * CLASSES];
+    const float *logits = NULL;
+    int64_t dims[2];
+    fill_input(x, 5);
+    OK(sfr_net_forward(net, x, 0));
+    OK(sfr_net_output(net, &logits, dims));
+    memcpy(out_saved, logits, sizeof out_saved);
+
+    /* Perturb parameters (a step) and statistics (a training forward). */
+    sfr_sgd *opt = NULL;
+    OK(sfr_sgd_create(&opt, 0.5, 0.0, 0.0, 0));
+    train_pass(net, 1);
+    OK(sfr_sgd_step(opt, net));
+    train_pass(net, 2);
+    struct snapshot moved = take(net);
+    ck_assert_int_ne(memcmp(moved.params, saved.params, (size_t)saved.np * sizeof(float)), 0);
+    ck_assert_int_ne(memcmp(moved.state, saved.state, (size_t)saved.ns * sizeof(float)), 0);
+
+    OK(sfr_net_load(net, path));
+    assert_same(net, &saved);
+    OK(sfr_net_forward(net, x, 0));
+    OK(sfr_net_output(net, &logits, dims));
+    ck_assert_int_eq(memcmp(logits, out_saved, sizeof out_saved), 0);
+
+    drop(&saved);
+    drop(&moved);
+    sfr_sgd_destroy(opt);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
+START_TEST(load_before_compile)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    sfr_net *net = ready_net(21);
+    train_pass(net, 3);
+    OK(sfr_net_save(net, path));
+    struct snapshot saved = take(net);
+
+    sfr_net *fresh = build_net(0);
+    OK(sfr_net_load(fresh, path));
+    assert_same(fresh, &saved);
+    OK(sfr_net_compile(fresh, BATCH));
+    assert_same(fresh, &saved);
+
+    float x[BATCH * IN_C * IN_H * IN_W], want[BATCH * CLASSES];
+    const float *logits = NULL;
+    int64_t dims[2];
+    fill_input(x, 4);
+    OK(sfr_net_forward(net, x, 0));
+    OK(sfr_net_output(net, &logits, dims));
+    memcpy(want, logits, sizeof want);
+    OK(sfr_net_forward(fresh, x, 0));
+    OK(sfr_net_output(fresh, &logits, dims));
+    ck_assert_int_eq(memcmp(logits, want, sizeof want), 0);
+
+    /* And a net saved before compile loads into a compiled one. */
+    sfr_net *unbuilt = build_net(0);
+    OK(sfr_net_save(unbuilt, path));
+    OK(sfr_net_load(net, path));
+    struct snapshot blank = take(unbuilt);
+    assert_same(net, &blank);
+
+    drop(&saved);
+    drop(&blank);
+    sfr_net_destroy(unbuilt);
+    sfr_net_destroy(fresh);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
+/* Loading path into net must fail with want and change nothing. */
+static void load_refused(sfr_net *net, const char *path, sfr_status want)
+{
+    struct snapshot before = take(net);
+    ck_assert_int_eq(sfr_net_load(net, path), want);
+    ck_assert(strncmp(sfr_last_error(), "sfr_net_load: ", 14) == 0);
+    assert_same(net, &before);
+    drop(&before);
+}
+
+START_TEST(bad_files_leave_the_net_untouched)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[64], bad[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
+    sfr_net *net = ready_net(31);
+    train_pass(net, 0);
+    OK(sfr_net_save(net, path));
+    train_pass(net, 1); /* the net now differs from the file */
+    size_t size = 0;
+    unsigned char *good = read_bytes(path, &size);
+
+    const size_t cuts[] = {0, 1, 8, 39, 40, 47, 48, 100, size / 2, size - 8, size - 1};
+    for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+        write_bytes(bad, good, cuts[i]);
+        load_refused(net, bad, SFR_ERR_FORMAT);
+    }
+    for (size_t byte = 0; byte < size; byte += size / 37 + 1) {
+        good[byte] ^= 0x10;
+        write_bytes(bad, good, size);
+        load_refused(net, bad, SFR_ERR_FORMAT);
+        good[byte] ^= 0x10;
+    }
+    good[size - 1] ^= 0x80;
+    write_bytes(bad, good, size);
+    load_refused(net, bad, SFR_ERR_FORMAT);
+    good[size - 1] ^= 0x80;
+
+    /* Same shapes, other architecture; and another size altogether. */
+    sfr_net *other = build_net(1);
+    load_refused(other, path, SFR_ERR_FORMAT);
+    ck_assert(strstr(sfr_last_error(), "another network") != NULL);
+    sfr_net *small = NULL;
+    int id = -1;
+    OK(sfr_net_create(&small));
+    OK(sfr_net_input(small, 1, 2, 2, &id));
+    OK(sfr_net_batchnorm(small, id, &id));
+    OK(sfr_net_linear(small, id, 3, &id));
+    load_refused(small, path, SFR_ERR_FORMAT);
+
+    snprintf(bad, sizeof bad, "%s/absent.ckpt", dir);
+    load_refused(net, bad, SFR_ERR_IO);
+    load_refused(net, dir, SFR_ERR_IO);
+
+    /* The intact file still loads. */
+    OK(sfr_net_load(net, path));
+    free(good);
+    sfr_net_destroy(small);
+    sfr_net_destroy(other);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
+START_TEST(save_and_load_validate_arguments)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[80];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    sfr_net *net = ready_net(41);
+    uint32_t dead = SFRI_MAGIC_DEAD, tap_word = SFRI_MAGIC_TAP;
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    ck_assert_int_eq(sfr_net_save(NULL, path), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_save(net, NULL), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_save: path is NULL");
+    ck_assert_int_eq(sfr_net_save(net, ""), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_save: path is empty");
+    ck_assert_int_eq(sfr_net_save((const sfr_net *)&dead, path), SFR_ERR_MISUSE);
+    ck_assert_int_eq(sfr_net_load((sfr_net *)&tap_word, path), SFR_ERR_MISUSE);
+    ck_assert_int_eq(sfr_net_load(NULL, path), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_load(net, NULL), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_load(net, ""), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(count_entries(dir), 0);
+
+    snprintf(path, sizeof path, "%s/missing/net.ckpt", dir);
+    ck_assert_int_eq(sfr_net_save(net, path), SFR_ERR_IO);
+    ck_assert_int_eq(count_entries(dir), 0);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
+Suite *net_persist_suite(void)
+{
+    Suite *s = suite_create("net_persist");
+    TCase *tc = tcase_create("sgd_on_net");
+    tcase_add_test(tc, sgd_step_equals_the_hand_update);
+    tcase_add_test(tc, sgd_refuses_a_net_of_another_size);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("checkpoint_on_net");
+    tcase_add_test(tc, save_then_load_restores_bitwise);
+    tcase_add_test(tc, load_before_compile);
+    tcase_add_test(tc, bad_files_leave_the_net_untouched);
+    tcase_add_test(tc, save_and_load_validate_arguments);
+    tcase_set_timeout(tc, 60);
+    suite_add_tcase(s, tc);
+    return s;
+}
