@@ -51,7 +51,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check deps install uninstall clean
+.PHONY: all check bench deps install uninstall clean
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -90,6 +90,17 @@ $(TEST_RUNNER): $(TEST_OBJS) $(STATIC)
 check: deps
 	$(MAKE) all $(TEST_RUNNER)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
+
+# The benchmark links the shared library like any host program would.
+BENCH := $(BUILD)/bench/bench_sfr
+
+$(BENCH): bench/bench_sfr.c $(SHARED) $(LINKS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) -o $@ $< -L$(BUILD) -lsfr -lm \
+	    -Wl,-rpath,'$$ORIGIN/..'
+
+bench: all $(BENCH)
+	$(BENCH)
 
 deps:
 	@missing=""; \

@@ -100,7 +100,8 @@ static int pool_all(sfr_reg *reg, int64_t n, int threads, const struct sfri_feat
             if (sfri_pool_normalize(&gs, xs, o->norm, o->delta, w + sh->xs + s * sh->a * sh->cs,
                                     w + sh->rs + s * sh->a, row) != 0 && 2 * p < bad)
                 bad = 2 * p;
-            if (sfri_pool_normalize(&gt, xt, o->norm, o->delta, w + sh->ys + s * sh->b * sh->ct,
+            if (sh->teacher_from == p &&
+                sfri_pool_normalize(&gt, xt, o->norm, o->delta, w + sh->ys + s * sh->b * sh->ct,
                                     w + sh->rt + s * sh->b, row) != 0 && 2 * p + 1 < bad)
                 bad = 2 * p + 1;
         }

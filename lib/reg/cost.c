@@ -79,6 +79,12 @@ void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, co
         const double *xr = x + i * c;
         double *dr = dx + i * c;
         double xs = scale * n_other * rsum;
+        if (per == 1) {   /* one channel per group: a plain vector loop */
+#pragma omp simd
+            for (int64_t q = 0; q < g; q++)
+                dr[q] = xs * xr[q] - scale * tmp[q];
+            continue;
+        }
         for (int64_t q = 0; q < g; q++) {
             double t = scale * tmp[q];
 #pragma omp simd

@@ -75,6 +75,8 @@ struct sfri_pair_shape {
      * and per-sample loss, final error and iteration count, each (N).
      */
     size_t xs, rs, ys, rt, dxs, dys, loss, err, iters;
+    /* The first pair with this pair's teacher tap: its pooled teacher (ys, rt) is shared. */
+    int teacher_from;
     /* Offsets (in int64) into the index slab: [start, end) of each cell. */
     size_t win_sh, win_sw, win_th, win_tw;
 };
@@ -135,20 +137,26 @@ struct sfri_pool_geom {
  * in (C, H, W) -> out (A, C), r (A) the rms of each local feature (1 with
  * `none`). Returns 0 when every pooled value is finite, else -1 (a non-finite
  * input always reaches some cell). Never overflows: sums are in double.
- * rowbuf holds W doubles.
+ * buf holds sfri_pool_scratch(W, Gh, Gw) doubles.
  */
 int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
-                        double delta, double *out, double *r, double *rowbuf);
+                        double delta, double *out, double *r, double *buf);
+
+/* Doubles of scratch the pooling of a side needs, forward or backward. */
+static inline size_t sfri_pool_scratch(int64_t w, int64_t gh, int64_t gw)
+{
+    return (size_t)(w + gh + gw);
+}
 
 /*
  * The gradient of pool_normalize: given dout (A, C) w.r.t. the normalized
  * features out (A, C) with their r (A), turns dout in place into the
  * gradient w.r.t. the pooled features, then adds it through the pooling
- * into grad (C, H, W). rowbuf holds W doubles.
+ * into grad (C, H, W). buf holds sfri_pool_scratch(W, Gh, Gw) doubles.
  */
 void sfri_pool_normalize_backward(const struct sfri_pool_geom *geo, double *dout,
                                   const double *out, const double *r, int norm, float *grad,
-                                  double *rowbuf);
+                                  double *buf);
 
 /* Group sums: x (A, C) -> xg (A, G), C a multiple of G, groups of C/G channels. */
 void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg);
