@@ -6,6 +6,7 @@
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make uninstall, make clean, make deps
 #   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
+#   make bench      time the SFR objective and whole training steps (bench/)
 
 # The version lives in include/sfr/version.h and nowhere else.
 version_part = $(shell sed -n 's/^\#define SFR_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/sfr/version.h)
@@ -123,16 +124,26 @@ $(BUILD)/fuzz/fuzz_checkpoint: $(FUZZ_CHECKPOINT_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CHECKPOINT_SRCS) -o $@
 
-# The benchmark links the shared library like any host program would.
-BENCH := $(BUILD)/bench/bench_sfr
+# The benchmarks link the shared library like any host program would:
+# bench_sfr times the SFR objective alone, bench_train whole training steps
+# of the reference networks (it measures the FP32 peak with its own loop).
+BENCH_SFR := $(BUILD)/bench/bench_sfr
+BENCH_TRAIN := $(BUILD)/bench/bench_train
+BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
+BENCH_LDLIBS := -L$(BUILD) -lsfr -lm -Wl,-rpath,'$$ORIGIN/..'
 
-$(BENCH): bench/bench_sfr.c $(SHARED) $(LINKS) $(HEADERS)
+$(BENCH_SFR): bench/bench_sfr.c $(SHARED) $(LINKS) $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) -o $@ $< -L$(BUILD) -lsfr -lm \
-	    -Wl,-rpath,'$$ORIGIN/..'
+	$(CC) $(BENCH_CFLAGS) $(CFLAGS) -o $@ $< $(BENCH_LDLIBS)
 
-bench: all $(BENCH)
-	$(BENCH)
+$(BENCH_TRAIN): bench/bench_train.c tests/reference_nets.c tests/reference_nets.h $(SHARED) \
+                $(LINKS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -fopenmp $(CFLAGS) -o $@ $(filter %.c,$^) $(BENCH_LDLIBS)
+
+bench: all $(BENCH_SFR) $(BENCH_TRAIN)
+	$(BENCH_SFR)
+	$(BENCH_TRAIN)
 
 deps:
 	@missing=""; \

@@ -10,15 +10,39 @@
 #include "net_impl.h"
 
 /* Hands a gradient w.r.t. input slot s of l (already in place for a write,
- * in from for an add) to the input's diff. */
+ * in from for an add; in the input's layout) to the input's diff. */
 static void pass_to_input(sfr_net *net, const struct sfri_layer *l, int s, const float *from)
 {
     struct sfri_layer *src = net->layers[l->in[s]];
-    int64_t n = sfri_layer_numel(net, src);
     if (l->grad_mode[s] == SFRI_GRAD_WRITE && from != src->diff)
-        memcpy(src->diff, from, (size_t)n * sizeof(float));
+        memcpy(src->diff, from, src->bytes);
     else if (l->grad_mode[s] == SFRI_GRAD_ADD)
-        sfri_add_into(src->diff, from, n);
+        sfri_add_into(src->diff, from, (int64_t)(src->bytes / sizeof(float)));
+}
+
+/* The gradient reaching layer i's output from outside the net: dlogits for
+ * the output layer, zero for an unused one, plus the tap's. */
+static sfr_status seed_gradient(sfr_net *net, int i, const float *dlogits, const char *fn)
+{
+    struct sfri_layer *l = net->layers[i];
+    sfr_status st = SFR_OK;
+    if (l->consumers == 0 && i == net->n_layers - 1 && l->plain_md) {
+        memcpy(l->diff, dlogits, l->bytes);
+    } else if (l->consumers == 0 && i == net->n_layers - 1) {
+        dnnl_status_t ds = dnnl_memory_set_data_handle(net->logits_mem, (void *)dlogits);
+        if (ds != dnnl_success)
+            return sfri_dnnl_fail(ds, fn, "dlogits binding");
+        st = sfri_net_run(net, &net->logits_in, fn);
+    } else if (l->consumers == 0) {
+        memset(l->diff, 0, l->bytes);
+    }
+    if (st != SFR_OK || l->tap == NULL)
+        return st;
+    if (l->plain_md)
+        sfri_add_into(l->diff, l->tap->grad, sfri_tap_numel(l->tap));
+    else
+        st = sfri_net_run(net, &l->tap_in, fn);
+    return st;
 }
 
 SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
@@ -43,34 +67,42 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
 
     for (int i = net->n_layers - 1; i >= 1; i--) {
         struct sfri_layer *l = net->layers[i];
-        int64_t n = sfri_layer_numel(net, l);
-        if (l->consumers == 0) {
-            if (i == net->n_layers - 1)
-                memcpy(l->diff, dlogits, (size_t)n * sizeof(float));
-            else
-                memset(l->diff, 0, (size_t)n * sizeof(float));
-        }
-        if (l->tap != NULL)
-            sfri_add_into(l->diff, l->tap->grad, n);
+        double t0 = sfri_prof_start(net);
+        st = seed_gradient(net, i, dlogits, fn);
+        if (st != SFR_OK)
+            return st;
         if (l->kind == SFRI_LAYER_ADD) {
-            pass_to_input(net, l, 0, l->diff);
-            pass_to_input(net, l, 1, l->diff);
+            for (int s = 0; s < 2 && st == SFR_OK; s++) {
+                if (l->pass_on[s].prim != NULL)
+                    st = sfri_net_run(net, &l->pass_on[s], fn);
+                else
+                    pass_to_input(net, l, s, l->diff);
+            }
+            sfri_prof_stop(net, i, SFRI_PASS_LAYOUT, t0);
+            if (st != SFR_OK)
+                return st;
             continue;
         }
-        if (l->bwd.prim != NULL) {
-            st = sfri_net_run(net, &l->bwd, fn);
-            if (st == SFR_OK && l->grad_mode[0] == SFRI_GRAD_ADD) {
-                dnnl_status_t ds = dnnl_stream_wait(net->stream);
-                if (ds != dnnl_success)
-                    return sfri_dnnl_fail(ds, fn, "stream wait");
-                pass_to_input(net, l, 0, net->accum);
-            }
+        sfri_prof_stop(net, i, SFRI_PASS_LAYOUT, t0);
+        st = sfri_net_run(net, &l->bwd, fn);
+        if (st == SFR_OK && l->bwd.prim != NULL && l->grad_mode[0] == SFRI_GRAD_ADD) {
+            dnnl_status_t ds = dnnl_stream_wait(net->stream);
+            if (ds != dnnl_success)
+                return sfri_dnnl_fail(ds, fn, "stream wait");
+            t0 = sfri_prof_start(net);
+            pass_to_input(net, l, 0, net->accum);
+            sfri_prof_stop(net, i, SFRI_PASS_LAYOUT, t0);
         }
-        if (st == SFR_OK && l->bwd_w.prim != NULL)
+        if (st == SFR_OK)
             st = sfri_net_run(net, &l->bwd_w, fn);
+        if (st == SFR_OK)
+            st = sfri_net_run(net, &l->dw_out, fn);
         if (st != SFR_OK)
             return st;
     }
     dnnl_status_t ds = dnnl_stream_wait(net->stream);
-    return ds == dnnl_success ? SFR_OK : sfri_dnnl_fail(ds, fn, "stream wait");
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, fn, "stream wait");
+    sfri_prof_count(net, 1);
+    return SFR_OK;
 }

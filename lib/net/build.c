@@ -43,6 +43,8 @@ SFR_API void sfr_net_destroy(sfr_net *net)
 {
     if (net == NULL || net->magic != SFRI_MAGIC_NET)
         return;
+    sfri_prof_report(net);
+    sfri_prof_free(net);
     sfri_net_release_compiled(net);
     for (int i = 0; i < net->n_layers; i++) {
         sfri_tap_free_owned(net->layers[i]->tap);

@@ -3,19 +3,18 @@
  * steps use, created once for one batch size, so that forward and backward
  * allocate nothing.
  *
- * Layouts: activations are plain NCHW (what taps show), weights plain OIHW
- * inside the flat parameter buffer. Each memory object is created from the
- * primitive descriptor's own view of its argument (dnnl_query_exec_arg_md)
- * and its size is checked against our buffer, so a layout that is not the
- * plain one we own is caught here instead of corrupting memory. Moving the
- * hot activations to blocked layouts means creating the conv/BN/pool
- * descriptors with dnnl_format_tag_any and adding reorder steps at the
- * input, the tapped outputs and the logits.
+ * Order of work: decide for every input of every layer whether backward
+ * writes or adds its gradient, decide the fusions (net_impl.h), then create
+ * the layers' primitives in id order: each layer's layout is what its
+ * primitive chose given its inputs' layouts, which are known by then. The
+ * scratchpad and the accumulation buffer are shared by every step (steps run
+ * one at a time) and bound once their largest size is known; last come the
+ * taps and the plain copy of the logits.
  */
 #include <string.h>
 
 #include "../tap/tap.h"
-#include "net_impl.h"
+#include "compile_impl.h"
 
 #define ALIGN 64
 /* Largest activation tensor, in elements, a compile accepts. */
@@ -28,22 +27,31 @@ static void destroy_step(struct sfri_step *s)
     memset(s, 0, sizeof *s);
 }
 
+/* Every step of a layer, for release and for binding shared buffers. */
+#define LAYER_STEPS 11
+static void layer_steps(struct sfri_layer *l, struct sfri_step *steps[LAYER_STEPS])
+{
+    struct sfri_step *all[LAYER_STEPS] = {&l->fwd,      &l->fwd_eval, &l->bwd,        &l->bwd_w,
+                                          &l->w_in,     &l->w_in_bwd, &l->dw_out,     &l->to_plain,
+                                          &l->tap_in,   &l->pass_on[0], &l->pass_on[1]};
+    memcpy(steps, all, sizeof all);
+}
+
 void sfri_net_release_compiled(sfr_net *net)
 {
     for (int i = 0; i < net->n_layers; i++) {
         struct sfri_layer *l = net->layers[i];
-        destroy_step(&l->fwd);
-        destroy_step(&l->fwd_eval);
-        destroy_step(&l->bwd);
-        destroy_step(&l->bwd_w);
-        sfri_free(l->out);
-        sfri_free(l->diff);
-        sfri_free(l->mean);
-        sfri_free(l->var);
-        sfri_free(l->workspace);
-        l->out = l->diff = l->mean = l->var = NULL;
+        struct sfri_step *steps[LAYER_STEPS];
+        layer_steps(l, steps);
+        for (int k = 0; k < LAYER_STEPS; k++)
+            destroy_step(steps[k]);
+        l->out = l->diff = l->plain = l->mean = l->var = NULL;
         l->workspace = NULL;
+        l->bytes = 0;
+        l->plain_md = 0;
         l->consumers = 0;
+        l->last_consumer = -1;
+        l->fuse_relu = l->in_place = l->hidden = 0;
         l->grad_mode[0] = l->grad_mode[1] = SFRI_GRAD_NONE;
         if (l->tap != NULL) {
             sfri_free(l->tap->grad);
@@ -52,89 +60,107 @@ void sfri_net_release_compiled(sfr_net *net)
             memset(l->tap->dims, 0, sizeof l->tap->dims);
         }
     }
+    destroy_step(&net->logits_in);
+    net->logits_mem = NULL;
     for (int i = 0; i < net->n_mems; i++)
         dnnl_memory_destroy(net->mems[i]);
     sfri_free(net->mems);
     net->mems = NULL;
     net->n_mems = net->cap_mems = 0;
-    sfri_free(net->accum);
-    sfri_free(net->scratch);
+    for (int i = 0; i < net->n_bufs; i++)
+        sfri_free(net->bufs[i]);
+    sfri_free(net->bufs);
+    net->bufs = NULL;
+    net->n_bufs = net->cap_bufs = 0;
     net->accum = NULL;
+    net->accum_size = 0;
     net->scratch = NULL;
     net->scratch_size = 0;
     net->batch = 0;
     net->phase = SFRI_PHASE_BUILDING;
 }
 
-/* A zeroed float buffer of n elements, aligned for the vector units. */
-static float *new_floats(int64_t n)
+/* Appends p to a growable array of pointers. */
+static int push_ptr(void ***arr, int *n, int *cap, void *p)
 {
-    size_t bytes = sfri_mul_size((size_t)n, sizeof(float));
-    float *p = sfri_aligned_alloc(ALIGN, bytes);
-    if (p != NULL)
-        memset(p, 0, bytes);
-    return p;
+    if (*n == *cap) {
+        int new_cap = *cap ? 2 * *cap : 64;
+        void **grown = sfri_malloc(sfri_mul_size((size_t)new_cap, sizeof *grown));
+        if (grown == NULL)
+            return 0;
+        if (*n > 0)
+            memcpy(grown, *arr, (size_t)*n * sizeof *grown);
+        sfri_free(*arr);
+        *arr = grown;
+        *cap = new_cap;
+    }
+    (*arr)[(*n)++] = p;
+    return 1;
 }
 
-sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
+void *sfri_net_buffer(sfr_net *net, size_t bytes, const char *fn)
 {
-    const struct sfri_layer *l = net->layers[tap->layer];
-    float *grad = new_floats(sfri_layer_numel(net, l));
-    if (grad == NULL)
-        return sfri_fail(SFR_ERR_NOMEM, func, "out of memory for the tap of layer %d", tap->layer);
-    tap->dims[0] = net->batch;
-    tap->dims[1] = l->c;
-    tap->dims[2] = l->h;
-    tap->dims[3] = l->w;
-    tap->data = l->out;
-    tap->grad = grad;
-    return SFR_OK;
+    void *p = sfri_aligned_alloc(ALIGN, bytes == 0 ? ALIGN : bytes);
+    if (p == NULL) {
+        sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for a %zu-byte buffer", bytes);
+        return NULL;
+    }
+    memset(p, 0, bytes);
+    if (!push_ptr(&net->bufs, &net->n_bufs, &net->cap_bufs, p)) {
+        sfri_free(p);
+        sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
+        return NULL;
+    }
+    return p;
 }
 
 static sfr_status keep_mem(sfr_net *net, dnnl_memory_t m, const char *fn)
 {
-    if (net->n_mems == net->cap_mems) {
-        int cap = net->cap_mems ? 2 * net->cap_mems : 64;
-        dnnl_memory_t *mems = sfri_malloc(sfri_mul_size((size_t)cap, sizeof *mems));
-        if (mems == NULL) {
-            dnnl_memory_destroy(m);
-            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
-        }
-        if (net->n_mems > 0)
-            memcpy(mems, net->mems, (size_t)net->n_mems * sizeof *mems);
-        sfri_free(net->mems);
-        net->mems = mems;
-        net->cap_mems = cap;
+    void **arr = (void **)net->mems;
+    if (!push_ptr(&arr, &net->n_mems, &net->cap_mems, m)) {
+        dnnl_memory_destroy(m);
+        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
     }
-    net->mems[net->n_mems++] = m;
+    net->mems = (dnnl_memory_t *)arr;
     return SFR_OK;
 }
 
-/* Adds argument arg of step s over ptr, whose size must be bytes. */
-static sfr_status bind(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd, int arg,
-                       void *ptr, size_t bytes, const char *fn)
+/* Creates a memory object over ptr (DNNL_MEMORY_NONE when NULL) that the net destroys. */
+static sfr_status new_mem(sfr_net *net, const dnnl_memory_desc_t *md, void *ptr, dnnl_memory_t *m,
+                          const char *fn)
+{
+    dnnl_status_t st = dnnl_memory_create(m, md, net->engine, ptr == NULL ? DNNL_MEMORY_NONE : ptr);
+    if (st != dnnl_success)
+        return sfri_dnnl_fail(st, fn, "memory creation");
+    return keep_mem(net, *m, fn);
+}
+
+static void add_arg(struct sfri_step *s, int arg, dnnl_memory_t m)
+{
+    s->args[s->nargs].arg = arg;
+    s->args[s->nargs].memory = m;
+    s->nargs++;
+}
+
+sfr_status sfri_bind(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd, int arg,
+                     void *ptr, size_t bytes, const char *fn)
 {
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
     if (md == NULL || dnnl_memory_desc_get_size(md) != bytes)
         return sfri_fail(SFR_ERR_BACKEND, fn,
                          "oneDNN chose an unexpected layout for argument %d (%zu bytes, expected %zu)",
                          arg, md == NULL ? (size_t)0 : dnnl_memory_desc_get_size(md), bytes);
+    if (ptr == NULL && bytes > net->accum_size)
+        net->accum_size = bytes;
     dnnl_memory_t m;
-    dnnl_status_t st = dnnl_memory_create(&m, md, net->engine, ptr);
-    if (st != dnnl_success)
-        return sfri_dnnl_fail(st, fn, "memory creation");
-    sfr_status ss = keep_mem(net, m, fn);
-    if (ss != SFR_OK)
-        return ss;
-    s->args[s->nargs].arg = arg;
-    s->args[s->nargs].memory = m;
-    s->nargs++;
-    return SFR_OK;
+    sfr_status st = new_mem(net, md, ptr, &m, fn);
+    if (st == SFR_OK)
+        add_arg(s, arg, m);
+    return st;
 }
 
-/* A primitive descriptor for op with a user-managed scratchpad. */
-static sfr_status make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint,
-                          dnnl_primitive_desc_t *pd, const char *what, const char *fn)
+sfr_status sfri_make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint,
+                        dnnl_primitive_desc_t *pd, const char *what, const char *fn)
 {
     dnnl_primitive_attr_t attr;
     dnnl_status_t st = dnnl_primitive_attr_create(&attr);
@@ -144,19 +170,23 @@ static sfr_status make_pd(sfr_net *net, const void *op, const_dnnl_primitive_des
     if (st == dnnl_success)
         st = dnnl_primitive_desc_create(pd, op, attr, net->engine, hint);
     dnnl_primitive_attr_destroy(attr);
+    if (st != dnnl_success)
+        *pd = NULL;
     return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, what);
 }
 
-/* Creates step s's primitive from pd; its scratchpad memory gets a buffer
- * once every step is made and the largest scratchpad is known. */
-static sfr_status make_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
-                            const char *fn)
+/* Step s's scratchpad memory gets a buffer once every step is made and the
+ * largest scratchpad is known. */
+sfr_status sfri_make_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
+                          int layer, int pass, const char *fn)
 {
     dnnl_status_t st = dnnl_primitive_create(&s->prim, pd);
     if (st != dnnl_success) {
         s->prim = NULL;
         return sfri_dnnl_fail(st, fn, "primitive creation");
     }
+    s->layer = layer;
+    s->pass = pass;
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     size_t size = md == NULL ? 0 : dnnl_memory_desc_get_size(md);
     if (size == 0)
@@ -164,419 +194,146 @@ static sfr_status make_step(sfr_net *net, struct sfri_step *s, const_dnnl_primit
     if (size > net->scratch_size)
         net->scratch_size = size;
     dnnl_memory_t m;
-    st = dnnl_memory_create(&m, md, net->engine, DNNL_MEMORY_NONE);
+    sfr_status ss = new_mem(net, md, NULL, &m, fn);
+    if (ss == SFR_OK)
+        add_arg(s, DNNL_ARG_SCRATCHPAD, m);
+    return ss;
+}
+
+/* Reorders keep oneDNN's own scratchpad (they rarely need one), so that a
+ * tap bound after compile does not have to grow the shared one. */
+sfr_status sfri_make_reorder(sfr_net *net, struct sfri_step *s, int layer,
+                             const dnnl_memory_desc_t *src_md, void *src,
+                             const dnnl_memory_desc_t *dst_md, void *dst, int accumulate,
+                             dnnl_memory_t *src_mem, const char *fn)
+{
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_post_ops_t ops = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t st = dnnl_success;
+    if (accumulate) {
+        st = dnnl_primitive_attr_create(&attr);
+        if (st == dnnl_success)
+            st = dnnl_post_ops_create(&ops);
+        if (st == dnnl_success)
+            st = dnnl_post_ops_append_sum(ops, 1.0f);
+        if (st == dnnl_success)
+            st = dnnl_primitive_attr_set_post_ops(attr, ops);
+    }
+    if (st == dnnl_success)
+        st = dnnl_reorder_primitive_desc_create(&pd, src_md, net->engine, dst_md, net->engine, attr);
+    dnnl_post_ops_destroy(ops);
+    dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success)
-        return sfri_dnnl_fail(st, fn, "scratchpad memory creation");
-    sfr_status ss = keep_mem(net, m, fn);
+        return sfri_dnnl_fail(st, fn, "reorder descriptor");
+    st = dnnl_primitive_create(&s->prim, pd);
+    dnnl_primitive_desc_destroy(pd);
+    if (st != dnnl_success) {
+        s->prim = NULL;
+        return sfri_dnnl_fail(st, fn, "reorder creation");
+    }
+    s->layer = layer;
+    s->pass = SFRI_PASS_LAYOUT;
+    dnnl_memory_t from, to;
+    sfr_status ss = new_mem(net, src_md, src, &from, fn);
+    if (ss == SFR_OK)
+        ss = new_mem(net, dst_md, dst, &to, fn);
     if (ss != SFR_OK)
         return ss;
-    s->args[s->nargs].arg = DNNL_ARG_SCRATCHPAD;
-    s->args[s->nargs].memory = m;
-    s->nargs++;
+    add_arg(s, DNNL_ARG_FROM, from);
+    add_arg(s, DNNL_ARG_TO, to);
+    if (src_mem != NULL)
+        *src_mem = from;
     return SFR_OK;
 }
 
-static sfr_status md_init(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims,
-                          dnnl_format_tag_t tag, const char *fn)
-{
-    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, ndims, dims, dnnl_f32, tag);
-    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "memory descriptor");
-}
-
-/* (N, C, H, W) of a layer's output, plain. */
-static sfr_status act_md(const sfr_net *net, const struct sfri_layer *l, dnnl_memory_desc_t *md,
+sfr_status sfri_plain_md(const sfr_net *net, const struct sfri_layer *l, dnnl_memory_desc_t *md,
                          const char *fn)
 {
     const dnnl_dims_t dims = {net->batch, l->c, l->h, l->w};
-    return md_init(md, 4, dims, dnnl_nchw, fn);
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, 4, dims, dnnl_f32, dnnl_nchw);
+    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "memory descriptor");
 }
 
-/* Everything one primitive-backed layer needs while its steps are created. */
-struct layer_ctx {
-    sfr_net *net;
-    struct sfri_layer *l;
-    struct sfri_layer *src;  /* its input */
-    size_t out_bytes, src_bytes;
-    float *diff_src;         /* where backward writes the gradient w.r.t. src, or NULL */
-    float *w, *b, *dw, *db;  /* parameter and gradient slices */
-    const char *fn;
-};
-
-static sfr_status compile_conv(struct layer_ctx *c)
+sfr_status sfri_set_layout(sfr_net *net, struct sfri_layer *l, const dnnl_memory_desc_t *md,
+                           const char *fn)
 {
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    dnnl_memory_desc_t src_md, dst_md, w_md, b_md;
-    const dnnl_dims_t w_dims = {l->c, c->src->c, l->kernel, l->kernel};
-    const dnnl_dims_t b_dims = {l->c};
-    const dnnl_dims_t strides = {l->stride, l->stride};
-    const dnnl_dims_t pads = {l->pad, l->pad};
-    size_t w_bytes = (size_t)l->weight_size * sizeof(float);
-    size_t b_bytes = (size_t)l->bias_size * sizeof(float);
-    sfr_status st = act_md(net, c->src, &src_md, fn);
-    if (st == SFR_OK)
-        st = act_md(net, l, &dst_md, fn);
-    if (st == SFR_OK)
-        st = md_init(&w_md, 4, w_dims, dnnl_oihw, fn);
-    if (st == SFR_OK)
-        st = md_init(&b_md, 1, b_dims, dnnl_a, fn);
+    dnnl_memory_desc_t plain;
+    sfr_status st = sfri_plain_md(net, l, &plain, fn);
     if (st != SFR_OK)
         return st;
-    const dnnl_memory_desc_t *bias_md = l->bias ? &b_md : NULL;
-
-    dnnl_convolution_desc_t fd, bd, wd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL, wpd = NULL;
-    dnnl_status_t ds = dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training,
-                                                          dnnl_convolution_direct, &src_md, &w_md,
-                                                          bias_md, &dst_md, strides, pads, pads);
-    if (ds == dnnl_success)
-        ds = dnnl_convolution_backward_weights_desc_init(&wd, dnnl_convolution_direct, &src_md,
-                                                         &w_md, bias_md, &dst_md, strides, pads,
-                                                         pads);
-    if (ds == dnnl_success && c->diff_src != NULL)
-        ds = dnnl_convolution_backward_data_desc_init(&bd, dnnl_convolution_direct, &src_md, &w_md,
-                                                      &dst_md, strides, pads, pads);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "convolution descriptor");
-
-    st = make_pd(net, &fd, NULL, &fpd, "convolution forward", fn);
-    if (st == SFR_OK)
-        st = make_step(net, &l->fwd, fpd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_WEIGHTS, c->w, w_bytes, fn);
-    if (st == SFR_OK && l->bias)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_BIAS, c->b, b_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, c->out_bytes, fn);
-
-    if (st == SFR_OK)
-        st = make_pd(net, &wd, fpd, &wpd, "convolution backward weights", fn);
-    if (st == SFR_OK)
-        st = make_step(net, &l->bwd_w, wpd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd_w, wpd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_DST, l->diff, c->out_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_WEIGHTS, c->dw, w_bytes, fn);
-    if (st == SFR_OK && l->bias)
-        st = bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_BIAS, c->db, b_bytes, fn);
-
-    if (st == SFR_OK && c->diff_src != NULL) {
-        st = make_pd(net, &bd, fpd, &bpd, "convolution backward data", fn);
-        if (st == SFR_OK)
-            st = make_step(net, &l->bwd, bpd, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, c->out_bytes, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_WEIGHTS, c->w, w_bytes, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src_bytes, fn);
+    l->md = *md;
+    l->bytes = dnnl_memory_desc_get_size(md);
+    l->plain_md = dnnl_memory_desc_equal(md, &plain);
+    if (l->in_place) {
+        const struct sfri_layer *src = net->layers[l->in[0]];
+        if (!dnnl_memory_desc_equal(md, &src->md))
+            return sfri_fail(SFR_ERR_BACKEND, fn, "oneDNN chose another layout for an in-place layer");
+        l->out = src->out;
+        l->diff = src->diff;
+        return SFR_OK;
     }
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(wpd);
-    dnnl_primitive_desc_destroy(bpd);
-    return st;
+    l->out = sfri_net_buffer(net, l->bytes, fn);
+    if (l->out == NULL)
+        return SFR_ERR_NOMEM;
+    if (l->kind != SFRI_LAYER_INPUT && (l->diff = sfri_net_buffer(net, l->bytes, fn)) == NULL)
+        return SFR_ERR_NOMEM;
+    return SFR_OK;
 }
 
-static sfr_status compile_linear(struct layer_ctx *c)
+/* Gives l a plain copy of its output, made by a reorder after it runs. */
+static sfr_status ensure_plain(sfr_net *net, struct sfri_layer *l, int id, const char *fn)
 {
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    dnnl_memory_desc_t src_md, dst_md, w_md, b_md;
-    /* 4-D weights over a 4-D source: torch.flatten's order, no reshape. */
-    const dnnl_dims_t w_dims = {l->c, c->src->c, c->src->h, c->src->w};
-    const dnnl_dims_t b_dims = {l->c};
-    const dnnl_dims_t dst_dims = {net->batch, l->c};
-    size_t w_bytes = (size_t)l->weight_size * sizeof(float);
-    size_t b_bytes = (size_t)l->bias_size * sizeof(float);
-    sfr_status st = act_md(net, c->src, &src_md, fn);
-    if (st == SFR_OK)
-        st = md_init(&dst_md, 2, dst_dims, dnnl_nc, fn);
-    if (st == SFR_OK)
-        st = md_init(&w_md, 4, w_dims, dnnl_oihw, fn);
-    if (st == SFR_OK)
-        st = md_init(&b_md, 1, b_dims, dnnl_a, fn);
-    if (st != SFR_OK)
-        return st;
-
-    dnnl_inner_product_desc_t fd, bd, wd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL, wpd = NULL;
-    dnnl_status_t ds = dnnl_inner_product_forward_desc_init(&fd, dnnl_forward_training, &src_md,
-                                                            &w_md, &b_md, &dst_md);
-    if (ds == dnnl_success)
-        ds = dnnl_inner_product_backward_weights_desc_init(&wd, &src_md, &w_md, &b_md, &dst_md);
-    if (ds == dnnl_success && c->diff_src != NULL)
-        ds = dnnl_inner_product_backward_data_desc_init(&bd, &src_md, &w_md, &dst_md);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "inner product descriptor");
-
-    st = make_pd(net, &fd, NULL, &fpd, "inner product forward", fn);
-    if (st == SFR_OK)
-        st = make_step(net, &l->fwd, fpd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_WEIGHTS, c->w, w_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_BIAS, c->b, b_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, c->out_bytes, fn);
-
-    if (st == SFR_OK)
-        st = make_pd(net, &wd, fpd, &wpd, "inner product backward weights", fn);
-    if (st == SFR_OK)
-        st = make_step(net, &l->bwd_w, wpd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd_w, wpd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_DST, l->diff, c->out_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_WEIGHTS, c->dw, w_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_BIAS, c->db, b_bytes, fn);
-
-    if (st == SFR_OK && c->diff_src != NULL) {
-        st = make_pd(net, &bd, fpd, &bpd, "inner product backward data", fn);
-        if (st == SFR_OK)
-            st = make_step(net, &l->bwd, bpd, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, c->out_bytes, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_WEIGHTS, c->w, w_bytes, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src_bytes, fn);
+    if (l->plain != NULL)
+        return SFR_OK;
+    if (l->plain_md) {
+        l->plain = l->out;
+        return SFR_OK;
     }
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(wpd);
-    dnnl_primitive_desc_destroy(bpd);
+    dnnl_memory_desc_t plain;
+    sfr_status st = sfri_plain_md(net, l, &plain, fn);
+    if (st != SFR_OK)
+        return st;
+    float *buf = sfri_net_buffer(net, dnnl_memory_desc_get_size(&plain), fn);
+    if (buf == NULL)
+        return SFR_ERR_NOMEM;
+    st = sfri_make_reorder(net, &l->to_plain, id, &l->md, l->out, &plain, buf, 0, NULL, fn);
+    if (st == SFR_OK)
+        l->plain = buf;
     return st;
 }
 
-/* Batch norm: training forward (batch statistics out), eval forward
- * (running statistics in) and backward, which always runs because it
- * also gives the gamma and beta gradients. */
-static sfr_status compile_bn(struct layer_ctx *c)
+sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
 {
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    const unsigned affine = dnnl_use_scale | dnnl_use_shift;
-    size_t ch_bytes = (size_t)l->c * sizeof(float);
-    float *run_mean = net->state + l->state_off, *run_var = run_mean + l->c;
-    float *diff_src = c->diff_src != NULL ? c->diff_src : net->accum;
-    dnnl_memory_desc_t md;
-    sfr_status st = act_md(net, l, &md, fn);
+    struct sfri_layer *l = net->layers[tap->layer];
+    sfr_status st = ensure_plain(net, l, tap->layer, func);
     if (st != SFR_OK)
         return st;
-    dnnl_batch_normalization_desc_t fd, ed, bd;
-    dnnl_primitive_desc_t fpd = NULL, epd = NULL, bpd = NULL;
-    dnnl_status_t ds =
-        dnnl_batch_normalization_forward_desc_init(&fd, dnnl_forward_training, &md, SFRI_BN_EPS, affine);
-    if (ds == dnnl_success)
-        ds = dnnl_batch_normalization_forward_desc_init(&ed, dnnl_forward_inference, &md, SFRI_BN_EPS,
-                                                        affine | dnnl_use_global_stats);
-    if (ds == dnnl_success)
-        ds = dnnl_batch_normalization_backward_desc_init(&bd, dnnl_backward, &md, &md, SFRI_BN_EPS,
-                                                         affine);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "batch normalization descriptor");
-
-    st = make_pd(net, &fd, NULL, &fpd, "batch normalization forward", fn);
-    if (st == SFR_OK)
-        st = make_step(net, &l->fwd, fpd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, c->out_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_MEAN, l->mean, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_VARIANCE, l->var, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_SCALE, c->w, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_SHIFT, c->b, ch_bytes, fn);
-
-    if (st == SFR_OK)
-        st = make_pd(net, &ed, NULL, &epd, "batch normalization inference", fn);
-    if (st == SFR_OK)
-        st = make_step(net, &l->fwd_eval, epd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd_eval, epd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd_eval, epd, DNNL_ARG_DST, l->out, c->out_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd_eval, epd, DNNL_ARG_MEAN, run_mean, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd_eval, epd, DNNL_ARG_VARIANCE, run_var, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd_eval, epd, DNNL_ARG_SCALE, c->w, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd_eval, epd, DNNL_ARG_SHIFT, c->b, ch_bytes, fn);
-
-    if (st == SFR_OK)
-        st = make_pd(net, &bd, fpd, &bpd, "batch normalization backward", fn);
-    if (st == SFR_OK)
-        st = make_step(net, &l->bwd, bpd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_MEAN, l->mean, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_VARIANCE, l->var, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, c->out_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_SCALE, c->w, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_SHIFT, c->b, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, diff_src, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SCALE, c->dw, ch_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SHIFT, c->db, ch_bytes, fn);
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(epd);
-    dnnl_primitive_desc_destroy(bpd);
-    return st;
-}
-
-static sfr_status compile_relu(struct layer_ctx *c)
-{
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    dnnl_memory_desc_t md;
-    sfr_status st = act_md(net, l, &md, fn);
+    dnnl_memory_desc_t plain;
+    st = sfri_plain_md(net, l, &plain, func);
     if (st != SFR_OK)
         return st;
-    dnnl_eltwise_desc_t fd, bd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    /* Backward from the output: relu'(x) = [y > 0]. */
-    dnnl_status_t ds = dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training,
-                                                      dnnl_eltwise_relu_use_dst_for_bwd, &md, 0.f, 0.f);
-    if (ds == dnnl_success && c->diff_src != NULL)
-        ds = dnnl_eltwise_backward_desc_init(&bd, dnnl_eltwise_relu_use_dst_for_bwd, &md, &md, 0.f, 0.f);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "eltwise descriptor");
-    st = make_pd(net, &fd, NULL, &fpd, "relu forward", fn);
-    if (st == SFR_OK)
-        st = make_step(net, &l->fwd, fpd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, c->out_bytes, fn);
-    if (st == SFR_OK && c->diff_src != NULL) {
-        st = make_pd(net, &bd, fpd, &bpd, "relu backward", fn);
-        if (st == SFR_OK)
-            st = make_step(net, &l->bwd, bpd, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DST, l->out, c->out_bytes, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, c->out_bytes, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src_bytes, fn);
-    }
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
-    return st;
-}
-
-/* Max, average (padding counted) and global average pooling. */
-static sfr_status compile_pool(struct layer_ctx *c)
-{
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    int global = l->kind == SFRI_LAYER_GAP;
-    dnnl_alg_kind_t alg =
-        l->kind == SFRI_LAYER_MAXPOOL ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
-    const dnnl_dims_t kernel = {global ? c->src->h : l->kernel, global ? c->src->w : l->kernel};
-    const dnnl_dims_t strides = {global ? 1 : l->stride, global ? 1 : l->stride};
-    const dnnl_dims_t pads = {l->pad, l->pad};
-    const dnnl_dims_t dilation = {0, 0};
-    dnnl_memory_desc_t src_md, dst_md;
-    sfr_status st = act_md(net, c->src, &src_md, fn);
-    if (st == SFR_OK)
-        st = act_md(net, l, &dst_md, fn);
-    if (st != SFR_OK)
-        return st;
-    dnnl_pooling_v2_desc_t fd, bd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    dnnl_status_t ds = dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, alg, &src_md,
-                                                         &dst_md, strides, kernel, dilation, pads, pads);
-    if (ds == dnnl_success && c->diff_src != NULL)
-        ds = dnnl_pooling_v2_backward_desc_init(&bd, alg, &src_md, &dst_md, strides, kernel, dilation,
-                                                pads, pads);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "pooling descriptor");
-    st = make_pd(net, &fd, NULL, &fpd, "pooling forward", fn);
-    /* Max pooling keeps where each maximum was, for backward. */
-    size_t ws_bytes = 0;
-    if (st == SFR_OK && l->kind == SFRI_LAYER_MAXPOOL) {
-        const dnnl_memory_desc_t *ws = dnnl_primitive_desc_query_md(fpd, dnnl_query_workspace_md, 0);
-        ws_bytes = ws == NULL ? 0 : dnnl_memory_desc_get_size(ws);
-        if (ws_bytes > 0) {
-            l->workspace = sfri_aligned_alloc(ALIGN, ws_bytes);
-            if (l->workspace == NULL)
-                st = sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
+    size_t bytes = dnnl_memory_desc_get_size(&plain);
+    float *grad = sfri_aligned_alloc(ALIGN, bytes);
+    if (grad == NULL)
+        return sfri_fail(SFR_ERR_NOMEM, func, "out of memory for the tap of layer %d", tap->layer);
+    memset(grad, 0, bytes);
+    /* The input layer has no gradient to add into. */
+    if (!l->plain_md && l->diff != NULL && l->tap_in.prim == NULL) {
+        st = sfri_make_reorder(net, &l->tap_in, tap->layer, &plain, grad, &l->md, l->diff, 1, NULL,
+                               func);
+        if (st != SFR_OK) {
+            sfri_free(grad);
+            return st;
         }
     }
-    if (st == SFR_OK)
-        st = make_step(net, &l->fwd, fpd, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src_bytes, fn);
-    if (st == SFR_OK)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, c->out_bytes, fn);
-    if (st == SFR_OK && ws_bytes > 0)
-        st = bind(net, &l->fwd, fpd, DNNL_ARG_WORKSPACE, l->workspace, ws_bytes, fn);
-    if (st == SFR_OK && c->diff_src != NULL) {
-        st = make_pd(net, &bd, fpd, &bpd, "pooling backward", fn);
-        if (st == SFR_OK)
-            st = make_step(net, &l->bwd, bpd, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, c->out_bytes, fn);
-        if (st == SFR_OK)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src_bytes, fn);
-        if (st == SFR_OK && ws_bytes > 0)
-            st = bind(net, &l->bwd, bpd, DNNL_ARG_WORKSPACE, l->workspace, ws_bytes, fn);
-    }
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
-    return st;
-}
-
-static sfr_status compile_layer(sfr_net *net, struct sfri_layer *l, const char *fn)
-{
-    if (l->kind == SFRI_LAYER_INPUT || l->kind == SFRI_LAYER_ADD)
-        return SFR_OK; /* no primitive: a copy and our own sum */
-    struct layer_ctx c;
-    c.net = net;
-    c.l = l;
-    c.src = net->layers[l->in[0]];
-    c.out_bytes = (size_t)sfri_layer_numel(net, l) * sizeof(float);
-    c.src_bytes = (size_t)sfri_layer_numel(net, c.src) * sizeof(float);
-    c.diff_src = l->grad_mode[0] == SFRI_GRAD_WRITE ? c.src->diff
-               : l->grad_mode[0] == SFRI_GRAD_ADD   ? net->accum
-                                                    : NULL;
-    c.w = net->params + l->param_off;
-    c.b = c.w + l->weight_size;
-    c.dw = net->grads + l->param_off;
-    c.db = c.dw + l->weight_size;
-    c.fn = fn;
-    switch (l->kind) {
-    case SFRI_LAYER_CONV: return compile_conv(&c);
-    case SFRI_LAYER_LINEAR: return compile_linear(&c);
-    case SFRI_LAYER_BN: return compile_bn(&c);
-    case SFRI_LAYER_RELU: return compile_relu(&c);
-    default: return compile_pool(&c);
-    }
+    tap->dims[0] = net->batch;
+    tap->dims[1] = l->c;
+    tap->dims[2] = l->h;
+    tap->dims[3] = l->w;
+    tap->data = l->plain;
+    tap->grad = grad;
+    return SFR_OK;
 }
 
 /*
@@ -596,57 +353,113 @@ static void plan_gradients(sfr_net *net)
                 l->grad_mode[s] = SFRI_GRAD_NONE;
             else
                 l->grad_mode[s] = src->consumers == 0 ? SFRI_GRAD_WRITE : SFRI_GRAD_ADD;
+            if (src->consumers == 0)
+                src->last_consumer = i;
             src->consumers++;
         }
     }
 }
 
-static sfr_status allocate_buffers(sfr_net *net, const char *fn)
+/*
+ * A layer may overwrite its input 0 when nobody else reads it: one
+ * consumer, no tap, not the net's input (the host's copy) and not the
+ * input's own backward (no layer kind here needs its own output there,
+ * ReLU excepted, whose output a ReLU leaves unchanged).
+ */
+static int may_overwrite_input(const sfr_net *net, const struct sfri_layer *l)
 {
-    int64_t largest = 0;
-    for (int i = 0; i < net->n_layers; i++) {
-        struct sfri_layer *l = net->layers[i];
-        int64_t n = sfri_layer_numel(net, l);
-        if (n > largest)
-            largest = n;
-        l->out = new_floats(n);
-        if (l->out == NULL)
-            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for layer %d", i);
-        if (l->kind != SFRI_LAYER_INPUT && (l->diff = new_floats(n)) == NULL)
-            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for layer %d", i);
-        if (l->kind == SFRI_LAYER_BN &&
-            ((l->mean = new_floats(l->c)) == NULL || (l->var = new_floats(l->c)) == NULL))
-            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for layer %d", i);
-    }
-    net->accum = new_floats(largest);
-    if (net->accum == NULL)
-        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
-    return SFR_OK;
+    const struct sfri_layer *src = net->layers[l->in[0]];
+    return src->kind != SFRI_LAYER_INPUT && src->consumers == 1 && src->tap == NULL &&
+           l->in[1] != l->in[0];
 }
 
-/* Gives every scratchpad memory the shared buffer: steps run one at a time. */
-static sfr_status bind_scratchpad(sfr_net *net, const char *fn)
+static void plan_fusions(sfr_net *net)
 {
-    if (net->scratch_size == 0)
-        return SFR_OK;
-    net->scratch = sfri_aligned_alloc(ALIGN, net->scratch_size);
-    if (net->scratch == NULL)
-        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for a %zu-byte scratchpad",
-                         net->scratch_size);
+    for (int i = 1; i < net->n_layers; i++) {
+        struct sfri_layer *l = net->layers[i];
+        struct sfri_layer *src = net->layers[l->in[0]];
+        if (l->kind == SFRI_LAYER_RELU && src->kind == SFRI_LAYER_BN && may_overwrite_input(net, l))
+            src->fuse_relu = 1;
+        if ((l->kind == SFRI_LAYER_RELU || l->kind == SFRI_LAYER_ADD) && may_overwrite_input(net, l)) {
+            l->in_place = 1;
+            src->hidden = 1;
+        }
+    }
+}
+
+/* Gives the scratchpad and accumulation memories their shared buffers. */
+static sfr_status bind_shared(sfr_net *net, const char *fn)
+{
+    if (net->scratch_size > 0 && (net->scratch = sfri_net_buffer(net, net->scratch_size, fn)) == NULL)
+        return SFR_ERR_NOMEM;
+    if (net->accum_size > 0 && (net->accum = sfri_net_buffer(net, net->accum_size, fn)) == NULL)
+        return SFR_ERR_NOMEM;
     for (int i = 0; i < net->n_layers; i++) {
-        struct sfri_step *steps[] = {&net->layers[i]->fwd, &net->layers[i]->fwd_eval,
-                                     &net->layers[i]->bwd, &net->layers[i]->bwd_w};
-        for (size_t k = 0; k < sizeof steps / sizeof steps[0]; k++) {
+        struct sfri_step *steps[LAYER_STEPS];
+        layer_steps(net->layers[i], steps);
+        for (int k = 0; k < LAYER_STEPS; k++) {
             for (int a = 0; a < steps[k]->nargs; a++) {
-                if (steps[k]->args[a].arg != DNNL_ARG_SCRATCHPAD)
-                    continue;
-                dnnl_status_t st = dnnl_memory_set_data_handle(steps[k]->args[a].memory, net->scratch);
+                void *handle = NULL;
+                dnnl_memory_t m = steps[k]->args[a].memory;
+                dnnl_status_t st = dnnl_memory_get_data_handle(m, &handle);
+                if (st == dnnl_success && handle == NULL)
+                    st = dnnl_memory_set_data_handle(m, steps[k]->args[a].arg == DNNL_ARG_SCRATCHPAD
+                                                            ? net->scratch
+                                                            : (void *)net->accum);
                 if (st != dnnl_success)
-                    return sfri_dnnl_fail(st, fn, "scratchpad binding");
+                    return sfri_dnnl_fail(st, fn, "shared buffer binding");
             }
         }
     }
     return SFR_OK;
+}
+
+/* The logits the host reads and the gradient it gives are plain. */
+static sfr_status bind_output(sfr_net *net, const char *fn)
+{
+    int id = net->n_layers - 1;
+    struct sfri_layer *l = net->layers[id];
+    sfr_status st = ensure_plain(net, l, id, fn);
+    if (st != SFR_OK || l->plain_md || l->diff == NULL)
+        return st;
+    dnnl_memory_desc_t plain;
+    st = sfri_plain_md(net, l, &plain, fn);
+    if (st == SFR_OK)
+        st = sfri_make_reorder(net, &net->logits_in, id, &plain, NULL, &l->md, l->diff, 0,
+                               &net->logits_mem, fn);
+    return st;
+}
+
+/* Everything of a compile for batch; on failure the net is left uncompiled. */
+static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
+{
+    sfri_net_release_compiled(net);
+    sfri_prof_setup(net);
+    net->batch = batch;
+    plan_gradients(net);
+    plan_fusions(net);
+    sfr_status st = SFR_OK;
+    for (int i = 0; st == SFR_OK && i < net->n_layers; i++)
+        st = sfri_compile_layer(net, i, fn);
+    if (st == SFR_OK)
+        st = bind_shared(net, fn);
+    if (st == SFR_OK)
+        st = bind_output(net, fn);
+    for (int i = 0; st == SFR_OK && i < net->n_layers; i++) {
+        if (net->layers[i]->tap != NULL)
+            st = sfri_net_bind_tap(net, net->layers[i]->tap, fn);
+    }
+    if (st != SFR_OK) {
+        sfri_net_release_compiled(net);
+        return st;
+    }
+    net->phase = SFRI_PHASE_COMPILED;
+    return SFR_OK;
+}
+
+sfr_status sfri_net_recompile(sfr_net *net, const char *func)
+{
+    return compile_all(net, net->batch, func);
 }
 
 SFR_API sfr_status sfr_net_compile(sfr_net *net, int64_t batch)
@@ -665,25 +478,10 @@ SFR_API sfr_status sfr_net_compile(sfr_net *net, int64_t batch)
             return sfri_fail(SFR_ERR_INVALID_ARG, fn, "batch %lld is too large for layer %d",
                              (long long)batch, i);
     }
-
-    sfri_net_release_compiled(net);
-    net->batch = batch;
-    plan_gradients(net);
-    st = allocate_buffers(net, fn);
-    for (int i = 0; st == SFR_OK && i < net->n_layers; i++)
-        st = compile_layer(net, net->layers[i], fn);
-    if (st == SFR_OK)
-        st = bind_scratchpad(net, fn);
-    for (int i = 0; st == SFR_OK && i < net->n_layers; i++) {
-        if (net->layers[i]->tap != NULL)
-            st = sfri_net_bind_tap(net, net->layers[i]->tap, fn);
-    }
-    if (st != SFR_OK) {
-        sfri_net_release_compiled(net);
+    st = compile_all(net, batch, fn);
+    if (st != SFR_OK)
         return st;
-    }
     if (net->n_params > 0)
         memset(net->grads, 0, (size_t)net->n_params * sizeof *net->grads);
-    net->phase = SFRI_PHASE_COMPILED;
     return SFR_OK;
 }

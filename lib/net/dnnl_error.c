@@ -11,6 +11,12 @@ sfr_status sfri_dnnl_fail(dnnl_status_t st, const char *func, const char *what)
 
 sfr_status sfri_net_run(sfr_net *net, const struct sfri_step *s, const char *func)
 {
+    if (s->prim == NULL)
+        return SFR_OK;
+    double t0 = sfri_prof_start(net);
     dnnl_status_t st = dnnl_primitive_execute(s->prim, net->stream, s->nargs, s->args);
+    if (st == dnnl_success && net->profile != NULL)
+        st = dnnl_stream_wait(net->stream);
+    sfri_prof_stop(net, s->layer, s->pass, t0);
     return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, func, "primitive execution");
 }

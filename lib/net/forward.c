@@ -50,24 +50,28 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
 
     /* Until this forward completes, nothing may be back-propagated. */
     net->phase = SFRI_PHASE_COMPILED;
+    double t0 = sfri_prof_start(net);
     memcpy(in->out, input, (size_t)n_in * sizeof(float));
+    sfri_prof_stop(net, 0, SFRI_PASS_LAYOUT, t0);
     for (int i = 1; i < net->n_layers; i++) {
         struct sfri_layer *l = net->layers[i];
-        if (l->kind == SFRI_LAYER_ADD) {
-            int64_t n = sfri_layer_numel(net, l);
-            memcpy(l->out, net->layers[l->in[0]]->out, (size_t)n * sizeof(float));
-            sfri_add_into(l->out, net->layers[l->in[1]]->out, n);
-            continue;
-        }
-        st = sfri_net_run(net, training || l->fwd_eval.prim == NULL ? &l->fwd : &l->fwd_eval, fn);
-        if (st != SFR_OK)
-            return st;
-        if (training && l->kind == SFRI_LAYER_BN) {
+        /* Weights as the primitives want them, from the flat values of now;
+         * the backward-data copy only when a backward may follow. */
+        st = sfri_net_run(net, &l->w_in, fn);
+        if (st == SFR_OK && training)
+            st = sfri_net_run(net, &l->w_in_bwd, fn);
+        if (st == SFR_OK)
+            st = sfri_net_run(net, training || l->fwd_eval.prim == NULL ? &l->fwd : &l->fwd_eval, fn);
+        if (st == SFR_OK && training && l->kind == SFRI_LAYER_BN) {
             dnnl_status_t ds = dnnl_stream_wait(net->stream);
             if (ds != dnnl_success)
                 return sfri_dnnl_fail(ds, fn, "stream wait");
             update_running_stats(net, l);
         }
+        if (st == SFR_OK)
+            st = sfri_net_run(net, &l->to_plain, fn);
+        if (st != SFR_OK)
+            return st;
     }
     dnnl_status_t ds = dnnl_stream_wait(net->stream);
     if (ds != dnnl_success)
@@ -79,6 +83,7 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
                 memset(tap->grad, 0, (size_t)sfri_tap_numel(tap) * sizeof(float));
         }
     }
+    sfri_prof_count(net, 0);
     net->phase = training ? SFRI_PHASE_TRAINED : SFRI_PHASE_EVALUATED;
     return SFR_OK;
 }
@@ -94,7 +99,7 @@ SFR_API sfr_status sfr_net_output(sfr_net *net, const float **logits, int64_t di
     if (net->phase != SFRI_PHASE_TRAINED && net->phase != SFRI_PHASE_EVALUATED)
         return sfri_fail(SFR_ERR_STATE, fn, "no forward since the net was compiled");
     const struct sfri_layer *l = net->layers[net->n_layers - 1];
-    *logits = l->out;
+    *logits = l->plain;
     dims[0] = net->batch;
     dims[1] = (int64_t)l->c * l->h * l->w;
     return SFR_OK;

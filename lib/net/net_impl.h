@@ -2,12 +2,26 @@
  * The inside of an sfr_net, shared by the files of lib/net/.
  *
  * Legend: N batch, C channels, H height, W width, K kernel size, O output
- * channels or features. Every activation the net keeps is float32 plain
- * NCHW, contiguous: a layer's output buffer is what its tap shows, so the
- * host reads features without a reorder. The parameter buffer is the
- * oneDNN user memory of every weight (conv OIHW, linear O x C x H x W, which
- * is torch.flatten's order), so values the host writes between steps are
- * seen by the next forward without any copy.
+ * channels or features.
+ *
+ * Layouts: every activation and its gradient live in the layout oneDNN's
+ * fastest primitive for the producing layer chose (usually nChw16c; the
+ * input is plain NCHW), described by the layer's md. What the host sees is
+ * plain: a tapped layer and the output layer also keep a plain NCHW copy,
+ * made by a reorder right after the layer runs, and a tap's gradient (plain)
+ * is reordered into the layer's gradient during backward. The parameter
+ * buffer is flat and plain (conv OIHW, linear O x C x H x W, which is
+ * torch.flatten's order); each forward reorders a weight into the layout its
+ * primitives want (the host may change the values between steps) and each
+ * backward reorders weight gradients back into the flat gradient buffer.
+ * When a primitive wants the plain layout, the flat buffer is bound directly.
+ *
+ * Fusions chosen at compile, only where nobody can see the difference:
+ * a batch norm whose only consumer is a ReLU and which is not tapped runs
+ * the ReLU itself (dnnl_fuse_norm_relu); a ReLU or a residual add whose
+ * input 0 has no other consumer and no tap runs in place on that input's
+ * buffers. Asking for a tap on such a hidden output after compile
+ * recompiles the net so that the output exists.
  *
  * Lifetime: the layer list, the parameter buffers and the batch-norm state
  * grow with the builder calls and live until destroy; everything under
@@ -41,8 +55,9 @@ enum sfri_layer_kind {
 
 /* Most arguments one primitive execution takes (batch-norm backward:
  * src, mean, variance, diff_dst, scale, shift, diff_src, diff_scale,
- * diff_shift, scratchpad; oneDNN 2.6 refuses to run it without shift). */
-#define SFRI_MAX_ARGS 10
+ * diff_shift, workspace, scratchpad; oneDNN 2.6 refuses to run it without
+ * shift). */
+#define SFRI_MAX_ARGS 11
 
 /* What backward does with the gradient w.r.t. one input of a layer. */
 enum sfri_grad_mode {
@@ -51,9 +66,19 @@ enum sfri_grad_mode {
     SFRI_GRAD_ADD       /* a later one: computed into net->accum, then added */
 };
 
+/* The passes the profile (SFR_PROFILE) tells apart. */
+enum sfri_pass {
+    SFRI_PASS_FWD = 0,     /* forward */
+    SFRI_PASS_BWD_DATA,    /* gradient w.r.t. the input (batch norm: and gamma, beta) */
+    SFRI_PASS_BWD_WEIGHTS, /* gradient w.r.t. weights and bias */
+    SFRI_PASS_LAYOUT,      /* reorders and copies between layouts and buffers */
+    SFRI_N_PASSES
+};
+
 /* One primitive with the memories it runs on, bound at compile. */
 struct sfri_step {
     dnnl_primitive_t prim; /* NULL when the layer has no such step */
+    int layer, pass;       /* whose time it is, for the profile */
     int nargs;
     dnnl_exec_arg_t args[SFRI_MAX_ARGS];
 };
@@ -74,16 +99,39 @@ struct sfri_layer {
     sfr_tap *tap; /* the net's tap on this output, NULL until asked for */
 
     /* compiled */
-    float *out;            /* (N, C, H, W) this layer's output */
-    float *diff;           /* (N, C, H, W) gradient of the loss w.r.t. out; NULL for input */
+    dnnl_memory_desc_t md; /* (N, C, H, W) layout of out and diff */
+    size_t bytes;          /* size of out, and of diff, in that layout */
+    int plain_md;          /* md is plain NCHW: out is what the host may read */
+    float *out;            /* (N, C, H, W) in md: this layer's output */
+    float *diff;           /* (N, C, H, W) in md: gradient w.r.t. out; NULL for input */
+    float *plain;          /* (N, C, H, W) plain output for a tap or the logits, or NULL;
+                            * out itself when plain_md */
     float *mean, *var;     /* BN: (C) batch mean and biased variance of the last training forward */
-    void *workspace;       /* max pooling: argmax positions for backward */
+    void *workspace;       /* max pooling: argmax positions; BN with fused ReLU: its mask */
     int consumers;         /* layers that take this one as an input */
+    int last_consumer;     /* the highest-numbered of them, -1 when none */
     int grad_mode[2];      /* enum sfri_grad_mode for input slot 0 and 1 */
+    int fuse_relu;         /* BN: its only consumer, a ReLU, is computed by its primitive */
+    int in_place;          /* out and diff are input 0's buffers */
+    int hidden;            /* out is overwritten by a consumer: a tap needs a recompile */
     struct sfri_step fwd;      /* training forward (and eval forward unless fwd_eval) */
     struct sfri_step fwd_eval; /* BN: forward with running statistics */
     struct sfri_step bwd;      /* gradient w.r.t. the input (BN: and gamma, beta) */
     struct sfri_step bwd_w;    /* conv, linear: gradient w.r.t. weight and bias */
+    struct sfri_step w_in;     /* forward: flat weights -> the forward primitive's layout */
+    struct sfri_step w_in_bwd; /* forward: flat weights -> backward data's layout, if another */
+    struct sfri_step dw_out;   /* backward: weight gradient -> the flat gradient buffer */
+    struct sfri_step to_plain; /* forward: out -> plain */
+    struct sfri_step tap_in;   /* backward: diff += the tap's gradient (plain) */
+    struct sfri_step pass_on[2]; /* ADD: diff -> an input's diff of another layout */
+};
+
+/* SFR_PROFILE: milliseconds per layer and pass, summed since compile. */
+struct sfri_profile {
+    int every;            /* print every this many backwards; 0: only at destroy */
+    int n_layers;
+    int64_t forwards, backwards;
+    double *ms;           /* (n_layers, SFRI_N_PASSES) */
 };
 
 enum sfri_net_phase {
@@ -106,14 +154,21 @@ struct sfr_net {
     float *state; /* (n_state) running mean and var of every BN layer */
     int64_t n_state;
 
+    struct sfri_profile *profile; /* NULL unless SFR_PROFILE was set at compile */
+
     /* compiled */
     int phase;
     int64_t batch;
     float *accum;             /* a gradient w.r.t. an input that is summed, not written */
+    size_t accum_size;        /* bytes: the largest such gradient */
     void *scratch;            /* the user-managed oneDNN scratchpad shared by every step */
     size_t scratch_size;      /* bytes: the largest scratchpad any step asks for */
     dnnl_memory_t *mems;      /* every memory object of this compile, to destroy */
     int n_mems, cap_mems;
+    void **bufs;              /* every buffer of this compile, to free */
+    int n_bufs, cap_bufs;
+    struct sfri_step logits_in; /* backward: dlogits -> the output's diff, when not plain */
+    dnnl_memory_t logits_mem;   /* its source, pointed at the host's dlogits each backward */
 };
 
 /* The layer with id, or NULL. */
@@ -126,14 +181,33 @@ static inline struct sfri_layer *sfri_net_layer(const sfr_net *net, int id)
  * (SFR_ERR_NOMEM when oneDNN ran out of memory). */
 sfr_status sfri_dnnl_fail(dnnl_status_t st, const char *func, const char *what);
 
-/* Executes one step on the net's stream. */
+/* Executes one step on the net's stream (nothing when it has no primitive). */
 sfr_status sfri_net_run(sfr_net *net, const struct sfri_step *s, const char *func);
+
+/* Profile clock: the time now when profiling, else 0. */
+double sfri_prof_start(const sfr_net *net);
+/* Adds the time since t0 to layer's pass when profiling. */
+void sfri_prof_stop(sfr_net *net, int layer, int pass, double t0);
+/* Reads SFR_PROFILE and sets up (or drops) net->profile; on failure the net
+ * simply runs unprofiled. */
+void sfri_prof_setup(sfr_net *net);
+/* Prints the profile to stderr, if any. */
+void sfri_prof_report(const sfr_net *net);
+/* Counts a finished forward or backward, printing every profile->every. */
+void sfri_prof_count(sfr_net *net, int backward);
+/* Frees the profile. */
+void sfri_prof_free(sfr_net *net);
 
 /* Releases everything compile made and returns the net to the building phase. */
 void sfri_net_release_compiled(sfr_net *net);
 
-/* Gives tap (owned by the compiled net) its dims, data and a zeroed gradient buffer. */
+/* Gives tap (owned by the compiled net) its dims, data and a zeroed gradient
+ * buffer, with the reorders between the layer's layout and the plain one. */
 sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func);
+
+/* Compiles net again for its batch size, keeping the parameter gradients
+ * (used when a tap needs an output a fusion had hidden). */
+sfr_status sfri_net_recompile(sfr_net *net, const char *func);
 
 /* dst[i] += src[i] for n floats. */
 void sfri_add_into(float *dst, const float *src, int64_t n);

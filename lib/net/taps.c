@@ -18,14 +18,15 @@ SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out)
         sfr_tap *tap = sfri_tap_new_owned(net, layer);
         if (tap == NULL)
             return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
-        if (net->phase != SFRI_PHASE_BUILDING) {
-            st = sfri_net_bind_tap(net, tap, fn);
-            if (st != SFR_OK) {
-                sfri_tap_free_owned(tap);
-                return st;
-            }
-        }
         l->tap = tap;
+        /* A fusion hid this output: compile again without it. */
+        if (net->phase != SFRI_PHASE_BUILDING)
+            st = l->hidden ? sfri_net_recompile(net, fn) : sfri_net_bind_tap(net, tap, fn);
+        if (st != SFR_OK) {
+            l->tap = NULL;
+            sfri_tap_free_owned(tap);
+            return st;
+        }
     }
     *out = l->tap;
     return SFR_OK;

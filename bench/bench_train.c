@@ -1,0 +1,277 @@
+/*
+ * Benchmark of whole training steps of the reference networks (NETWORKS.md),
+ * through the public API as a host runs them:
+ *
+ *   sfr_net_forward -> sfr_reg_compute -> sfr_net_backward -> sfr_sgd_step
+ *
+ * "ce" is the plain cross-entropy step (a regularizer with no pairs and no
+ * label smoothing), "ce+sfr" adds the three SFR pairs stage1..3 -> stage4
+ * with the default parameters. For each case: WARMUP steps, then the median
+ * (min, max) of STEPS timed steps, images/s, achieved GFLOP/s from the FLOP
+ * counts of NETWORKS.md, and the share of the machine's FP32 peak, which the
+ * bench measures itself with an FMA loop on the same number of threads.
+ * The "sfr" column is the median time of sfr_reg_compute inside the step.
+ *
+ * Usage: bench_train [threads...]   (default: 2 then 1)
+ */
+#include <immintrin.h>
+#include <math.h>
+#include <omp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../tests/reference_nets.h"
+
+#define STEPS 20
+#define WARMUP 3
+
+#define CHECK(call)                                                                       \
+    do {                                                                                  \
+        sfr_status st_ = (call);                                                          \
+        if (st_ != SFR_OK) {                                                              \
+            fprintf(stderr, "bench_train: %s: %s\n", #call, sfr_last_error());            \
+            exit(1);                                                                      \
+        }                                                                                 \
+    } while (0)
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void *xalloc(size_t n)
+{
+    void *p = calloc(n, 1);
+    if (p == NULL) {
+        fprintf(stderr, "bench_train: out of memory\n");
+        exit(1);
+    }
+    return p;
+}
+
+/* ---- FP32 peak: independent FMA chains, enough of them to cover the
+ * latency of every FMA pipe, on every thread. ---- */
+
+#define PEAK_ITERS 4000000L
+#define PEAK_CHAINS 16
+
+/* FLOPs of one thread's loop; the result is returned so it is not optimised away. */
+__attribute__((target("avx512f"))) static float fma_loop_avx512(long iters, double *flops)
+{
+    __m512 acc[PEAK_CHAINS];
+    const __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
+    for (int k = 0; k < PEAK_CHAINS; k++)
+        acc[k] = _mm512_set1_ps((float)k);
+    for (long i = 0; i < iters; i++) {
+        for (int k = 0; k < PEAK_CHAINS; k++)
+            acc[k] = _mm512_fmadd_ps(acc[k], a, b);
+    }
+    __m512 s = acc[0];
+    for (int k = 1; k < PEAK_CHAINS; k++)
+        s = _mm512_add_ps(s, acc[k]);
+    *flops = (double)iters * PEAK_CHAINS * 16 * 2;
+    return _mm512_reduce_add_ps(s);
+}
+
+__attribute__((target("avx2,fma"))) static float fma_loop_avx2(long iters, double *flops)
+{
+    __m256 acc[PEAK_CHAINS];
+    const __m256 a = _mm256_set1_ps(0.999999f), b = _mm256_set1_ps(1e-7f);
+    for (int k = 0; k < PEAK_CHAINS; k++)
+        acc[k] = _mm256_set1_ps((float)k);
+    for (long i = 0; i < iters; i++) {
+        for (int k = 0; k < PEAK_CHAINS; k++)
+            acc[k] = _mm256_fmadd_ps(acc[k], a, b);
+    }
+    __m256 s = acc[0];
+    for (int k = 1; k < PEAK_CHAINS; k++)
+        s = _mm256_add_ps(s, acc[k]);
+    float lanes[8];
+    _mm256_storeu_ps(lanes, s);
+    *flops = (double)iters * PEAK_CHAINS * 8 * 2;
+    return lanes[0] + lanes[7];
+}
+
+/* GFLOP/s of threads threads running the FMA loop at once: best of 3. */
+static double measure_peak(int threads, const char **isa)
+{
+    int avx512 = __builtin_cpu_supports("avx512f");
+    *isa = avx512 ? "AVX-512" : "AVX2";
+    double best = 0;
+    for (int rep = 0; rep < 3; rep++) {
+        double flops = 0, t0 = now_ms();
+        volatile float sink = 0;
+#pragma omp parallel num_threads(threads) reduction(+ : flops)
+        {
+            double f = 0;
+            float r = avx512 ? fma_loop_avx512(PEAK_ITERS / 4, &f) : fma_loop_avx2(PEAK_ITERS / 2, &f);
+            sink += r;
+            flops += f;
+        }
+        double gflops = flops / ((now_ms() - t0) * 1e6);
+        if (gflops > best)
+            best = gflops;
+    }
+    return best;
+}
+
+/* ---- training steps ---- */
+
+struct net_case {
+    const char *name;
+    int64_t batch, classes;
+    int64_t in_c, in_hw; /* input C and H = W */
+    double mflop_per_image; /* forward + backward, NETWORKS.md */
+    sfr_status (*build)(sfr_net *, int[SFR_REF_STAGES]);
+    double target_ce_ms, target_sfr_ms; /* at 2 threads */
+};
+
+struct result {
+    double med, min, max, sfr_med;
+};
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static double uniform(void)
+{
+    rng ^= rng >> 12;
+    rng ^= rng << 25;
+    rng ^= rng >> 27;
+    return (double)((rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static double gaussian(void)
+{
+    return sqrt(-2 * log(1 - uniform())) * cos(2 * M_PI * uniform());
+}
+
+/* Runs WARMUP + STEPS steps of one case on a fresh net. */
+static struct result run_steps(const struct net_case *nc, int with_sfr)
+{
+    sfr_net *net;
+    int stages[SFR_REF_STAGES];
+    CHECK(sfr_net_create(&net));
+    CHECK(nc->build(net, stages));
+    sfr_tap *taps[SFR_REF_STAGES];
+    for (int s = 1; s < SFR_REF_STAGES; s++)
+        CHECK(sfr_net_tap(net, stages[s], &taps[s]));
+    CHECK(sfr_net_compile(net, nc->batch));
+    CHECK(sfr_net_init_params(net, 1));
+
+    sfr_reg *reg;
+    CHECK(sfr_reg_create(&reg));
+    if (with_sfr) {
+        for (int s = 1; s <= 3; s++)
+            CHECK(sfr_reg_add_pair(reg, taps[s], taps[4], 1.0, NULL));
+    } else {
+        CHECK(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, 0.0));
+    }
+    sfr_sgd *sgd;
+    CHECK(sfr_sgd_create(&sgd, 0.01, 0.9, 5e-4, 0));
+
+    /* Input: one fixed batch of N(0, 1) images; labels uniform. */
+    const float *logits;
+    int64_t odims[2];
+    int64_t in_size = nc->batch * nc->in_c * nc->in_hw * nc->in_hw;
+    float *input = xalloc((size_t)in_size * sizeof(float));
+    for (int64_t i = 0; i < in_size; i++)
+        input[i] = (float)gaussian();
+    int32_t *labels = xalloc((size_t)nc->batch * sizeof(int32_t));
+    for (int64_t i = 0; i < nc->batch; i++)
+        labels[i] = (int32_t)(uniform() * (double)nc->classes);
+    float *dlogits = xalloc((size_t)(nc->batch * nc->classes) * sizeof(float));
+
+    double times[STEPS], sfr_times[STEPS];
+    for (int r = 0; r < WARMUP + STEPS; r++) {
+        double loss, t0 = now_ms();
+        CHECK(sfr_net_forward(net, input, 1));
+        CHECK(sfr_net_output(net, &logits, odims));
+        double t1 = now_ms();
+        CHECK(sfr_reg_compute(reg, logits, labels, nc->batch, nc->classes, dlogits, &loss));
+        double t2 = now_ms();
+        CHECK(sfr_net_backward(net, dlogits));
+        CHECK(sfr_sgd_step(sgd, net));
+        double t3 = now_ms();
+        if (!isfinite(loss)) {
+            fprintf(stderr, "bench_train: %s: the loss is not finite at step %d\n", nc->name, r);
+            exit(1);
+        }
+        if (r >= WARMUP) {
+            times[r - WARMUP] = t3 - t0;
+            sfr_times[r - WARMUP] = t2 - t1;
+        }
+    }
+    qsort(times, STEPS, sizeof times[0], cmp_double);
+    qsort(sfr_times, STEPS, sizeof sfr_times[0], cmp_double);
+    struct result res = {times[STEPS / 2], times[0], times[STEPS - 1], sfr_times[STEPS / 2]};
+    sfr_sgd_destroy(sgd);
+    sfr_reg_destroy(reg);
+    sfr_net_destroy(net);
+    free(input);
+    free(labels);
+    free(dlogits);
+    return res;
+}
+
+static void print_row(const struct net_case *nc, int with_sfr, int threads, double peak)
+{
+    struct result r = run_steps(nc, with_sfr);
+    double gflops = nc->mflop_per_image * (double)nc->batch / r.med; /* MFLOP/ms */
+    double target = with_sfr ? nc->target_sfr_ms : nc->target_ce_ms;
+    char verdict[32] = "";
+    if (threads == 2)
+        snprintf(verdict, sizeof verdict, "<= %-4.0f %s", target, r.med <= target ? "ok" : "MISSED");
+    printf("%-15s b%-4lld %-7s %2d  %8.2f  %8.2f  %8.2f  %8.0f  %7.1f  %5.1f%%  %7.2f %5.1f%%  %s\n",
+           nc->name, (long long)nc->batch, with_sfr ? "ce+sfr" : "ce", threads, r.med, r.min, r.max,
+           (double)nc->batch * 1e3 / r.med, gflops, 100 * gflops / peak, r.sfr_med,
+           100 * r.sfr_med / r.med, verdict);
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct net_case nets[] = {
+        {"fmnist-resnet", 128, 10, 1, 28, 78, sfr_ref_fmnist_resnet, 35, 38},
+        {"cifar-resnet18", 32, 100, 3, 32, 3300, sfr_ref_cifar_resnet18, 270, 285},
+    };
+    int threads[8] = {2, 1}, n_threads = 2;
+    if (argc > 1) {
+        n_threads = 0;
+        for (int i = 1; i < argc && n_threads < 8; i++) {
+            threads[n_threads] = atoi(argv[i]);
+            if (threads[n_threads] < 1) {
+                fprintf(stderr, "usage: bench_train [threads...]\n");
+                return 2;
+            }
+            n_threads++;
+        }
+    }
+    printf("libsfr %s: training steps (forward, sfr_reg_compute, backward, sfr_sgd_step), "
+           "median of %d after %d warm-up\n", sfr_version_string(), STEPS, WARMUP);
+    for (int t = 0; t < n_threads; t++) {
+        const char *isa;
+        double peak = measure_peak(threads[t], &isa);
+        printf("\n%d thread(s): FP32 peak measured %.0f GFLOP/s (%s FMA loop)\n", threads[t], peak,
+               isa);
+        printf("%-15s %-5s %-7s %2s  %8s  %8s  %8s  %8s  %7s  %6s  %7s %6s  %s\n", "net", "batch",
+               "step", "th", "ms", "min", "max", "img/s", "GFLOP/s", "peak", "sfr ms", "of step",
+               "target");
+        CHECK(sfr_set_num_threads(threads[t]));
+        for (size_t n = 0; n < sizeof nets / sizeof nets[0]; n++) {
+            print_row(&nets[n], 0, threads[t], peak);
+            print_row(&nets[n], 1, threads[t], peak);
+        }
+    }
+    return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * What the files of sfr_net_compile share: compile.c owns the buffers, the
+ * memory objects and the order of work; compile_ops.c creates each layer's
+ * primitives with these helpers.
+ */
+#ifndef SFR_LIB_NET_COMPILE_IMPL_H
+#define SFR_LIB_NET_COMPILE_IMPL_H
+
+#include "net_impl.h"
+
+/* A zeroed, aligned buffer of bytes that lives until the compile is released. */
+void *sfri_net_buffer(sfr_net *net, size_t bytes, const char *fn);
+
+/* A primitive descriptor for op with a user-managed scratchpad. */
+sfr_status sfri_make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint,
+                        dnnl_primitive_desc_t *pd, const char *what, const char *fn);
+
+/* Creates step s of layer for pass from pd, with its scratchpad argument. */
+sfr_status sfri_make_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
+                          int layer, int pass, const char *fn);
+
+/*
+ * Adds argument arg of step s over ptr, whose size must be bytes in the
+ * layout pd gives the argument. ptr NULL binds the shared accumulation
+ * buffer (a gradient to be summed into an input's diff), which compile
+ * allocates once every layer is known.
+ */
+sfr_status sfri_bind(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd, int arg,
+                     void *ptr, size_t bytes, const char *fn);
+
+/*
+ * Step s copies src (in src_md) into dst (in dst_md), converting the
+ * layout; with accumulate, it adds into dst instead. src NULL leaves the
+ * source memory without a buffer (the caller points it somewhere before
+ * each run). *src_mem, if not NULL, receives the source memory object.
+ */
+sfr_status sfri_make_reorder(sfr_net *net, struct sfri_step *s, int layer,
+                             const dnnl_memory_desc_t *src_md, void *src,
+                             const dnnl_memory_desc_t *dst_md, void *dst, int accumulate,
+                             dnnl_memory_t *src_mem, const char *fn);
+
+/* (N, C, H, W) of layer l in plain NCHW. */
+sfr_status sfri_plain_md(const sfr_net *net, const struct sfri_layer *l, dnnl_memory_desc_t *md,
+                         const char *fn);
+
+/*
+ * Sets l's layout to md (what its primitive writes), then gives l its
+ * output and gradient buffers in that layout, or borrows input 0's when l
+ * runs in place.
+ */
+sfr_status sfri_set_layout(sfr_net *net, struct sfri_layer *l, const dnnl_memory_desc_t *md,
+                           const char *fn);
+
+/* Creates layer id's primitives (compile_ops.c); its inputs are compiled. */
+sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn);
+
+#endif /* SFR_LIB_NET_COMPILE_IMPL_H */

@@ -1,0 +1,536 @@
+/*
+ * Each layer kind's primitives. A layer's input layouts are fixed by the
+ * time it is compiled; convolution, inner product and pooling leave their
+ * destination and weights to oneDNN (dnnl_format_tag_any), batch norm,
+ * ReLU and the residual add keep their input's layout.
+ */
+#include <string.h>
+
+#include "compile_impl.h"
+
+/* Everything one layer needs while its steps are created. */
+struct op_ctx {
+    sfr_net *net;
+    struct sfri_layer *l;
+    int id;
+    struct sfri_layer *src;  /* input 0 */
+    int back;                /* backward computes the gradient w.r.t. src */
+    float *diff_src;         /* where: src's diff, or NULL for the accumulation buffer */
+    float *w, *b, *dw, *db;  /* parameter and gradient slices */
+    const char *fn;
+};
+
+static sfr_status md_any(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims, const char *fn)
+{
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, ndims, dims, dnnl_f32, dnnl_format_tag_any);
+    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "memory descriptor");
+}
+
+static sfr_status md_tag(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims,
+                         dnnl_format_tag_t tag, const char *fn)
+{
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, ndims, dims, dnnl_f32, tag);
+    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "memory descriptor");
+}
+
+static const dnnl_memory_desc_t *arg_md(const_dnnl_primitive_desc_t pd, int arg)
+{
+    return dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
+}
+
+/* Weights in the layout a primitive wants: the buffer and its layout. */
+struct weights_copy {
+    dnnl_memory_desc_t md;
+    float *buf; /* NULL until made */
+};
+
+/*
+ * Binds weight argument arg of step s. A primitive that wants the plain
+ * layout reads (or, to_flat, writes) the flat buffer itself; otherwise it
+ * gets a buffer in its layout, and reorder copies between the two (flat ->
+ * buffer before the step, or buffer -> flat after it). A forward copy in
+ * the same layout is shared.
+ */
+static sfr_status bind_weights(struct op_ctx *c, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
+                               int arg, const dnnl_memory_desc_t *plain, float *flat, int to_flat,
+                               struct sfri_step *reorder, struct weights_copy *shared)
+{
+    const dnnl_memory_desc_t *md = arg_md(pd, arg);
+    if (md == NULL)
+        return sfri_fail(SFR_ERR_BACKEND, c->fn, "oneDNN has no weights layout for layer %d", c->id);
+    size_t bytes = dnnl_memory_desc_get_size(md);
+    if (dnnl_memory_desc_equal(md, plain))
+        return sfri_bind(c->net, s, pd, arg, flat, bytes, c->fn);
+    if (shared != NULL && shared->buf != NULL && dnnl_memory_desc_equal(md, &shared->md))
+        return sfri_bind(c->net, s, pd, arg, shared->buf, bytes, c->fn);
+    float *buf = sfri_net_buffer(c->net, bytes, c->fn);
+    if (buf == NULL)
+        return SFR_ERR_NOMEM;
+    sfr_status st = to_flat ? sfri_make_reorder(c->net, reorder, c->id, md, buf, plain, flat, 0, NULL, c->fn)
+                            : sfri_make_reorder(c->net, reorder, c->id, plain, flat, md, buf, 0, NULL, c->fn);
+    if (st == SFR_OK)
+        st = sfri_bind(c->net, s, pd, arg, buf, bytes, c->fn);
+    if (st == SFR_OK && shared != NULL && shared->buf == NULL) {
+        shared->md = *md;
+        shared->buf = buf;
+    }
+    return st;
+}
+
+/*
+ * Convolution and inner product: forward, backward weights, and backward
+ * data when the input wants a gradient. op_desc fills the three operation
+ * descriptors from the layouts given.
+ */
+struct weighted_op {
+    int ndims_w;
+    dnnl_dims_t w_dims;
+    const char *name;
+    dnnl_status_t (*fwd_desc)(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                              const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
+                              const dnnl_memory_desc_t *dst);
+    dnnl_status_t (*bwd_w_desc)(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                                const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
+                                const dnnl_memory_desc_t *dst);
+    dnnl_status_t (*bwd_d_desc)(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                                const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *dst);
+};
+
+static sfr_status compile_weighted(struct op_ctx *c, const struct weighted_op *op,
+                                   const dnnl_memory_desc_t *dst_any, int has_bias)
+{
+    sfr_net *net = c->net;
+    struct sfri_layer *l = c->l;
+    const char *fn = c->fn;
+    dnnl_memory_desc_t w_plain, w_any, b_md;
+    const dnnl_dims_t b_dims = {l->c};
+    sfr_status st = md_tag(&w_plain, op->ndims_w, op->w_dims, dnnl_oihw, fn);
+    if (st == SFR_OK)
+        st = md_any(&w_any, op->ndims_w, op->w_dims, fn);
+    if (st == SFR_OK)
+        st = md_tag(&b_md, 1, b_dims, dnnl_a, fn);
+    if (st != SFR_OK)
+        return st;
+    const dnnl_memory_desc_t *bias = has_bias ? &b_md : NULL;
+    size_t b_bytes = (size_t)l->bias_size * sizeof(float);
+
+    /* Large enough for either descriptor kind. */
+    union {
+        dnnl_convolution_desc_t conv;
+        dnnl_inner_product_desc_t ip;
+    } fd, wd, bd;
+    dnnl_primitive_desc_t fpd = NULL, wpd = NULL, bpd = NULL;
+    dnnl_status_t ds = op->fwd_desc(&fd, c, &c->src->md, &w_any, bias, dst_any);
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, fn, op->name);
+    st = sfri_make_pd(net, &fd, NULL, &fpd, op->name, fn);
+    const dnnl_memory_desc_t *dst = st == SFR_OK ? arg_md(fpd, DNNL_ARG_DST) : NULL;
+    /* The inner product's (N, O) is the layer's plain (N, O, 1, 1): same bytes. */
+    dnnl_memory_desc_t layout;
+    if (st == SFR_OK && dst->ndims == 2)
+        st = sfri_plain_md(net, l, &layout, fn);
+    else if (st == SFR_OK)
+        layout = *dst;
+    if (st == SFR_OK)
+        st = sfri_set_layout(net, l, &layout, fn);
+    struct weights_copy fwd_w = {.buf = NULL};
+    if (st == SFR_OK)
+        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = bind_weights(c, &l->fwd, fpd, DNNL_ARG_WEIGHTS, &w_plain, c->w, 0, &l->w_in, &fwd_w);
+    if (st == SFR_OK && has_bias)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_BIAS, c->b, b_bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
+
+    if (st == SFR_OK) {
+        ds = op->bwd_w_desc(&wd, c, &c->src->md, &w_any, bias, dst);
+        st = ds == dnnl_success ? sfri_make_pd(net, &wd, fpd, &wpd, op->name, fn)
+                                : sfri_dnnl_fail(ds, fn, op->name);
+    }
+    if (st == SFR_OK)
+        st = sfri_make_step(net, &l->bwd_w, wpd, c->id, SFRI_PASS_BWD_WEIGHTS, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
+    if (st == SFR_OK)
+        st = bind_weights(c, &l->bwd_w, wpd, DNNL_ARG_DIFF_WEIGHTS, &w_plain, c->dw, 1, &l->dw_out,
+                          NULL);
+    if (st == SFR_OK && has_bias)
+        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_BIAS, c->db, b_bytes, fn);
+
+    if (st == SFR_OK && c->back) {
+        ds = op->bwd_d_desc(&bd, c, &c->src->md, &w_any, dst);
+        st = ds == dnnl_success ? sfri_make_pd(net, &bd, fpd, &bpd, op->name, fn)
+                                : sfri_dnnl_fail(ds, fn, op->name);
+        if (st == SFR_OK)
+            st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
+        if (st == SFR_OK)
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
+        if (st == SFR_OK)
+            st = bind_weights(c, &l->bwd, bpd, DNNL_ARG_WEIGHTS, &w_plain, c->w, 0, &l->w_in_bwd,
+                              &fwd_w);
+        if (st == SFR_OK)
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes, fn);
+    }
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_desc_destroy(wpd);
+    dnnl_primitive_desc_destroy(bpd);
+    return st;
+}
+
+static dnnl_status_t conv_fwd(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                              const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
+                              const dnnl_memory_desc_t *dst)
+{
+    const dnnl_dims_t strides = {c->l->stride, c->l->stride}, pads = {c->l->pad, c->l->pad};
+    return dnnl_convolution_forward_desc_init(d, dnnl_forward_training, dnnl_convolution_direct, src,
+                                              w, b, dst, strides, pads, pads);
+}
+
+static dnnl_status_t conv_bwd_w(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                                const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
+                                const dnnl_memory_desc_t *dst)
+{
+    const dnnl_dims_t strides = {c->l->stride, c->l->stride}, pads = {c->l->pad, c->l->pad};
+    return dnnl_convolution_backward_weights_desc_init(d, dnnl_convolution_direct, src, w, b, dst,
+                                                       strides, pads, pads);
+}
+
+static dnnl_status_t conv_bwd_d(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                                const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *dst)
+{
+    const dnnl_dims_t strides = {c->l->stride, c->l->stride}, pads = {c->l->pad, c->l->pad};
+    return dnnl_convolution_backward_data_desc_init(d, dnnl_convolution_direct, src, w, dst, strides,
+                                                    pads, pads);
+}
+
+static dnnl_status_t ip_fwd(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                            const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
+                            const dnnl_memory_desc_t *dst)
+{
+    (void)c;
+    return dnnl_inner_product_forward_desc_init(d, dnnl_forward_training, src, w, b, dst);
+}
+
+static dnnl_status_t ip_bwd_w(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                              const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
+                              const dnnl_memory_desc_t *dst)
+{
+    (void)c;
+    return dnnl_inner_product_backward_weights_desc_init(d, src, w, b, dst);
+}
+
+static dnnl_status_t ip_bwd_d(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+                              const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *dst)
+{
+    (void)c;
+    return dnnl_inner_product_backward_data_desc_init(d, src, w, dst);
+}
+
+static sfr_status compile_conv(struct op_ctx *c)
+{
+    const struct sfri_layer *l = c->l;
+    struct weighted_op op = {4, {l->c, c->src->c, l->kernel, l->kernel}, "convolution",
+                             conv_fwd, conv_bwd_w, conv_bwd_d};
+    const dnnl_dims_t dst_dims = {c->net->batch, l->c, l->h, l->w};
+    dnnl_memory_desc_t dst;
+    sfr_status st = md_any(&dst, 4, dst_dims, c->fn);
+    return st == SFR_OK ? compile_weighted(c, &op, &dst, l->bias) : st;
+}
+
+/* 4-D weights over a 4-D source: torch.flatten's order, no reshape; the
+ * logits are plain (N, O). */
+static sfr_status compile_linear(struct op_ctx *c)
+{
+    const struct sfri_layer *l = c->l;
+    struct weighted_op op = {4, {l->c, c->src->c, c->src->h, c->src->w}, "inner product",
+                             ip_fwd, ip_bwd_w, ip_bwd_d};
+    const dnnl_dims_t dst_dims = {c->net->batch, l->c};
+    dnnl_memory_desc_t dst;
+    sfr_status st = md_tag(&dst, 2, dst_dims, dnnl_nc, c->fn);
+    return st == SFR_OK ? compile_weighted(c, &op, &dst, 1) : st;
+}
+
+/* The bytes of pd's workspace, and a buffer of that size in *ws (kept when
+ * already made), or 0 when it has none. */
+static sfr_status workspace(struct op_ctx *c, const_dnnl_primitive_desc_t pd, size_t *bytes)
+{
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_workspace_md, 0);
+    *bytes = md == NULL ? 0 : dnnl_memory_desc_get_size(md);
+    if (*bytes == 0 || c->l->workspace != NULL)
+        return SFR_OK;
+    c->l->workspace = sfri_net_buffer(c->net, *bytes, c->fn);
+    return c->l->workspace == NULL ? SFR_ERR_NOMEM : SFR_OK;
+}
+
+/* Batch norm: training forward (batch statistics out), eval forward
+ * (running statistics in) and backward, which always runs because it
+ * also gives the gamma and beta gradients (the gradient w.r.t. the input
+ * then goes to the accumulation buffer when nobody wants it). With a fused
+ * ReLU, the forward writes relu(bn(x)) and keeps the ReLU's mask in the
+ * workspace for backward. */
+static sfr_status compile_bn(struct op_ctx *c)
+{
+    sfr_net *net = c->net;
+    struct sfri_layer *l = c->l;
+    const char *fn = c->fn;
+    unsigned flags = dnnl_use_scale | dnnl_use_shift | (l->fuse_relu ? dnnl_fuse_norm_relu : 0u);
+    size_t ch = (size_t)l->c * sizeof(float);
+    float *run_mean = net->state + l->state_off, *run_var = run_mean + l->c;
+    const dnnl_memory_desc_t *md = &c->src->md;
+    sfr_status st = sfri_set_layout(net, l, md, fn);
+    if (st != SFR_OK)
+        return st;
+    l->mean = sfri_net_buffer(net, 2 * ch, fn);
+    if (l->mean == NULL)
+        return SFR_ERR_NOMEM;
+    l->var = l->mean + l->c;
+    dnnl_batch_normalization_desc_t fd, ed, bd;
+    dnnl_primitive_desc_t fpd = NULL, epd = NULL, bpd = NULL;
+    dnnl_status_t ds =
+        dnnl_batch_normalization_forward_desc_init(&fd, dnnl_forward_training, md, SFRI_BN_EPS, flags);
+    if (ds == dnnl_success)
+        ds = dnnl_batch_normalization_forward_desc_init(&ed, dnnl_forward_inference, md, SFRI_BN_EPS,
+                                                        flags | dnnl_use_global_stats);
+    if (ds == dnnl_success)
+        ds = dnnl_batch_normalization_backward_desc_init(&bd, dnnl_backward, md, md, SFRI_BN_EPS, flags);
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, fn, "batch normalization descriptor");
+
+    size_t ws = 0;
+    st = sfri_make_pd(net, &fd, NULL, &fpd, "batch normalization forward", fn);
+    if (st == SFR_OK)
+        st = workspace(c, fpd, &ws);
+    if (st == SFR_OK)
+        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_MEAN, l->mean, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_VARIANCE, l->var, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SCALE, c->w, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SHIFT, c->b, ch, fn);
+    if (st == SFR_OK && ws > 0)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_WORKSPACE, l->workspace, ws, fn);
+
+    if (st == SFR_OK)
+        st = sfri_make_pd(net, &ed, NULL, &epd, "batch normalization inference", fn);
+    if (st == SFR_OK)
+        st = sfri_make_step(net, &l->fwd_eval, epd, c->id, SFRI_PASS_FWD, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_DST, l->out, l->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_MEAN, run_mean, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_VARIANCE, run_var, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_SCALE, c->w, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_SHIFT, c->b, ch, fn);
+
+    if (st == SFR_OK)
+        st = sfri_make_pd(net, &bd, fpd, &bpd, "batch normalization backward", fn);
+    if (st == SFR_OK)
+        st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_MEAN, l->mean, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_VARIANCE, l->var, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_SCALE, c->w, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_SHIFT, c->b, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->back ? c->diff_src : NULL,
+                       c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SCALE, c->dw, ch, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SHIFT, c->db, ch, fn);
+    if (st == SFR_OK && ws > 0)
+        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_WORKSPACE, l->workspace, ws, fn);
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_desc_destroy(epd);
+    dnnl_primitive_desc_destroy(bpd);
+    return st;
+}
+
+/* ReLU, in place on its input when it may be; nothing at all when the
+ * batch norm before it computes it. Backward uses the output: relu'(x) = [y > 0]. */
+static sfr_status compile_relu(struct op_ctx *c)
+{
+    sfr_net *net = c->net;
+    struct sfri_layer *l = c->l;
+    const char *fn = c->fn;
+    const dnnl_memory_desc_t *md = &c->src->md;
+    sfr_status st = sfri_set_layout(net, l, md, fn);
+    if (st != SFR_OK || c->src->fuse_relu)
+        return st;
+    dnnl_eltwise_desc_t fd, bd;
+    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_status_t ds = dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training,
+                                                      dnnl_eltwise_relu_use_dst_for_bwd, md, 0.f, 0.f);
+    if (ds == dnnl_success && c->back)
+        ds = dnnl_eltwise_backward_desc_init(&bd, dnnl_eltwise_relu_use_dst_for_bwd, md, md, 0.f, 0.f);
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, fn, "eltwise descriptor");
+    st = sfri_make_pd(net, &fd, NULL, &fpd, "relu forward", fn);
+    if (st == SFR_OK)
+        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
+    if (st == SFR_OK && c->back) {
+        st = sfri_make_pd(net, &bd, fpd, &bpd, "relu backward", fn);
+        if (st == SFR_OK)
+            st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
+        if (st == SFR_OK)
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DST, l->out, l->bytes, fn);
+        if (st == SFR_OK)
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
+        if (st == SFR_OK)
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes, fn);
+    }
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_desc_destroy(bpd);
+    return st;
+}
+
+/* Max, average (padding counted) and global average pooling. */
+static sfr_status compile_pool(struct op_ctx *c)
+{
+    sfr_net *net = c->net;
+    struct sfri_layer *l = c->l;
+    const char *fn = c->fn;
+    int global = l->kind == SFRI_LAYER_GAP;
+    dnnl_alg_kind_t alg =
+        l->kind == SFRI_LAYER_MAXPOOL ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
+    const dnnl_dims_t kernel = {global ? c->src->h : l->kernel, global ? c->src->w : l->kernel};
+    const dnnl_dims_t strides = {global ? 1 : l->stride, global ? 1 : l->stride};
+    const dnnl_dims_t pads = {l->pad, l->pad};
+    const dnnl_dims_t dilation = {0, 0};
+    const dnnl_dims_t dst_dims = {net->batch, l->c, l->h, l->w};
+    dnnl_memory_desc_t dst_any;
+    sfr_status st = md_any(&dst_any, 4, dst_dims, fn);
+    if (st != SFR_OK)
+        return st;
+    dnnl_pooling_v2_desc_t fd, bd;
+    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_status_t ds = dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, alg, &c->src->md,
+                                                         &dst_any, strides, kernel, dilation, pads, pads);
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, fn, "pooling descriptor");
+    size_t ws = 0;
+    st = sfri_make_pd(net, &fd, NULL, &fpd, "pooling forward", fn);
+    if (st == SFR_OK)
+        st = sfri_set_layout(net, l, arg_md(fpd, DNNL_ARG_DST), fn);
+    if (st == SFR_OK)
+        st = workspace(c, fpd, &ws);
+    if (st == SFR_OK)
+        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
+    if (st == SFR_OK && ws > 0)
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_WORKSPACE, l->workspace, ws, fn);
+    if (st == SFR_OK && c->back) {
+        ds = dnnl_pooling_v2_backward_desc_init(&bd, alg, &c->src->md, &l->md, strides, kernel,
+                                                dilation, pads, pads);
+        st = ds == dnnl_success ? sfri_make_pd(net, &bd, fpd, &bpd, "pooling backward", fn)
+                                : sfri_dnnl_fail(ds, fn, "pooling descriptor");
+        if (st == SFR_OK)
+            st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
+        if (st == SFR_OK)
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
+        if (st == SFR_OK)
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes, fn);
+        if (st == SFR_OK && ws > 0)
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_WORKSPACE, l->workspace, ws, fn);
+    }
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_desc_destroy(bpd);
+    return st;
+}
+
+/* Residual add (oneDNN binary, in place on input 0 when it may be), in
+ * input 0's layout. Backward hands the gradient to both inputs: backward.c
+ * copies or adds it where the layouts match, a reorder does it where not. */
+static sfr_status compile_add(struct op_ctx *c)
+{
+    sfr_net *net = c->net;
+    struct sfri_layer *l = c->l;
+    const char *fn = c->fn;
+    struct sfri_layer *b = net->layers[l->in[1]];
+    sfr_status st = sfri_set_layout(net, l, &c->src->md, fn);
+    if (st != SFR_OK)
+        return st;
+    dnnl_binary_desc_t d;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t ds = dnnl_binary_desc_init(&d, dnnl_binary_add, &c->src->md, &b->md, &l->md);
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, fn, "binary descriptor");
+    st = sfri_make_pd(net, &d, NULL, &pd, "residual add", fn);
+    if (st == SFR_OK)
+        st = sfri_make_step(net, &l->fwd, pd, c->id, SFRI_PASS_FWD, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, pd, DNNL_ARG_SRC_0, c->src->out, c->src->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, pd, DNNL_ARG_SRC_1, b->out, b->bytes, fn);
+    if (st == SFR_OK)
+        st = sfri_bind(net, &l->fwd, pd, DNNL_ARG_DST, l->out, l->bytes, fn);
+    dnnl_primitive_desc_destroy(pd);
+    for (int s = 0; st == SFR_OK && s < 2; s++) {
+        struct sfri_layer *in = net->layers[l->in[s]];
+        if (l->grad_mode[s] != SFRI_GRAD_NONE && !dnnl_memory_desc_equal(&in->md, &l->md))
+            st = sfri_make_reorder(net, &l->pass_on[s], c->id, &l->md, l->diff, &in->md, in->diff,
+                                   l->grad_mode[s] == SFRI_GRAD_ADD, NULL, fn);
+    }
+    return st;
+}
+
+sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
+{
+    struct sfri_layer *l = net->layers[id];
+    if (l->kind == SFRI_LAYER_INPUT) {
+        dnnl_memory_desc_t plain;
+        sfr_status st = sfri_plain_md(net, l, &plain, fn);
+        return st == SFR_OK ? sfri_set_layout(net, l, &plain, fn) : st;
+    }
+    struct op_ctx c;
+    c.net = net;
+    c.l = l;
+    c.id = id;
+    c.src = net->layers[l->in[0]];
+    c.back = l->grad_mode[0] != SFRI_GRAD_NONE;
+    c.diff_src = l->grad_mode[0] == SFRI_GRAD_WRITE ? c.src->diff : NULL;
+    c.w = net->params + l->param_off;
+    c.b = c.w + l->weight_size;
+    c.dw = net->grads + l->param_off;
+    c.db = c.dw + l->weight_size;
+    c.fn = fn;
+    switch (l->kind) {
+    case SFRI_LAYER_CONV: return compile_conv(&c);
+    case SFRI_LAYER_LINEAR: return compile_linear(&c);
+    case SFRI_LAYER_BN: return compile_bn(&c);
+    case SFRI_LAYER_RELU: return compile_relu(&c);
+    case SFRI_LAYER_ADD: return compile_add(&c);
+    default: return compile_pool(&c);
+    }
+}
