@@ -12,7 +12,8 @@
  * bench measures itself with an FMA loop on the same number of threads.
  * The "sfr" column is the median time of sfr_reg_compute inside the step.
  *
- * Usage: bench_train [threads...]   (default: 2 then 1)
+ * Usage: bench_train [threads...] [net names...]   (default: 2 then 1 threads,
+ * both nets)
  */
 #include <immintrin.h>
 #include <math.h>
@@ -245,18 +246,22 @@ int main(int argc, char **argv)
         {"fmnist-resnet", 128, 10, 1, 28, 78, sfr_ref_fmnist_resnet, 35, 38},
         {"cifar-resnet18", 32, 100, 3, 32, 3300, sfr_ref_cifar_resnet18, 270, 285},
     };
-    int threads[8] = {2, 1}, n_threads = 2;
-    if (argc > 1) {
-        n_threads = 0;
-        for (int i = 1; i < argc && n_threads < 8; i++) {
-            threads[n_threads] = atoi(argv[i]);
-            if (threads[n_threads] < 1) {
-                fprintf(stderr, "usage: bench_train [threads...]\n");
-                return 2;
-            }
-            n_threads++;
+    /* Arguments: thread counts (default 2 then 1) and net names (default both). */
+    int threads[8] = {2, 1}, n_threads = 0;
+    const char *only[2] = {NULL, NULL};
+    int n_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (atoi(argv[i]) >= 1 && n_threads < 8) {
+            threads[n_threads++] = atoi(argv[i]);
+        } else if (n_only < 2 && (strcmp(argv[i], nets[0].name) == 0 || strcmp(argv[i], nets[1].name) == 0)) {
+            only[n_only++] = argv[i];
+        } else {
+            fprintf(stderr, "usage: bench_train [threads...] [fmnist-resnet] [cifar-resnet18]\n");
+            return 2;
         }
     }
+    if (n_threads == 0)
+        n_threads = 2;
     printf("libsfr %s: training steps (forward, sfr_reg_compute, backward, sfr_sgd_step), "
            "median of %d after %d warm-up\n", sfr_version_string(), STEPS, WARMUP);
     for (int t = 0; t < n_threads; t++) {
@@ -269,6 +274,9 @@ int main(int argc, char **argv)
                "target");
         CHECK(sfr_set_num_threads(threads[t]));
         for (size_t n = 0; n < sizeof nets / sizeof nets[0]; n++) {
+            if (n_only > 0 && strcmp(only[0], nets[n].name) != 0 &&
+                (n_only < 2 || strcmp(only[1], nets[n].name) != 0))
+                continue;
             print_row(&nets[n], 0, threads[t], peak);
             print_row(&nets[n], 1, threads[t], peak);
         }

@@ -95,14 +95,15 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
         }
         if (st == SFR_OK)
             st = sfri_net_run(net, &l->bwd_w, fn);
-        if (st == SFR_OK)
-            st = sfri_net_run(net, &l->dw_out, fn);
         if (st != SFR_OK)
             return st;
     }
     dnnl_status_t ds = dnnl_stream_wait(net->stream);
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, fn, "stream wait");
+    st = sfri_net_weight_reorders(net, 1, 0, fn);
+    if (st != SFR_OK)
+        return st;
     sfri_prof_count(net, 1);
     return SFR_OK;
 }

@@ -46,6 +46,7 @@ SFR_API void sfr_net_destroy(sfr_net *net)
     sfri_prof_report(net);
     sfri_prof_free(net);
     sfri_net_release_compiled(net);
+    sfri_net_free_streams(net);
     for (int i = 0; i < net->n_layers; i++) {
         sfri_tap_free_owned(net->layers[i]->tap);
         sfri_free(net->layers[i]);

@@ -438,7 +438,7 @@ static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
     net->batch = batch;
     plan_gradients(net);
     plan_fusions(net);
-    sfr_status st = SFR_OK;
+    sfr_status st = sfri_net_make_streams(net, fn);
     for (int i = 0; st == SFR_OK && i < net->n_layers; i++)
         st = sfri_compile_layer(net, i, fn);
     if (st == SFR_OK)

@@ -53,15 +53,14 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
     double t0 = sfri_prof_start(net);
     memcpy(in->out, input, (size_t)n_in * sizeof(float));
     sfri_prof_stop(net, 0, SFRI_PASS_LAYOUT, t0);
+    /* Weights as the primitives want them, from the flat values of now;
+     * the backward-data copies only when a backward may follow. */
+    st = sfri_net_weight_reorders(net, 0, training, fn);
+    if (st != SFR_OK)
+        return st;
     for (int i = 1; i < net->n_layers; i++) {
         struct sfri_layer *l = net->layers[i];
-        /* Weights as the primitives want them, from the flat values of now;
-         * the backward-data copy only when a backward may follow. */
-        st = sfri_net_run(net, &l->w_in, fn);
-        if (st == SFR_OK && training)
-            st = sfri_net_run(net, &l->w_in_bwd, fn);
-        if (st == SFR_OK)
-            st = sfri_net_run(net, training || l->fwd_eval.prim == NULL ? &l->fwd : &l->fwd_eval, fn);
+        st = sfri_net_run(net, training || l->fwd_eval.prim == NULL ? &l->fwd : &l->fwd_eval, fn);
         if (st == SFR_OK && training && l->kind == SFRI_LAYER_BN) {
             dnnl_status_t ds = dnnl_stream_wait(net->stream);
             if (ds != dnnl_success)

@@ -167,6 +167,8 @@ struct sfr_net {
     int n_mems, cap_mems;
     void **bufs;              /* every buffer of this compile, to free */
     int n_bufs, cap_bufs;
+    dnnl_stream_t *streams;   /* one per thread of the weight reorders (see weights.c) */
+    int n_streams;
     struct sfri_step logits_in; /* backward: dlogits -> the output's diff, when not plain */
     dnnl_memory_t logits_mem;   /* its source, pointed at the host's dlogits each backward */
 };
@@ -183,6 +185,21 @@ sfr_status sfri_dnnl_fail(dnnl_status_t st, const char *func, const char *what);
 
 /* Executes one step on the net's stream (nothing when it has no primitive). */
 sfr_status sfri_net_run(sfr_net *net, const struct sfri_step *s, const char *func);
+
+/* Executes one step on stream (nothing when it has no primitive). */
+sfr_status sfri_net_run_on(sfr_net *net, dnnl_stream_t stream, const struct sfri_step *s,
+                           const char *func);
+
+/* Every layer's weights into its primitives' layouts (forward; with_bwd:
+ * also the backward-data copies), or every weight gradient back into the
+ * flat gradient buffer (to_flat), spread over the threads (weights.c). */
+sfr_status sfri_net_weight_reorders(sfr_net *net, int to_flat, int with_bwd, const char *func);
+
+/* Creates (or keeps) one stream per OpenMP thread for the weight reorders. */
+sfr_status sfri_net_make_streams(sfr_net *net, const char *func);
+
+/* Destroys the streams sfri_net_make_streams made. */
+void sfri_net_free_streams(sfr_net *net);
 
 /* Profile clock: the time now when profiling, else 0. */
 double sfri_prof_start(const sfr_net *net);
