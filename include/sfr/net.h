@@ -127,9 +127,16 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits);
  * The tap on layer's output, owned by the net: asking twice gives the same
  * tap; it may be asked for before or after compile, stays valid across
  * compiles and is freed by sfr_net_destroy. Its data holds the layer's
- * output after a forward; gradients added to its buffer enter backward at
- * that layer. Errors: SFR_ERR_INVALID_ARG (unknown layer, NULL out),
- * SFR_ERR_MISUSE, SFR_ERR_NOMEM. Since 0.1.0.
+ * output (plain NCHW) after a forward; gradients added to its buffer enter
+ * backward at that layer. Asking for a new tap after compile on an output
+ * the compiled net never stores (a batch norm whose ReLU it computes, an
+ * input a ReLU or add overwrites) compiles the net again at its batch size,
+ * keeping parameters, their gradients and running statistics: a forward is
+ * then needed before the next backward. Ask for taps before compile to
+ * avoid it. Errors: SFR_ERR_INVALID_ARG (unknown layer, NULL out),
+ * SFR_ERR_MISUSE, SFR_ERR_NOMEM, SFR_ERR_BACKEND (the compile again failed:
+ * the net is then uncompiled, as after a failed sfr_net_compile).
+ * Since 0.1.0.
  */
 SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out);
 
