@@ -54,7 +54,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check deps install uninstall clean demo examples fuzz
+.PHONY: all check bench deps install uninstall clean demo examples fuzz
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -122,6 +122,17 @@ fuzz: $(BUILD)/fuzz/fuzz_checkpoint
 $(BUILD)/fuzz/fuzz_checkpoint: $(FUZZ_CHECKPOINT_SRCS)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CHECKPOINT_SRCS) -o $@
+
+# The benchmark links the shared library like any host program would.
+BENCH := $(BUILD)/bench/bench_sfr
+
+$(BENCH): bench/bench_sfr.c $(SHARED) $(LINKS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) -o $@ $< -L$(BUILD) -lsfr -lm \
+	    -Wl,-rpath,'$$ORIGIN/..'
+
+bench: all $(BENCH)
+	$(BENCH)
 
 deps:
 	@missing=""; \
