@@ -32,7 +32,7 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
-                dataset-fashion-mnist
+                dataset-fashion-mnist python3-numpy
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Checks of the ways libsfr reaches its users, run by tests/test_reach.c:
+#   reach_checks.sh SRC BUILD python-module    the ctypes module's own tests (tests/python)
+#   reach_checks.sh SRC BUILD python-train     examples/python/train_fmnist.py trains briefly
+#   reach_checks.sh SRC BUILD python-external  external_taps.py's losses and gradients are
+#                                              bitwise those of the C API on the same data
+set -euo pipefail
+src=$1 build=$2 what=$3
+cc=${CC:-cc}
+# Debian's interpreter, which python3-numpy serves (a pyenv or venv python3 on
+# PATH may lack numpy).
+python=${SFR_PYTHON:-/usr/bin/python3}
+data=${SFR_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export SFR_LIBRARY=$build/libsfr.so OMP_NUM_THREADS=${OMP_NUM_THREADS:-2}
+
+case $what in
+python-module)
+    "$python" -m unittest discover -s "$src/tests/python" > "$tmp/out" 2>&1 ||
+        { cat "$tmp/out"; exit 1; }
+    ;;
+python-train)
+    "$python" "$src/examples/python/train_fmnist.py" --data "$data" --limit 64 --batch 32 \
+        --test-limit 64 > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    # The loss is a finite number in range and accuracies are percentages.
+    grep -Eq '^epoch 1/1: loss [0-9]+\.[0-9]+ \(label [0-9.]+\), train [0-9.]+%, test [0-9.]+%' \
+        "$tmp/out" || { cat "$tmp/out"; exit 1; }
+    ;;
+python-external)
+    "$cc" -std=c11 -Wall -Wextra -Werror -I"$src/include" "$src/tests/fixtures/external_taps_ref.c" \
+        -L"$build" -lsfr -Wl,-rpath,"$build" -o "$tmp/external_taps_ref"
+    "$tmp/external_taps_ref" "$tmp/c.bin"
+    "$python" "$src/examples/python/external_taps.py" --steps 3 --save "$tmp/py.bin" \
+        > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    # Every part of the reference holds something, so equality means agreement.
+    "$python" - "$tmp/c.bin" <<'PY' || exit 1
+import sys, numpy as np
+raw = open(sys.argv[1], "rb").read()
+parts = np.frombuffer(raw, np.float64, 4)
+floats = np.frombuffer(raw, np.float32, offset=32)
+sizes = [4 * 10, 4 * 8 * 6 * 6, 4 * 32 * 3 * 3, 4 * 16 * 3 * 3]  # dlogits, s1, s2, teacher
+assert floats.size == sum(sizes), floats.size
+assert (parts > 0).all() and abs(parts[:3].sum() - parts[3]) < 1e-9 * parts[3], parts
+for piece in np.split(floats, np.cumsum(sizes)[:-1]):
+    assert np.isfinite(piece).all() and np.abs(piece).max() > 0
+PY
+    cmp "$tmp/c.bin" "$tmp/py.bin" || { echo "Python and C results differ"; exit 1; }
+    # The demonstration's gradient steps lower the loss.
+    awk '/^step/ { loss[n++] = $4 } END { exit !(n == 3 && loss[2] < loss[0]) }' "$tmp/out" ||
+        { cat "$tmp/out"; exit 1; }
+    ;;
+*)
+    echo "unknown check: $what"; exit 2 ;;
+esac

@@ -1,0 +1,46 @@
+/*
+ * libsfr reaches its users: Python through ctypes, C++ through sfr.hpp,
+ * data-parallel training on MPI, static linking into an SDK, and plots of a
+ * run. Each path runs for real; the work is in tests/reach_checks.sh.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static int run_check(const char *what)
+{
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd, "bash '%s/tests/reach_checks.sh' '%s' '%s' %s", SFR_SOURCE_DIR,
+             SFR_SOURCE_DIR, SFR_BUILD_DIR, what);
+    return system(cmd);
+}
+
+START_TEST(python_module_declares_and_checks_everything)
+{
+    ck_assert_int_eq(run_check("python-module"), 0);
+}
+END_TEST
+
+START_TEST(python_trains_the_demo_network)
+{
+    ck_assert_int_eq(run_check("python-train"), 0);
+}
+END_TEST
+
+START_TEST(python_external_taps_match_the_c_api_bitwise)
+{
+    ck_assert_int_eq(run_check("python-external"), 0);
+}
+END_TEST
+
+Suite *reach_suite(void)
+{
+    Suite *s = suite_create("reach");
+    TCase *python = tcase_create("python");
+    tcase_set_timeout(python, 300);
+    tcase_add_test(python, python_module_declares_and_checks_everything);
+    tcase_add_test(python, python_trains_the_demo_network);
+    tcase_add_test(python, python_external_taps_match_the_c_api_bitwise);
+    suite_add_tcase(s, python);
+    return s;
+}
