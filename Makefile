@@ -4,6 +4,7 @@
 #   make check      install missing packages (make deps), build, run every suite
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
+#   make examples   the C, C++ (and MPI) example programs, in build/examples/
 #   make uninstall, make clean, make deps
 #   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
 
@@ -23,6 +24,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O3 -g
+CXXFLAGS ?= -O3 -g
 # Flags the library needs whatever the user's CFLAGS say.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wformat=2 -Wundef -Wvla
@@ -43,6 +45,7 @@ LINKS := $(BUILD)/$(SONAME) $(BUILD)/libsfr.so
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 HEADERS := $(sort $(wildcard include/sfr/*.h))
+CXX_HEADERS := include/sfr/sfr.hpp
 MAP := lib/libsfr.map
 
 TEST_SRCS := $(sort $(wildcard tests/*.c))
@@ -94,12 +97,18 @@ $(TEST_RUNNER): $(TEST_OBJS) $(STATIC)
 EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
 TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
-EXAMPLES := $(TRAIN_FMNIST)
+TRAIN_CPP := $(BUILD)/examples/train_cpp
+EXAMPLES := $(TRAIN_FMNIST) $(TRAIN_CPP)
 
 $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
                  examples/fmnist_data.h examples/progress.h $(HEADERS) | $(BUILD)/libsfr.so
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
+
+$(TRAIN_CPP): examples/cpp/train.cpp $(HEADERS) $(CXX_HEADERS) | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -Iinclude -Wall -Wextra -Werror $(CXXFLAGS) -o $@ $< \
+	    -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..'
 
 examples: all $(EXAMPLES)
 
@@ -150,7 +159,7 @@ deps:
 
 install: all
 	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)'
-	install -m 644 $(HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
+	install -m 644 $(HEADERS) $(CXX_HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
 	install -m 755 $(SHARED) '$(DESTDIR)$(LIBDIR)/'
 	ln -sf $(notdir $(SHARED)) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
 	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libsfr.so'
@@ -160,7 +169,7 @@ install: all
 	    -e 's|@VERSION@|$(VERSION)|' sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
 
 uninstall:
-	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS)))
+	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS) $(CXX_HEADERS)))
 	-rmdir '$(DESTDIR)$(INCLUDEDIR)/sfr' 2>/dev/null
 	rm -f '$(DESTDIR)$(LIBDIR)/$(notdir $(SHARED))' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
 	      '$(DESTDIR)$(LIBDIR)/libsfr.so' '$(DESTDIR)$(LIBDIR)/libsfr.a' \

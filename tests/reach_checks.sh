@@ -4,9 +4,13 @@
 #   reach_checks.sh SRC BUILD python-train     examples/python/train_fmnist.py trains briefly
 #   reach_checks.sh SRC BUILD python-external  external_taps.py's losses and gradients are
 #                                              bitwise those of the C API on the same data
+#   reach_checks.sh SRC BUILD cpp-header       sfr.hpp compiles alone as C++17 and behaves
+#                                              (tests/fixtures/hpp_checks.cpp)
+#   reach_checks.sh SRC BUILD cpp-train        examples/cpp/train.cpp learns its synthetic task
 set -euo pipefail
 src=$1 build=$2 what=$3
-cc=${CC:-cc}
+cc=${CC:-cc} cxx=${CXX:-g++}
+cxxflags=(-std=c++17 -pedantic -Wall -Wextra -Werror -Wshadow)
 # Debian's interpreter, which python3-numpy serves (a pyenv or venv python3 on
 # PATH may lack numpy).
 python=${SFR_PYTHON:-/usr/bin/python3}
@@ -48,6 +52,21 @@ PY
     cmp "$tmp/c.bin" "$tmp/py.bin" || { echo "Python and C results differ"; exit 1; }
     # The demonstration's gradient steps lower the loss.
     awk '/^step/ { loss[n++] = $4 } END { exit !(n == 3 && loss[2] < loss[0]) }' "$tmp/out" ||
+        { cat "$tmp/out"; exit 1; }
+    ;;
+cpp-header)
+    printf '#include <sfr/sfr.hpp>\n' > "$tmp/h.cpp"
+    "$cxx" "${cxxflags[@]}" -fsyntax-only -I"$src/include" "$tmp/h.cpp" ||
+        { echo "sfr/sfr.hpp does not compile alone as C++17"; exit 1; }
+    "$cxx" "${cxxflags[@]}" -I"$src/include" "$src/tests/fixtures/hpp_checks.cpp" \
+        -L"$build" -lsfr -Wl,-rpath,"$build" -o "$tmp/hpp_checks"
+    "$tmp/hpp_checks" > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    ;;
+cpp-train)
+    "$build/examples/train_cpp" --steps 80 --batch 16 > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    # The mean loss of the last report is below the first's, and the net learnt the task.
+    awk '/^step/ { loss[n++] = $4 } /^held-out accuracy/ { acc = $3 }
+         END { exit !(n == 10 && loss[n - 1] < 0.8 * loss[0] && acc >= 0.75) }' "$tmp/out" ||
         { cat "$tmp/out"; exit 1; }
     ;;
 *)

@@ -33,6 +33,18 @@ START_TEST(python_external_taps_match_the_c_api_bitwise)
 }
 END_TEST
 
+START_TEST(cpp_header_compiles_alone_and_behaves)
+{
+    ck_assert_int_eq(run_check("cpp-header"), 0);
+}
+END_TEST
+
+START_TEST(cpp_example_learns)
+{
+    ck_assert_int_eq(run_check("cpp-train"), 0);
+}
+END_TEST
+
 Suite *reach_suite(void)
 {
     Suite *s = suite_create("reach");
@@ -42,5 +54,11 @@ Suite *reach_suite(void)
     tcase_add_test(python, python_trains_the_demo_network);
     tcase_add_test(python, python_external_taps_match_the_c_api_bitwise);
     suite_add_tcase(s, python);
+
+    TCase *cpp = tcase_create("cpp");
+    tcase_set_timeout(cpp, 300);
+    tcase_add_test(cpp, cpp_header_compiles_alone_and_behaves);
+    tcase_add_test(cpp, cpp_example_learns);
+    suite_add_tcase(s, cpp);
     return s;
 }
