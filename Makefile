@@ -34,7 +34,7 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
-                dataset-fashion-mnist python3-numpy
+                dataset-fashion-mnist python3-numpy libopenmpi-dev openmpi-bin
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -98,7 +98,9 @@ EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
 TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
 TRAIN_CPP := $(BUILD)/examples/train_cpp
-EXAMPLES := $(TRAIN_FMNIST) $(TRAIN_CPP)
+TRAIN_DDP := $(BUILD)/examples/train_ddp
+EXAMPLES := $(TRAIN_FMNIST) $(TRAIN_CPP) $(TRAIN_DDP)
+MPICC ?= mpicc
 
 $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
                  examples/fmnist_data.h examples/progress.h $(HEADERS) | $(BUILD)/libsfr.so
@@ -109,6 +111,11 @@ $(TRAIN_CPP): examples/cpp/train.cpp $(HEADERS) $(CXX_HEADERS) | $(BUILD)/libsfr
 	@mkdir -p $(dir $@)
 	$(CXX) -std=c++17 -Iinclude -Wall -Wextra -Werror $(CXXFLAGS) -o $@ $< \
 	    -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..'
+
+$(TRAIN_DDP): examples/mpi/train_ddp.c examples/fmnist_data.c examples/fmnist_data.h $(HEADERS) \
+              | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(MPICC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
 
 examples: all $(EXAMPLES)
 

@@ -7,6 +7,8 @@
 #   reach_checks.sh SRC BUILD cpp-header       sfr.hpp compiles alone as C++17 and behaves
 #                                              (tests/fixtures/hpp_checks.cpp)
 #   reach_checks.sh SRC BUILD cpp-train        examples/cpp/train.cpp learns its synthetic task
+#   reach_checks.sh SRC BUILD mpi              train_ddp on 2 ranks: the loss falls and both
+#                                              ranks end with bitwise-identical parameters
 set -euo pipefail
 src=$1 build=$2 what=$3
 cc=${CC:-cc} cxx=${CXX:-g++}
@@ -68,6 +70,21 @@ cpp-train)
     awk '/^step/ { loss[n++] = $4 } /^held-out accuracy/ { acc = $3 }
          END { exit !(n == 10 && loss[n - 1] < 0.8 * loss[0] && acc >= 0.75) }' "$tmp/out" ||
         { cat "$tmp/out"; exit 1; }
+    ;;
+mpi)
+    # One OpenMP thread per rank: two ranks share this machine's cores.
+    OMP_NUM_THREADS=1 mpirun --oversubscribe --allow-run-as-root -np 2 -x OMP_NUM_THREADS \
+        "$build/examples/train_ddp" --data "$data" --limit 4096 --steps 40 --batch 16 \
+        --report 10 --save-params "$tmp/params" > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    awk '/^step/ { loss[n++] = $4 } END { exit !(n == 4 && loss[3] < loss[0]) }' "$tmp/out" ||
+        { echo "the loss did not fall:"; cat "$tmp/out"; exit 1; }
+    count=$(sed -n 's/.*, \([0-9]*\) parameters$/\1/p' "$tmp/out")
+    for r in 0 1; do
+        [ "$(stat -c %s "$tmp/params.rank$r")" = $((4 * count)) ] ||
+            { echo "rank $r wrote $(stat -c %s "$tmp/params.rank$r") bytes for $count parameters"; exit 1; }
+    done
+    cmp "$tmp/params.rank0" "$tmp/params.rank1" ||
+        { echo "the ranks' parameters differ"; cat "$tmp/out"; exit 1; }
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;

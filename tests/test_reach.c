@@ -45,6 +45,12 @@ START_TEST(cpp_example_learns)
 }
 END_TEST
 
+START_TEST(mpi_ranks_stay_identical_and_learn)
+{
+    ck_assert_int_eq(run_check("mpi"), 0);
+}
+END_TEST
+
 Suite *reach_suite(void)
 {
     Suite *s = suite_create("reach");
@@ -60,5 +66,10 @@ Suite *reach_suite(void)
     tcase_add_test(cpp, cpp_header_compiles_alone_and_behaves);
     tcase_add_test(cpp, cpp_example_learns);
     suite_add_tcase(s, cpp);
+
+    TCase *mpi = tcase_create("mpi");
+    tcase_set_timeout(mpi, 300);
+    tcase_add_test(mpi, mpi_ranks_stay_identical_and_learn);
+    suite_add_tcase(s, mpi);
     return s;
 }
