@@ -9,6 +9,9 @@
 #   reach_checks.sh SRC BUILD cpp-train        examples/cpp/train.cpp learns its synthetic task
 #   reach_checks.sh SRC BUILD mpi              train_ddp on 2 ranks: the loss falls and both
 #                                              ranks end with bitwise-identical parameters
+#   reach_checks.sh SRC BUILD static           a staged install without the shared library:
+#                                              examples link libsfr.a through
+#                                              `pkg-config --static` and run
 set -euo pipefail
 src=$1 build=$2 what=$3
 cc=${CC:-cc} cxx=${CXX:-g++}
@@ -85,6 +88,37 @@ mpi)
     done
     cmp "$tmp/params.rank0" "$tmp/params.rank1" ||
         { echo "the ranks' parameters differ"; cat "$tmp/out"; exit 1; }
+    ;;
+static)
+    stage=$tmp/stage
+    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" install \
+        DESTDIR="$stage" PREFIX=/usr > "$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
+    lib=$stage/usr/lib
+    [ -f "$stage/usr/include/sfr/sfr.hpp" ] || { echo "sfr.hpp is not installed"; exit 1; }
+    # An SDK that ships libsfr.a alone: the linker can only take the archive.
+    rm -f "$lib"/libsfr.so*
+    export PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage
+    # shellcheck disable=SC2046 # pkg-config's output is a list of flags
+    "$cxx" -std=c++17 -Wall -Wextra -Werror "$src/examples/cpp/train.cpp" \
+        $(pkg-config --static --cflags --libs sfr) -o "$tmp/train_cpp"
+    # Every object of the archive, not only those the example pulls in, finds
+    # what it needs in Libs.private, with the C compiler's default libraries.
+    # shellcheck disable=SC2046
+    "$cc" -std=c11 -Wall -Werror "$src/tests/fixtures/external_taps_ref.c" \
+        $(pkg-config --cflags sfr) -Wl,--whole-archive "$lib/libsfr.a" -Wl,--no-whole-archive \
+        $(pkg-config --static --libs sfr) -o "$tmp/external_taps_ref"
+    for exe in train_cpp external_taps_ref; do
+        needed=$(readelf -d "$tmp/$exe" | grep NEEDED)
+        ! grep -q libsfr <<< "$needed" || { echo "$exe still needs libsfr.so"; exit 1; }
+        grep -q libdnnl <<< "$needed" || { echo "$exe does not use oneDNN"; echo "$needed"; exit 1; }
+    done
+    "$tmp/train_cpp" --steps 20 > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    grep -q '^held-out accuracy' "$tmp/out" || { cat "$tmp/out"; exit 1; }
+    "$tmp/external_taps_ref" "$tmp/static.bin"
+    "$cc" -std=c11 -I"$src/include" "$src/tests/fixtures/external_taps_ref.c" -L"$build" -lsfr \
+        -Wl,-rpath,"$build" -o "$tmp/external_taps_shared"
+    "$tmp/external_taps_shared" "$tmp/shared.bin"
+    cmp "$tmp/static.bin" "$tmp/shared.bin" || { echo "static and shared results differ"; exit 1; }
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;

@@ -51,6 +51,12 @@ START_TEST(mpi_ranks_stay_identical_and_learn)
 }
 END_TEST
 
+START_TEST(static_archive_links_through_pkg_config_and_runs)
+{
+    ck_assert_int_eq(run_check("static"), 0);
+}
+END_TEST
+
 Suite *reach_suite(void)
 {
     Suite *s = suite_create("reach");
@@ -71,5 +77,10 @@ Suite *reach_suite(void)
     tcase_set_timeout(mpi, 300);
     tcase_add_test(mpi, mpi_ranks_stay_identical_and_learn);
     suite_add_tcase(s, mpi);
+
+    TCase *link = tcase_create("static");
+    tcase_set_timeout(link, 300);
+    tcase_add_test(link, static_archive_links_through_pkg_config_and_runs);
+    suite_add_tcase(s, link);
     return s;
 }
