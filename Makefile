@@ -5,6 +5,7 @@
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make examples   the C, C++ (and MPI) example programs, in build/examples/
+#   make plot CSV=run.csv [PNG=run.png]   a trainer's per-epoch CSV as a PNG
 #   make uninstall, make clean, make deps
 #   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
 
@@ -34,7 +35,8 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
-                dataset-fashion-mnist python3-numpy libopenmpi-dev openmpi-bin
+                dataset-fashion-mnist python3-numpy libopenmpi-dev openmpi-bin \
+                gnuplot-nox
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -57,7 +59,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check bench deps install uninstall clean demo examples fuzz
+.PHONY: all check bench deps install uninstall clean demo examples fuzz plot
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -122,6 +124,10 @@ examples: all $(EXAMPLES)
 demo: deps
 	$(MAKE) all $(TRAIN_FMNIST)
 	$(TRAIN_FMNIST) --epochs 1
+
+plot:
+	@test -n '$(CSV)' || { echo 'usage: make plot CSV=run.csv [PNG=run.png]'; exit 2; }
+	gnuplot -e "csv='$(CSV)'; out='$(or $(PNG),$(basename $(CSV)).png)'" examples/plot_metrics.gp
 
 check: deps
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)

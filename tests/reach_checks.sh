@@ -12,6 +12,8 @@
 #   reach_checks.sh SRC BUILD static           a staged install without the shared library:
 #                                              examples link libsfr.a through
 #                                              `pkg-config --static` and run
+#   reach_checks.sh SRC BUILD plot             make plot turns a small CSV into a PNG of
+#                                              the right size with something drawn on it
 set -euo pipefail
 src=$1 build=$2 what=$3
 cc=${CC:-cc} cxx=${CXX:-g++}
@@ -119,6 +121,30 @@ static)
         -Wl,-rpath,"$build" -o "$tmp/external_taps_shared"
     "$tmp/external_taps_shared" "$tmp/shared.bin"
     cmp "$tmp/static.bin" "$tmp/shared.bin" || { echo "static and shared results differ"; exit 1; }
+    ;;
+plot)
+    {
+        echo "epoch,label_loss,pair1_loss,pair2_loss,pair3_loss,total_loss,train_accuracy,test_accuracy,images_per_second,seconds,lr"
+        echo "1,0.900000,0.500000,0.400000,0.300000,2.100000,0.700000,0.750000,900.0,60.000,0.1"
+        echo "2,0.600000,0.450000,0.350000,0.250000,1.650000,0.820000,0.840000,910.0,59.000,0.05"
+        echo "3,0.450000,0.400000,0.300000,0.200000,1.350000,0.870000,0.870000,905.0,59.500,0.01"
+    } > "$tmp/run.csv"
+    run_make() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" "$@"; }
+    run_make plot CSV="$tmp/run.csv" > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    png=$tmp/run.png
+    [ -s "$png" ] || { echo "make plot wrote no $png"; cat "$tmp/out"; exit 1; }
+    # Signature, then the IHDR chunk: width and height as 32-bit big-endian.
+    [ "$(od -An -tx1 -N16 "$png" | tr -d ' \n')" = 89504e470d0a1a0a0000000d49484452 ] ||
+        { echo "not a PNG:"; od -An -c -N16 "$png"; exit 1; }
+    read -r w3 w2 w1 w0 h3 h2 h1 h0 < <(od -An -tu1 -j16 -N8 "$png")
+    width=$(((w3 << 24) | (w2 << 16) | (w1 << 8) | w0)) height=$(((h3 << 24) | (h2 << 16) | (h1 << 8) | h0))
+    [ "$width" = 1000 ] && [ "$height" = 800 ] || { echo "PNG is ${width}x$height, expected 1000x800"; exit 1; }
+    # Both panels' axes and titles alone compress to about 20 kB; with the
+    # seven curves and their keys the PNG is about twice that.
+    [ "$(stat -c %s "$png")" -gt 30000 ] ||
+        { echo "PNG of $(stat -c %s "$png") bytes: are the curves missing?"; exit 1; }
+    if run_make plot > "$tmp/usage" 2>&1; then echo "make plot without CSV succeeded"; exit 1; fi
+    grep -q 'usage: make plot CSV=' "$tmp/usage" || { cat "$tmp/usage"; exit 1; }
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;

@@ -57,6 +57,12 @@ START_TEST(static_archive_links_through_pkg_config_and_runs)
 }
 END_TEST
 
+START_TEST(plot_makes_a_png_of_the_right_size)
+{
+    ck_assert_int_eq(run_check("plot"), 0);
+}
+END_TEST
+
 Suite *reach_suite(void)
 {
     Suite *s = suite_create("reach");
@@ -82,5 +88,10 @@ Suite *reach_suite(void)
     tcase_set_timeout(link, 300);
     tcase_add_test(link, static_archive_links_through_pkg_config_and_runs);
     suite_add_tcase(s, link);
+
+    TCase *plot = tcase_create("plot");
+    tcase_set_timeout(plot, 120);
+    tcase_add_test(plot, plot_makes_a_png_of_the_right_size);
+    suite_add_tcase(s, plot);
     return s;
 }
