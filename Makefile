@@ -94,12 +94,17 @@ $(TEST_RUNNER): $(TEST_OBJS) $(STATIC)
 EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
 TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
-EXAMPLES := $(TRAIN_FMNIST)
+EXTERNAL_TAPS := $(BUILD)/examples/external_taps
+EXAMPLES := $(TRAIN_FMNIST) $(EXTERNAL_TAPS)
 
 $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
                  examples/fmnist_data.h examples/progress.h $(HEADERS) | $(BUILD)/libsfr.so
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
+
+$(EXTERNAL_TAPS): examples/external_taps.c $(HEADERS) | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $< $(EXAMPLE_LDLIBS)
 
 examples: all $(EXAMPLES)
 
