@@ -8,8 +8,10 @@
  * per window that holds it.
  */
 #include <math.h>
+#include <string.h>
 
 #include "reg_internal.h"
+#include "vec.h"
 
 void sfri_pool_windows(int64_t len, int64_t cells, int64_t *win)
 {
@@ -26,6 +28,74 @@ static void inverse_sizes(const int64_t *win, int64_t cells, double *inv)
         inv[i] = 1.0 / (double)(win[2 * i + 1] - win[2 * i]);
 }
 
+/* acc (W) = sum of rows (R, W) in double: columns in register chunks, rows inner. */
+SFRI_CLONES
+static void column_sums(const float *rows, int64_t nrows, int64_t w, double *acc)
+{
+    int64_t x = 0;
+    for (; x + 8 <= w; x += 8) {
+        sfri_v8d s = {0};
+        for (int64_t y = 0; y < nrows; y++) {
+            sfri_v8f v;
+            memcpy(&v, rows + y * w + x, sizeof v);
+            s += __builtin_convertvector(v, sfri_v8d);
+        }
+        memcpy(acc + x, &s, sizeof s);
+    }
+    for (; x + 4 <= w; x += 4) {
+        sfri_v4d s = {0};
+        for (int64_t y = 0; y < nrows; y++) {
+            sfri_v4f v;
+            memcpy(&v, rows + y * w + x, sizeof v);
+            s += __builtin_convertvector(v, sfri_v4d);
+        }
+        memcpy(acc + x, &s, sizeof s);
+    }
+    for (; x < w; x++) {
+        double s = 0;
+        for (int64_t y = 0; y < nrows; y++)
+            s += (double)rows[y * w + x];
+        acc[x] = s;
+    }
+}
+
+/* rows (R, W) += g (W) on every row: columns in register chunks, rows inner. */
+SFRI_CLONES
+static void add_to_rows(float *rows, int64_t nrows, int64_t w, const float *g)
+{
+    int64_t x = 0;
+    for (; x + 16 <= w; x += 16) {
+        sfri_v16f gv, v;
+        memcpy(&gv, g + x, sizeof gv);
+        for (int64_t y = 0; y < nrows; y++) {
+            memcpy(&v, rows + y * w + x, sizeof v);
+            v += gv;
+            memcpy(rows + y * w + x, &v, sizeof v);
+        }
+    }
+    for (; x + 8 <= w; x += 8) {
+        sfri_v8f gv, v;
+        memcpy(&gv, g + x, sizeof gv);
+        for (int64_t y = 0; y < nrows; y++) {
+            memcpy(&v, rows + y * w + x, sizeof v);
+            v += gv;
+            memcpy(rows + y * w + x, &v, sizeof v);
+        }
+    }
+    for (; x + 4 <= w; x += 4) {
+        sfri_v4f gv, v;
+        memcpy(&gv, g + x, sizeof gv);
+        for (int64_t y = 0; y < nrows; y++) {
+            memcpy(&v, rows + y * w + x, sizeof v);
+            v += gv;
+            memcpy(rows + y * w + x, &v, sizeof v);
+        }
+    }
+    for (; x < w; x++)
+        for (int64_t y = 0; y < nrows; y++)
+            rows[y * w + x] += g[x];
+}
+
 /* out (A, C) = pooled in (C, H, W). */
 SFRI_CLONES
 static void pool(const struct sfri_pool_geom *geo, const float *in, double *out, double *buf)
@@ -38,25 +108,18 @@ static void pool(const struct sfri_pool_geom *geo, const float *in, double *out,
                 out[k * c + ch] = (double)in[ch * h * w + k];
         return;
     }
-    double *rowbuf = buf, *inv_h = rowbuf + w, *inv_w = inv_h + gh;   // (W), (Gh), (Gw)
+    double *acc = buf, *inv_h = acc + w, *inv_w = inv_h + gh;   // (W), (Gh), (Gw)
     inverse_sizes(geo->win_h, gh, inv_h);
     inverse_sizes(geo->win_w, gw, inv_w);
     for (int64_t ch = 0; ch < c; ch++) {
         const float *plane = in + ch * h * w;   // (H, W)
         for (int64_t i = 0; i < gh; i++) {
             int64_t h0 = geo->win_h[2 * i], h1 = geo->win_h[2 * i + 1];
-            for (int64_t x = 0; x < w; x++)
-                rowbuf[x] = 0;
-            for (int64_t y = h0; y < h1; y++) {
-                const float *row = plane + y * w;
-#pragma omp simd
-                for (int64_t x = 0; x < w; x++)
-                    rowbuf[x] += (double)row[x];
-            }
+            column_sums(plane + h0 * w, h1 - h0, w, acc);
             for (int64_t j = 0; j < gw; j++) {
                 double sum = 0;
                 for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++)
-                    sum += rowbuf[x];
+                    sum += acc[x];
                 out[(i * gw + j) * c + ch] = sum * inv_h[i] * inv_w[j];
             }
         }
@@ -116,12 +179,8 @@ static void unpool(const struct sfri_pool_geom *geo, const double *d, float *gra
                 for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++)
                     rowg[x] += g;
             }
-            for (int64_t y = geo->win_h[2 * i]; y < geo->win_h[2 * i + 1]; y++) {
-                float *row = plane + y * w;
-#pragma omp simd
-                for (int64_t x = 0; x < w; x++)
-                    row[x] += rowg[x];
-            }
+            int64_t h0 = geo->win_h[2 * i], h1 = geo->win_h[2 * i + 1];
+            add_to_rows(plane + h0 * w, h1 - h0, w, rowg);
         }
     }
 }
