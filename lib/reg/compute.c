@@ -119,7 +119,7 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
     const double *y = w + sh->ys + s * b * sh->ct;   // (B, Ct)
     double *cost = scr, *plan = cost + a * b;        // (A, B), (A, B)
     double *xgb = plan + a * b, *ygb = xgb + a * g;  // (A, G), (B, G)
-    double *tmp = ygb + b * g, *sk = tmp + g;        // (G), Sinkhorn's
+    double *tmp = ygb + b * g, *sk = tmp + 4 * g;    // (4, G), Sinkhorn's
     /* The side with one channel per group is its own group sum. */
     const double *xg = x, *yg = y;
     if (sh->cs != g) {

@@ -173,7 +173,7 @@ void sfri_cost(const struct sfri_pair_shape *sh, const double *x, const double *
  * Gradient of w*<P, C> w.r.t. the normalized features of one side (SFR.md 7):
  * dx (A, Cs) = (2w/M) (n_t x_a r_a - (P yg)_{a, grp}), r_a = sum_b P_ab.
  * The teacher side is the same call with P transposed (transposed = 1).
- * tmp holds G doubles.
+ * tmp holds 4*G doubles.
  */
 void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, const double *x,
                     int64_t c, const double *yg, int64_t g, double n_other, double scale,

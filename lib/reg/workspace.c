@@ -14,7 +14,7 @@
 static size_t pair_scratch(const struct sfri_pair_shape *sh)
 {
     size_t ab = (size_t)(sh->a * sh->b);
-    size_t transport = 2 * ab + (size_t)((sh->a + sh->b + 1) * sh->g) +
+    size_t transport = 2 * ab + (size_t)((sh->a + sh->b + 4) * sh->g) +
                        sfri_sinkhorn_scratch(sh->a, sh->b);
     size_t ps = sfri_pool_scratch(sh->ws, sh->gh, sh->gw);
     size_t pt = sfri_pool_scratch(sh->wt, sh->tgh, sh->tgw);
