@@ -21,17 +21,31 @@
 #define TILE_B 8
 #define TILE_G 128
 
-SFRI_CLONES
-void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg)
+/* xg (A, G) from x (A, G*per): with per a constant the compiler vectorizes the strides. */
+static inline void group_rows(const double *x, int64_t a, int64_t g, int64_t per, double *xg)
 {
-    const int64_t per = c / g;
-    for (int64_t i = 0; i < a; i++)
+    for (int64_t i = 0; i < a; i++) {
+        const double *xr = x + i * g * per;
+        double *gr = xg + i * g;
+#pragma omp simd
         for (int64_t q = 0; q < g; q++) {
             double s = 0;
             for (int64_t j = 0; j < per; j++)
-                s += x[i * c + q * per + j];
-            xg[i * g + q] = s;
+                s += xr[q * per + j];
+            gr[q] = s;
         }
+    }
+}
+
+SFRI_CLONES
+void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg)
+{
+    switch (c / g) {
+    case 2: group_rows(x, a, g, 2, xg); break;
+    case 4: group_rows(x, a, g, 4, xg); break;
+    case 8: group_rows(x, a, g, 8, xg); break;
+    default: group_rows(x, a, g, c / g, xg); break;
+    }
 }
 
 /* |row|^2 of a (rows, C) matrix. */
