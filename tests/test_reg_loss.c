@@ -112,6 +112,38 @@ static void random_cost(double *c, int64_t n, double range)
         c[i] = range * fx_uniform();
 }
 
+/* Units in the last place between got and want (both positive, normal). */
+static double ulps(double got, double want)
+{
+    return fabs(got - want) / (nextafter(want, INFINITY) - want);
+}
+
+START_TEST(fast_exp_within_two_ulp_of_libm)
+{
+    /* A dense sweep of the kernel's range, the ends, and lengths that leave a partial vector. */
+    enum { N = 100003 };
+    double *x = malloc(N * sizeof(double)), *y = malloc(N * sizeof(double));
+    ck_assert(x && y);
+    for (int i = 0; i < N; i++)
+        x[i] = -708.0 * (double)i / (N - 1);
+    x[1] = -0.0;
+    x[2] = -0x1p-40;
+    x[3] = -0.5 * M_LN2;
+    sfri_exp_nonpositive(x, N, y);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(ulps(y[i], exp(x[i])) <= 2, "exp(%.17g): %.17g, libm %.17g", x[i], y[i],
+                      exp(x[i]));
+    ck_assert(y[0] == 1.0 && y[1] == 1.0);
+    /* In place, 3 values: only those are written. */
+    double z[4] = {-1, -2, -3, 42};
+    sfri_exp_nonpositive(z, 3, z);
+    ck_assert(ulps(z[0], exp(-1.0)) <= 2 && ulps(z[2], exp(-3.0)) <= 2);
+    ck_assert(z[3] == 42);
+    free(x);
+    free(y);
+}
+END_TEST
+
 START_TEST(fast_sinkhorn_matches_log_domain_reference)
 {
     /* Ranges over eps from small to beyond the scaling form's limit (log-domain path). */
@@ -413,6 +445,7 @@ Suite *reg_loss_suite(void)
     tcase_add_test(tc, reference_pool_by_hand);
     tcase_add_test(tc, fast_pool_normalize_matches_reference);
     tcase_add_test(tc, fast_cost_matches_reference_both_directions);
+    tcase_add_test(tc, fast_exp_within_two_ulp_of_libm);
     tcase_add_test(tc, fast_sinkhorn_matches_log_domain_reference);
     tcase_add_test(tc, sinkhorn_final_marginals_within_tol);
     suite_add_tcase(s, tc);

@@ -179,6 +179,12 @@ void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, co
                     int64_t c, const double *yg, int64_t g, double n_other, double scale,
                     double *tmp, double *dx);
 
+/*
+ * y (n) = exp(x) for x in [-708, 0] (the Sinkhorn kernel's range), within
+ * 2 ulp of libm's exp and vectorized; y may be x.
+ */
+void sfri_exp_nonpositive(const double *x, int64_t n, double *y);
+
 /* Doubles of scratch sfri_sinkhorn needs for an A x B problem. */
 size_t sfri_sinkhorn_scratch(int64_t a, int64_t b);
 
