@@ -142,17 +142,23 @@ struct sfri_pool_geom {
 int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
                         double delta, double *out, double *r, double *buf);
 
-/* Doubles of scratch the pooling of a side needs, forward or backward. */
+/* Doubles of scratch the pooling of a side needs. */
 static inline size_t sfri_pool_scratch(int64_t w, int64_t gh, int64_t gw)
 {
     return (size_t)(w + gh + gw);
+}
+
+/* Doubles of scratch the gradient of the pooling of a side needs. */
+static inline size_t sfri_pool_backward_scratch(int64_t w, int64_t gh, int64_t gw)
+{
+    return (size_t)(gh + gw + ((gh + 1) * w + 1) / 2);
 }
 
 /*
  * The gradient of pool_normalize: given dout (A, C) w.r.t. the normalized
  * features out (A, C) with their r (A), turns dout in place into the
  * gradient w.r.t. the pooled features, then adds it through the pooling
- * into grad (C, H, W). buf holds sfri_pool_scratch(W, Gh, Gw) doubles.
+ * into grad (C, H, W). buf holds sfri_pool_backward_scratch(W, Gh, Gw) doubles.
  */
 void sfri_pool_normalize_backward(const struct sfri_pool_geom *geo, double *dout,
                                   const double *out, const double *r, int norm, float *grad,
