@@ -158,7 +158,8 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
  * Steps 3 and 5, one sample at a time: every sample costs the same, and
  * dynamic scheduling keeps both threads busy when the machine is shared.
  * The transport only writes the workspace, so it may run before the
- * non-finite check. Returns -1 or the map of pool_sample's code.
+ * non-finite check (a sample with such a map skips it). Returns -1, or
+ * 2*pair + side of the first map holding a non-finite value.
  */
 static int pool_and_transport(sfr_reg *reg, int64_t n, int threads,
                               const struct sfri_feature_opts *o)

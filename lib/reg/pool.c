@@ -5,7 +5,8 @@
  * Rows of a window are first summed into a row buffer with vector adds
  * over the width (independent lanes, no long dependency chain), then each
  * cell sums its columns of that buffer: every input element is read once
- * per window that holds it.
+ * per window that holds it. Backward, each gradient row is read and written
+ * once: rows held by the same windows get their summed contribution.
  */
 #include <math.h>
 #include <string.h>
