@@ -99,15 +99,20 @@ $(TEST_RUNNER): $(TEST_OBJS) $(STATIC)
 EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
 TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
+EXTERNAL_TAPS := $(BUILD)/examples/external_taps
 TRAIN_CPP := $(BUILD)/examples/train_cpp
 TRAIN_DDP := $(BUILD)/examples/train_ddp
-EXAMPLES := $(TRAIN_FMNIST) $(TRAIN_CPP) $(TRAIN_DDP)
+EXAMPLES := $(TRAIN_FMNIST) $(EXTERNAL_TAPS) $(TRAIN_CPP) $(TRAIN_DDP)
 MPICC ?= mpicc
 
 $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
                  examples/fmnist_data.h examples/progress.h $(HEADERS) | $(BUILD)/libsfr.so
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
+
+$(EXTERNAL_TAPS): examples/external_taps.c $(HEADERS) | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $< $(EXAMPLE_LDLIBS)
 
 $(TRAIN_CPP): examples/cpp/train.cpp $(HEADERS) $(CXX_HEADERS) | $(BUILD)/libsfr.so
 	@mkdir -p $(dir $@)
