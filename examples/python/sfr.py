@@ -194,7 +194,7 @@ def _load():
         func = getattr(lib, name)
         func.restype = restype
         func.argtypes = argtypes
-        if restype is _status and name != "sfr_status_string":
+        if restype is _status:
             func.errcheck = _errcheck
     number = lib.sfr_version_number()
     if number // 10000 != ABI_MAJOR or number < MIN_VERSION_NUMBER:
