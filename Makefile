@@ -4,6 +4,7 @@
 #   make check      install missing packages (make deps), build, run every suite
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
+#   make docs       the API reference from include/sfr/*.h, in docs/api/html/ (Doxygen)
 #   make uninstall, make clean, make deps
 #   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
 
@@ -32,7 +33,7 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
-                dataset-fashion-mnist
+                dataset-fashion-mnist doxygen
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -54,7 +55,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check bench deps install uninstall clean demo examples fuzz
+.PHONY: all check bench deps docs install uninstall clean demo examples fuzz
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -115,6 +116,15 @@ demo: deps
 check: deps
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
+
+# The API reference: docs/Doxyfile with the output directory overridable
+# (the docs test renders into a temporary one). Any Doxygen warning fails.
+DOCS_DIR ?= docs/api
+
+docs: deps
+	rm -rf '$(DOCS_DIR)/html'
+	{ cat docs/Doxyfile; echo 'OUTPUT_DIRECTORY = $(DOCS_DIR)'; } | doxygen -
+	@echo 'API reference: $(DOCS_DIR)/html/index.html'
 
 # Fuzz targets: each tests/fuzz/fuzz_X.c is built with the library sources
 # it exercises, under libFuzzer and the address and undefined sanitizers.
