@@ -215,7 +215,7 @@ SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t);
  *
  * Needed before each compute with logits when #SFR_PARAM_LS_SOURCE is
  * #SFR_LS_PAST; the ids stay pending until a successful compute with
- * logits consumes them.
+ * logits consumes them. On error the ids set before stay pending.
  *
  * @param[in,out] reg The regularizer.
  * @param[in]     ids n dataset indices, each >= 0 (and below
@@ -225,7 +225,6 @@ SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t);
  * @retval SFR_ERR_INVALID_ARG reg or ids is NULL, n < 1, or an id is negative.
  * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
  * @retval SFR_ERR_NOMEM       The ids could not be stored.
- * On error the ids set before stay pending.
  * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int64_t n);
@@ -245,7 +244,8 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  * @param[in]     logits  NULL (no label term, then k must be 0), or (n, k)
  *                        floats, row-major: the network's output.
  * @param[in]     labels  n class indices in [0, k); unused without logits.
- * @param[in]     n       Samples; with logits >= 1 and equal to the taps' N.
+ * @param[in]     n       Samples: with logits, >= 1 and equal to the taps' N;
+ *                        unused without logits.
  * @param[in]     k       Classes; >= 1 with logits, 0 without.
  * @param[out]    dlogits (n, k) floats, overwritten with dL/dlogits; unused
  *                        without logits. May not alias logits.

@@ -60,7 +60,7 @@ SFR_API sfr_status sfr_sgd_create(sfr_sgd **out, double lr, double momentum,
  * sfr_net_backward() left them. The first step allocates the momentum
  * buffer (when momentum > 0) for the net's parameter count; later steps
  * allocate nothing. Gradients are used as they are: a NaN in them reaches
- * the parameters, as in PyTorch.
+ * the parameters, as in PyTorch. The parameters are unchanged on any error.
  *
  * @param[in,out] opt The optimizer.
  * @param[in,out] net The net it serves (the same net at every step).
@@ -71,7 +71,6 @@ SFR_API sfr_status sfr_sgd_create(sfr_sgd **out, double lr, double momentum,
  *                             first step's: an optimizer serves one net.
  * @retval SFR_ERR_NOMEM       The momentum buffer could not be allocated
  *                             (first step only).
- * The parameters are unchanged on any error.
  * @since 0.1.0
  */
 SFR_API sfr_status sfr_sgd_step(sfr_sgd *opt, sfr_net *net);
