@@ -6,6 +6,7 @@
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make examples   the C, C++ (and MPI) example programs, in build/examples/
 #   make plot CSV=run.csv [PNG=run.png]   a trainer's per-epoch CSV as a PNG
+#   make docs       the API reference from include/sfr/*.h, in docs/api/html/ (Doxygen)
 #   make uninstall, make clean, make deps
 #   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
 
@@ -36,7 +37,7 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
                 dataset-fashion-mnist python3-numpy libopenmpi-dev openmpi-bin \
-                gnuplot-nox
+                gnuplot-nox doxygen
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -59,7 +60,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check bench deps install uninstall clean demo examples fuzz plot
+.PHONY: all check bench deps docs install uninstall clean demo examples fuzz plot
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -137,6 +138,15 @@ plot:
 check: deps
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
+
+# The API reference: docs/Doxyfile with the output directory overridable
+# (the docs test renders into a temporary one). Any Doxygen warning fails.
+DOCS_DIR ?= docs/api
+
+docs: deps
+	rm -rf '$(DOCS_DIR)/html'
+	{ cat docs/Doxyfile; echo 'OUTPUT_DIRECTORY = $(DOCS_DIR)'; } | doxygen -
+	@echo 'API reference: $(DOCS_DIR)/html/index.html'
 
 # Fuzz targets: each tests/fuzz/fuzz_X.c is built with the library sources
 # it exercises, under libFuzzer and the address and undefined sanitizers.

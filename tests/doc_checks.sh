@@ -4,10 +4,27 @@
 #                                preceded by `<!-- from: PATH -->` appears, line for line
 #                                (indentation aside), as a contiguous run of lines in PATH,
 #                                a file that make check builds or runs
+#   doc_checks.sh SRC api-warnings  make docs renders the API reference with no
+#                                Doxygen warning or error
+#   doc_checks.sh SRC api-symbols   the rendered reference has a page for every
+#                                public header and, for every symbol of
+#                                tests/abi/symbols.txt, a documented entry with
+#                                a Since section
 set -euo pipefail
 src=$1 what=$2
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+
+# make docs into tmp/api, its output (warnings included) in tmp/doxygen.log;
+# make's own lines are silenced with -s, so the log is empty when all is well.
+render_api() {
+    if ! env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" docs \
+            DOCS_DIR="$tmp/api" > "$tmp/doxygen.out" 2> "$tmp/doxygen.log"; then
+        echo "make docs failed:"
+        cat "$tmp/doxygen.out" "$tmp/doxygen.log"
+        exit 1
+    fi
+}
 
 # Lines with leading and trailing blanks removed, empty lines dropped.
 normalize() { sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"; }
@@ -51,6 +68,35 @@ snippets)
         done
     done
     [ "$count" -gt 0 ] || { echo "no tagged snippets found"; exit 1; }
+    ;;
+api-warnings)
+    render_api
+    if [ -s "$tmp/doxygen.log" ]; then
+        echo "make docs printed (a warning fails the reference):"
+        cat "$tmp/doxygen.log"
+        exit 1
+    fi
+    ;;
+api-symbols)
+    render_api
+    html=$tmp/api/html
+    for h in "$src"/include/sfr/*.h; do
+        # Doxygen names a header's page after its file name, '_' doubled, '.' as '_8'.
+        page=$html/$(basename "$h" | sed 's/_/__/g; s/\./_8/').html
+        [ -f "$page" ] || { echo "$(basename "$h") has no page: is its @file block missing?"; exit 1; }
+    done
+    # Each documented member starts with <h2 class="memtitle">...NAME()</h2>;
+    # list the functions whose entry holds a Since section.
+    cat "$html"/*_8h.html | awk '
+        /<h2 class="memtitle">/ { name = $0; sub(/<\/h2>.*/, "", name); sub(/.*<\/span>/, "", name) }
+        /<dl class="section since">/ && name ~ /\(\)$/ { sub(/\(\)$/, "", name); print name; name = "" }
+    ' | sort -u > "$tmp/documented"
+    missing=$(sort -u "$src/tests/abi/symbols.txt" | comm -23 - "$tmp/documented")
+    if [ -n "$missing" ]; then
+        echo "exported but without a documented entry (with @since) in the API reference:"
+        echo "$missing"
+        exit 1
+    fi
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;
