@@ -7,6 +7,8 @@
  * cell sums its columns of that buffer: every input element is read once
  * per window that holds it. Backward, each gradient row is read and written
  * once: rows held by the same windows get their summed contribution.
+ * Planes of at most LANE_PLANE_MAX elements are too narrow for that: they
+ * are handled 8 channels at a time, one channel per vector lane.
  */
 #include <math.h>
 #include <string.h>
@@ -139,8 +141,8 @@ static inline void transpose8(sfri_v8f *r)
  * inv_h (Gh), inv_w (Gw) are the inverse window sizes.
  */
 SFRI_CLONES
-static void pool_lanes(const struct sfri_pool_geom *geo, const float *in,
-                              const double *inv_h, const double *inv_w, double *out)
+static void pool_lanes(const struct sfri_pool_geom *geo, const float *in, const double *inv_h,
+                       const double *inv_w, double *out)
 {
     const int64_t c = geo->c, w = geo->w, hw = geo->h * geo->w, gh = geo->gh, gw = geo->gw;
     double lanes[LANE_PLANE_MAX * 8] __attribute__((aligned(64)));   // (H*W, 8)
@@ -183,13 +185,13 @@ static void pool(const struct sfri_pool_geom *geo, const float *in, double *out,
     double *acc = buf, *inv_h = acc + w, *inv_w = inv_h + gh;   // (W), (Gh), (Gw)
     inverse_sizes(geo->win_h, gh, inv_h);
     inverse_sizes(geo->win_w, gw, inv_w);
-    const int same = gh == h && gw == w;   /* pooling is the transpose to channels last */
+    const int same = gh == h && gw == w;
     if (!same && h * w <= LANE_PLANE_MAX) {
         pool_lanes(geo, in, inv_h, inv_w, out);
         return;
     }
     if (same) {
-        /* A grid of the input's own size: the transpose,
+        /* A grid of the input's own size: pooling is the transpose to channels last,
          * in blocks of 8 channels so that each write fills a cache line (a plain
          * channel loop strides by C doubles, a multiple of 4 KB: one cache set). */
         for (int64_t c0 = 0; c0 < c; c0 += TRANSPOSE_BLOCK) {
@@ -248,7 +250,7 @@ int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int n
  */
 SFRI_CLONES
 static void unpool_lanes(const struct sfri_pool_geom *geo, const double *d,
-                                const double *inv_h, const double *inv_w, float *grad)
+                         const double *inv_h, const double *inv_w, float *grad)
 {
     const int64_t c = geo->c, w = geo->w, hw = geo->h * geo->w, gh = geo->gh, gw = geo->gw;
     float lanes[LANE_PLANE_MAX * 8] __attribute__((aligned(32)));   // (H*W, 8)
