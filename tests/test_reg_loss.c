@@ -86,11 +86,14 @@ END_TEST
  * divided windows (28 -> 4, 32 -> 4), overlapping ones (7 -> 4, 14 -> 4, 9 ->
  * 2), grid 1, grid = input size with channels past a multiple of the
  * transpose block (11), and widths that use every vector chunk (4, 8, 16 and
- * single columns).
+ * single columns). Planes of at most 256 elements take the path with 8
+ * channels in vector lanes: with full and partial channel blocks (16, 11),
+ * with and without positions past a multiple of 8 (8 x 8, 7 x 7).
  */
 static const int64_t branch_shapes[][5] = {
     {2, 28, 28, 4, 4}, {3, 32, 32, 4, 4}, {11, 7, 7, 4, 4}, {4, 14, 14, 4, 4}, {3, 9, 13, 2, 5},
     {5, 6, 6, 1, 1},   {11, 4, 4, 4, 4},  {17, 3, 5, 3, 5}, {2, 5, 31, 2, 3},  {3, 1, 20, 1, 6},
+    {16, 8, 8, 3, 3},  {9, 16, 16, 5, 5},
 };
 
 START_TEST(fast_pool_gradient_matches_reference_on_every_branch)
