@@ -4,6 +4,9 @@
 #   make check      install missing packages (make deps), build, run every suite
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
+#   make examples   the C, C++ (and MPI) example programs, in build/examples/
+#   make plot CSV=run.csv [PNG=run.png]   a trainer's per-epoch CSV as a PNG
+#   make docs       the API reference from include/sfr/*.h, in docs/api/html/ (Doxygen)
 #   make uninstall, make clean, make deps
 #   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
 #   make bench      time the SFR objective and whole training steps (bench/)
@@ -24,6 +27,7 @@ DESTDIR ?=
 
 CC ?= cc
 CFLAGS ?= -O3 -g
+CXXFLAGS ?= -O3 -g
 # Flags the library needs whatever the user's CFLAGS say.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
         -Wpointer-arith -Wformat=2 -Wundef -Wvla
@@ -33,7 +37,8 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
-                dataset-fashion-mnist
+                dataset-fashion-mnist python3-numpy libopenmpi-dev openmpi-bin \
+                gnuplot-nox doxygen
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -44,6 +49,7 @@ LINKS := $(BUILD)/$(SONAME) $(BUILD)/libsfr.so
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 HEADERS := $(sort $(wildcard include/sfr/*.h))
+CXX_HEADERS := include/sfr/sfr.hpp
 MAP := lib/libsfr.map
 
 TEST_SRCS := $(sort $(wildcard tests/*.c))
@@ -55,7 +61,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check bench deps install uninstall clean demo examples fuzz
+.PHONY: all check bench deps docs install uninstall clean demo examples fuzz plot
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -95,12 +101,30 @@ $(TEST_RUNNER): $(TEST_OBJS) $(STATIC)
 EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
 TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
-EXAMPLES := $(TRAIN_FMNIST)
+EXTERNAL_TAPS := $(BUILD)/examples/external_taps
+TRAIN_CPP := $(BUILD)/examples/train_cpp
+TRAIN_DDP := $(BUILD)/examples/train_ddp
+EXAMPLES := $(TRAIN_FMNIST) $(EXTERNAL_TAPS) $(TRAIN_CPP) $(TRAIN_DDP)
+MPICC ?= mpicc
 
 $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
                  examples/fmnist_data.h examples/progress.h $(HEADERS) | $(BUILD)/libsfr.so
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
+
+$(EXTERNAL_TAPS): examples/external_taps.c $(HEADERS) | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $< $(EXAMPLE_LDLIBS)
+
+$(TRAIN_CPP): examples/cpp/train.cpp $(HEADERS) $(CXX_HEADERS) | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(CXX) -std=c++17 -Iinclude -Wall -Wextra -Werror $(CXXFLAGS) -o $@ $< \
+	    -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..'
+
+$(TRAIN_DDP): examples/mpi/train_ddp.c examples/fmnist_data.c examples/fmnist_data.h $(HEADERS) \
+              | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(MPICC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
 
 examples: all $(EXAMPLES)
 
@@ -108,9 +132,22 @@ demo: deps
 	$(MAKE) all $(TRAIN_FMNIST)
 	$(TRAIN_FMNIST) --epochs 1
 
+plot:
+	@test -n '$(CSV)' || { echo 'usage: make plot CSV=run.csv [PNG=run.png]'; exit 2; }
+	gnuplot -e "csv='$(CSV)'; out='$(or $(PNG),$(basename $(CSV)).png)'" examples/plot_metrics.gp
+
 check: deps
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
+
+# The API reference: docs/Doxyfile with the output directory overridable
+# (the docs test renders into a temporary one). Any Doxygen warning fails.
+DOCS_DIR ?= docs/api
+
+docs: deps
+	rm -rf '$(DOCS_DIR)/html'
+	{ cat docs/Doxyfile; echo 'OUTPUT_DIRECTORY = $(DOCS_DIR)'; } | doxygen -
+	@echo 'API reference: $(DOCS_DIR)/html/index.html'
 
 # Fuzz targets: each tests/fuzz/fuzz_X.c is built with the library sources
 # it exercises, under libFuzzer and the address and undefined sanitizers.
@@ -161,7 +198,7 @@ deps:
 
 install: all
 	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)'
-	install -m 644 $(HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
+	install -m 644 $(HEADERS) $(CXX_HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
 	install -m 755 $(SHARED) '$(DESTDIR)$(LIBDIR)/'
 	ln -sf $(notdir $(SHARED)) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
 	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libsfr.so'
@@ -171,7 +208,7 @@ install: all
 	    -e 's|@VERSION@|$(VERSION)|' sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
 
 uninstall:
-	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS)))
+	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS) $(CXX_HEADERS)))
 	-rmdir '$(DESTDIR)$(INCLUDEDIR)/sfr' 2>/dev/null
 	rm -f '$(DESTDIR)$(LIBDIR)/$(notdir $(SHARED))' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
 	      '$(DESTDIR)$(LIBDIR)/libsfr.so' '$(DESTDIR)$(LIBDIR)/libsfr.a' \

@@ -16,9 +16,12 @@ major=$(version_part MAJOR)
 version=$major.$(version_part MINOR).$(version_part PATCH)
 shared=$build/libsfr.so.$version
 
-# Names declared with SFR_API in the public headers.
+# Names of the functions declared with SFR_API in the public headers (the
+# macro's own definitions in export.h are not declarations, and the doc
+# comments that mention it are removed first).
 declared_functions() {
-    cat "$src"/include/sfr/*.h | tr '\n' ' ' | grep -o 'SFR_API[^;(]*(' |
+    perl -0777 -pe 's{/\*.*?\*/}{ }gs' "$src"/include/sfr/*.h | grep -v '^#' | tr '\n' ' ' |
+        grep -o 'SFR_API[^;(]*(' |
         sed 's/($//; s/.*[ *]//' | sort -u
 }
 

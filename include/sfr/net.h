@@ -1,11 +1,19 @@
-/*
- * libsfr: networks on oneDNN.
+/**
+ * @file sfr/net.h
+ * @brief Convolutional networks on oneDNN: build, compile, forward, backward,
+ *        parameters and checkpoints.
  *
- * An sfr_net is a convolutional network built layer by layer, compiled for a
- * batch size, then run forward and backward. Layer ids are small ints
- * returned by the builder calls; the last layer added is the output
- * (logits, N x K). What the host sees (input, taps, logits) is float32 NCHW
- * (N x K for logits), contiguous; layouts inside are the library's choice.
+ * An ::sfr_net is a convolutional network built layer by layer, compiled for
+ * a batch size, then run forward and backward. Layer ids are small ints
+ * returned by the builder calls; the last layer added is the output (the
+ * logits, (N, K)). What the host sees (input, taps, logits) is float32 NCHW
+ * contiguous ((N, K) row-major for the logits); layouts inside are the
+ * library's choice.
+ *
+ * The life of a net: sfr_net_create(), builder calls (sfr_net_input() first),
+ * sfr_net_compile(), sfr_net_init_params() or sfr_net_load(), then per step
+ * sfr_net_forward(), sfr_net_output(), the host's loss, sfr_net_backward()
+ * and an update of sfr_net_params() (sfr_sgd_step()).
  *
  * A net is used by one thread at a time; two nets may run in two threads.
  *
@@ -14,6 +22,8 @@
  * for the running update; linear layers always have a bias and flatten a
  * C x H x W input as torch.flatten does; pooling rounds down and average
  * pooling counts padding; pooling padding may not exceed half the kernel.
+ *
+ * @since 0.1.0
  */
 #ifndef SFR_NET_H
 #define SFR_NET_H
@@ -28,160 +38,475 @@
 extern "C" {
 #endif
 
+/**
+ * @brief Opaque handle of a network.
+ * @since 0.1.0
+ */
 typedef struct sfr_net sfr_net;
 
-/* Creates an empty net. Errors: SFR_ERR_INVALID_ARG (out NULL),
- * SFR_ERR_NOMEM, SFR_ERR_BACKEND. Since 0.1.0. */
+/**
+ * @brief Creates an empty net.
+ *
+ * @param[out] out Receives the net, to release with sfr_net_destroy().
+ * @retval SFR_OK              *out holds the net.
+ * @retval SFR_ERR_INVALID_ARG out is NULL.
+ * @retval SFR_ERR_NOMEM       It could not be allocated.
+ * @retval SFR_ERR_BACKEND     oneDNN could not create its CPU engine or stream.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_create(sfr_net **out);
 
-/* Releases a net with its taps, parameters and buffers. NULL is a no-op.
- * Since 0.1.0. */
+/**
+ * @brief Releases a net with its taps, parameters and buffers.
+ *
+ * Every pointer the net handed out (taps, data, gradients, parameters,
+ * names) becomes invalid; a regularizer holding one of its taps must not be
+ * used for a compute again.
+ *
+ * @param[in] net The net; NULL is a no-op.
+ * @since 0.1.0
+ */
 SFR_API void sfr_net_destroy(sfr_net *net);
 
-/*
- * Builder. Each call adds one layer fed by the layer(s) named by id and
- * writes the new layer's id to *id. Common errors: SFR_ERR_INVALID_ARG
- * (NULL net or id, unknown input id), SFR_ERR_SHAPE (a size < 1, a kernel
- * larger than the padded input, a padding that does not fit: convolution
- * padding must be in [0, kernel - 1], pooling padding in [0, kernel / 2];
- * `add` of different shapes), SFR_ERR_STATE (the net is compiled, or a
- * second input), SFR_ERR_MISUSE, SFR_ERR_NOMEM. On error *id is not
- * written and the net is unchanged. New convolution and linear weights
- * are zero until sfr_net_init_params; batch norm starts at gamma 1, beta 0.
- * All since 0.1.0.
+/**
+ * @name Builder
+ * Each call adds one layer fed by the layer(s) named by id and writes the
+ * new layer's id to *id. Sizes are per sample (C x H x W); the batch size
+ * comes with sfr_net_compile(). A window of kernel k, stride s and padding
+ * p over a length L gives floor((L + 2p - k) / s) + 1 outputs.
+ *
+ * Errors common to every builder call: ::SFR_ERR_INVALID_ARG (NULL net or
+ * id, unknown input id), ::SFR_ERR_SHAPE (a size < 1, a kernel larger than
+ * the padded input, a padding that does not fit, a layer too large to
+ * address), ::SFR_ERR_STATE (the net is compiled), ::SFR_ERR_MISUSE (not a
+ * live net), ::SFR_ERR_NOMEM. On error *id is not written and the net is
+ * unchanged. A net whose compile failed is back to building and accepts
+ * layers again.
+ *
+ * New convolution and linear weights (and biases) are zero until
+ * sfr_net_init_params() or sfr_net_load(); batch norm starts at gamma 1,
+ * beta 0. Adding a layer moves the parameter buffers (sfr_net_params()).
+ * @{
  */
 
-/* The input, C x H x W per sample; only one per net, and it comes first. */
+/**
+ * @brief The input: C x H x W per sample; only one per net, and it comes first.
+ *
+ * @param[in,out] net The net, with no layers yet.
+ * @param[in]     c   Channels, >= 1.
+ * @param[in]     h   Height, >= 1.
+ * @param[in]     w   Width, >= 1.
+ * @param[out]    id  Receives the layer id (0).
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL.
+ * @retval SFR_ERR_SHAPE       c, h or w < 1, or c*h*w too large.
+ * @retval SFR_ERR_STATE       The net already has layers (or is compiled).
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id);
-/* 2-D convolution, square kernel, same stride and padding on both axes;
- * bias != 0 adds a bias. */
+
+/**
+ * @brief 2-D convolution, square kernel, same stride and padding on both axes.
+ *
+ * Weight (out_c, C, kernel, kernel) (OIHW), bias (out_c).
+ *
+ * @param[in,out] net    The net.
+ * @param[in]     in     Id of the layer it reads (C x H x W).
+ * @param[in]     out_c  Output channels, >= 1.
+ * @param[in]     kernel Kernel side, >= 1, at most the padded input.
+ * @param[in]     stride Stride, >= 1.
+ * @param[in]     pad    Zero padding on each side, in [0, kernel - 1].
+ * @param[in]     bias   Non-zero adds a bias.
+ * @param[out]    id     Receives the layer id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
+ * @retval SFR_ERR_SHAPE       out_c, kernel or stride < 1, pad outside
+ *                             [0, kernel - 1], kernel larger than the padded
+ *                             input, or the layer too large.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_conv2d(sfr_net *net, int in, int out_c, int kernel, int stride,
                                   int pad, int bias, int *id);
-/* Batch normalization over N, H, W per channel, with gamma and beta. */
+
+/**
+ * @brief Batch normalization over N, H, W per channel, with gamma and beta.
+ *
+ * Training needs more than one value per channel (N*H*W >= 2).
+ *
+ * @param[in,out] net The net.
+ * @param[in]     in  Id of the layer it reads.
+ * @param[out]    id  Receives the layer id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
+ * @retval SFR_ERR_SHAPE       The net is too large.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_batchnorm(sfr_net *net, int in, int *id);
-/* max(x, 0). */
+
+/**
+ * @brief max(x, 0), element-wise.
+ *
+ * @param[in,out] net The net.
+ * @param[in]     in  Id of the layer it reads.
+ * @param[out]    id  Receives the layer id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
+ * @retval SFR_ERR_SHAPE       The net has too many layers.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_relu(sfr_net *net, int in, int *id);
-/* Max pooling, square window; pad <= kernel / 2. */
+
+/**
+ * @brief Max pooling, square window, same stride and padding on both axes.
+ *
+ * @param[in,out] net    The net.
+ * @param[in]     in     Id of the layer it reads.
+ * @param[in]     kernel Window side, >= 1, at most the padded input.
+ * @param[in]     stride Stride, >= 1.
+ * @param[in]     pad    Padding on each side, in [0, kernel / 2].
+ * @param[out]    id     Receives the layer id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
+ * @retval SFR_ERR_SHAPE       kernel or stride < 1, pad outside [0, kernel / 2],
+ *                             or kernel larger than the padded input.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_maxpool(sfr_net *net, int in, int kernel, int stride, int pad,
                                    int *id);
-/* Average pooling counting the padding; pad <= kernel / 2. */
+
+/**
+ * @brief Average pooling counting the padding, square window.
+ *
+ * @param[in,out] net    The net.
+ * @param[in]     in     Id of the layer it reads.
+ * @param[in]     kernel Window side, >= 1, at most the padded input.
+ * @param[in]     stride Stride, >= 1.
+ * @param[in]     pad    Zero padding on each side, in [0, kernel / 2].
+ * @param[out]    id     Receives the layer id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
+ * @retval SFR_ERR_SHAPE       kernel or stride < 1, pad outside [0, kernel / 2],
+ *                             or kernel larger than the padded input.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_avgpool(sfr_net *net, int in, int kernel, int stride, int pad,
                                    int *id);
-/* Average over H x W: output C x 1 x 1. */
+
+/**
+ * @brief Average over H x W: output C x 1 x 1.
+ *
+ * @param[in,out] net The net.
+ * @param[in]     in  Id of the layer it reads.
+ * @param[out]    id  Receives the layer id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
+ * @retval SFR_ERR_SHAPE       The net has too many layers.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_global_avgpool(sfr_net *net, int in, int *id);
-/* Fully connected layer with bias on the flattened input. */
+
+/**
+ * @brief Fully connected layer with bias on the flattened input.
+ *
+ * Weight (out_features, C*H*W) row-major, bias (out_features); output
+ * out_features x 1 x 1.
+ *
+ * @param[in,out] net          The net.
+ * @param[in]     in           Id of the layer it reads (C x H x W, flattened
+ *                             as torch.flatten does).
+ * @param[in]     out_features Outputs, >= 1.
+ * @param[out]    id           Receives the layer id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
+ * @retval SFR_ERR_SHAPE       out_features < 1, or too many parameters.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_linear(sfr_net *net, int in, int out_features, int *id);
-/* Element-wise sum of two layers of the same shape (a residual join). */
+
+/**
+ * @brief Element-wise sum of two layers of the same shape (a residual join).
+ *
+ * @param[in,out] net The net.
+ * @param[in]     a   Id of the first layer it reads.
+ * @param[in]     b   Id of the second layer, of a's C x H x W.
+ * @param[out]    id  Receives the layer id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or a or b is unknown.
+ * @retval SFR_ERR_SHAPE       a and b differ in C, H or W.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_add(sfr_net *net, int a, int b, int *id);
 
-/*
- * Creates every primitive and buffer for batch size batch. May be called
- * again with another batch size: parameters and running statistics are
- * kept, taps keep their handles (their data pointers change), parameter
- * gradients are zero after every compile. Errors: SFR_ERR_INVALID_ARG
- * (batch < 1 or too large for the tensors), SFR_ERR_STATE (no layers),
- * SFR_ERR_MISUSE, SFR_ERR_NOMEM, SFR_ERR_BACKEND. A failed compile leaves
- * the net uncompiled (parameters and running statistics kept). Since 0.1.0.
+/** @} */
+
+/**
+ * @brief Creates every primitive and buffer for a batch size.
+ *
+ * May be called again with another batch size: parameters and running
+ * statistics are kept, taps keep their handles (their data and gradient
+ * pointers change), parameter gradients are zero after every compile. A
+ * failed compile leaves the net uncompiled (back to building; parameters
+ * and running statistics kept).
+ *
+ * @param[in,out] net   The net, with at least one layer.
+ * @param[in]     batch Samples per forward (N), >= 1.
+ * @retval SFR_OK              The net is compiled.
+ * @retval SFR_ERR_INVALID_ARG net is NULL, batch < 1, or batch too large for
+ *                             a layer's tensors.
+ * @retval SFR_ERR_STATE       The net has no layers.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory (libsfr's buffers or oneDNN's).
+ * @retval SFR_ERR_BACKEND     oneDNN could not create a primitive.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_compile(sfr_net *net, int64_t batch);
 
-/*
- * Initialises every parameter from seed, deterministically: Kaiming-normal
- * (fan_out, ReLU gain) convolution weights, U(-1/sqrt(fan_in), 1/sqrt(fan_in))
- * convolution biases and linear weights and biases, batch norm gamma 1 and
- * beta 0; also resets running statistics. Errors: SFR_ERR_INVALID_ARG,
- * SFR_ERR_MISUSE. Since 0.1.0.
+/**
+ * @brief Initialises every parameter from a seed, deterministically.
+ *
+ * Kaiming-normal (fan_out, ReLU gain) convolution weights,
+ * U(-1/sqrt(fan_in), 1/sqrt(fan_in)) convolution biases and linear weights
+ * and biases, batch norm gamma 1 and beta 0; also resets the running
+ * statistics (mean 0, variance 1). Works before and after compile.
+ *
+ * @param[in,out] net  The net.
+ * @param[in]     seed Any value; the same seed and architecture give the same
+ *                     parameters.
+ * @retval SFR_OK              The parameters are set.
+ * @retval SFR_ERR_INVALID_ARG net is NULL.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_init_params(sfr_net *net, uint64_t seed);
 
-/*
- * Runs the net on input (batch x C x H x W floats, NCHW). training != 0
- * uses batch statistics, updates running statistics and zeroes every tap's
- * gradient buffer; training == 0 uses running statistics. Errors:
- * SFR_ERR_INVALID_ARG (NULL input), SFR_ERR_STATE (not compiled),
- * SFR_ERR_NONFINITE (a NaN or infinity in input), SFR_ERR_SHAPE (training
- * with a batch norm layer that sees one value per channel, N*H*W == 1),
- * SFR_ERR_MISUSE, SFR_ERR_BACKEND. After an error no backward is allowed
- * until the next successful training forward. Since 0.1.0.
+/**
+ * @brief Runs the net on a batch.
+ *
+ * A training forward uses batch statistics, updates the running statistics
+ * and zeroes every tap's gradient buffer (so the regularizer's gradients
+ * start from 0); an eval forward uses the running statistics. Argument
+ * errors (::SFR_ERR_INVALID_ARG, ::SFR_ERR_STATE, ::SFR_ERR_SHAPE,
+ * ::SFR_ERR_NONFINITE) change nothing. After a oneDNN failure during the
+ * run there is no forward to read or back-propagate until the next
+ * successful one.
+ *
+ * @param[in,out] net      A compiled net.
+ * @param[in]     input    (batch, C, H, W) floats, NCHW contiguous, of the
+ *                         input layer's shape; copied.
+ * @param[in]     training Non-zero for a training forward, 0 for eval.
+ * @retval SFR_OK              The outputs, taps and (training) running
+ *                             statistics are updated.
+ * @retval SFR_ERR_INVALID_ARG net or input is NULL.
+ * @retval SFR_ERR_STATE       The net is not compiled.
+ * @retval SFR_ERR_SHAPE       Training with a batch norm layer that sees one
+ *                             value per channel (batch*H*W == 1).
+ * @retval SFR_ERR_NONFINITE   A NaN or infinity in input.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       oneDNN ran out of memory.
+ * @retval SFR_ERR_BACKEND     A oneDNN primitive failed.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int training);
 
-/* Writes the output of the last forward (dims[0] x dims[1] floats, owned by
- * the net, valid until the next compile) and its dims {batch, K}. Errors:
- * SFR_ERR_INVALID_ARG, SFR_ERR_STATE (no forward yet), SFR_ERR_MISUSE.
- * Since 0.1.0. */
+/**
+ * @brief Writes the output (the logits) of the last forward.
+ *
+ * @param[in]  net    The net.
+ * @param[out] logits Receives (batch, K) floats, row-major, owned by the net,
+ *                    overwritten by each forward and valid until the next
+ *                    compile or destroy.
+ * @param[out] dims   Receives {batch, K}, K = C*H*W of the last layer.
+ * @retval SFR_OK              *logits and dims are written.
+ * @retval SFR_ERR_INVALID_ARG net, logits or dims is NULL.
+ * @retval SFR_ERR_STATE       No successful forward since the last compile.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_output(sfr_net *net, const float **logits, int64_t dims[2]);
 
-/*
- * Back-propagates dlogits (batch x K floats) plus every tap's gradient
- * buffer through the last training forward and overwrites the parameter
- * gradients. Calling it twice after one forward gives the same result.
- * Errors: SFR_ERR_INVALID_ARG (NULL dlogits), SFR_ERR_STATE (no training
- * forward since compile, or the last forward was an eval forward),
- * SFR_ERR_NONFINITE (a NaN or infinity in dlogits; nothing written),
- * SFR_ERR_MISUSE, SFR_ERR_BACKEND. Since 0.1.0.
+/**
+ * @brief Back-propagates through the last training forward.
+ *
+ * The gradient entering the output layer is dlogits; the gradient entering
+ * each layer with a tap also includes that tap's gradient buffer. The
+ * parameter gradients (sfr_net_params()) are overwritten, not accumulated:
+ * calling it twice after one forward gives the same result.
+ *
+ * @param[in,out] net     A net whose last forward was a successful training
+ *                        forward.
+ * @param[in]     dlogits (batch, K) floats, row-major: dL/dlogits.
+ * @retval SFR_OK              The parameter gradients are written.
+ * @retval SFR_ERR_INVALID_ARG net or dlogits is NULL.
+ * @retval SFR_ERR_STATE       No training forward since compile, or the last
+ *                             forward was an eval forward.
+ * @retval SFR_ERR_NONFINITE   A NaN or infinity in dlogits; nothing written.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       oneDNN ran out of memory; the parameter
+ *                             gradients are then unspecified.
+ * @retval SFR_ERR_BACKEND     A oneDNN primitive failed; the parameter
+ *                             gradients are then unspecified.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits);
 
-/*
- * The tap on layer's output, owned by the net: asking twice gives the same
- * tap; it may be asked for before or after compile, stays valid across
- * compiles and is freed by sfr_net_destroy. Its data holds the layer's
- * output (plain NCHW) after a forward; gradients added to its buffer enter
- * backward at that layer. Asking for a new tap after compile on an output
- * the compiled net never stores (a batch norm whose ReLU it computes, an
- * input a ReLU or add overwrites) compiles the net again at its batch size,
- * keeping parameters, their gradients and running statistics: a forward is
- * then needed before the next backward. Ask for taps before compile to
- * avoid it. Errors: SFR_ERR_INVALID_ARG (unknown layer, NULL out),
- * SFR_ERR_MISUSE, SFR_ERR_NOMEM, SFR_ERR_BACKEND (the compile again failed:
- * the net is then uncompiled, as after a failed sfr_net_compile).
- * Since 0.1.0.
+/**
+ * @brief The tap on a layer's output.
+ *
+ * The tap is owned by the net: asking twice gives the same tap; it may be
+ * asked for before or after compile, stays valid across compiles and is
+ * freed by sfr_net_destroy() (sfr_tap_destroy() ignores it). After a
+ * forward its data holds the layer's output; gradients added to its buffer
+ * enter sfr_net_backward() at that layer. Its data (plain NCHW, whatever
+ * layout the net computes in) and gradient buffers exist once the net is
+ * compiled.
+ *
+ * Asking for a new tap after compile on an output the compiled net does
+ * not store (a batch norm whose ReLU its primitive computes, an input a
+ * ReLU or residual add overwrites in place) compiles the net again at its
+ * batch size, keeping parameters, their gradients and running statistics;
+ * a training forward is then needed before the next backward. Asking for
+ * taps before compile avoids it.
+ *
+ * @param[in,out] net   The net.
+ * @param[in]     layer A layer id returned by a builder call.
+ * @param[out]    out   Receives the tap.
+ * @retval SFR_OK              *out holds the tap.
+ * @retval SFR_ERR_INVALID_ARG net or out is NULL, or layer is unknown.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       The tap or its gradient buffer could not be
+ *                             allocated.
+ * @retval SFR_ERR_BACKEND     The compile again failed in oneDNN; the net is
+ *                             then uncompiled, as after a failed
+ *                             sfr_net_compile() (NOMEM likewise).
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out);
 
-/*
- * All trainable parameters in one contiguous buffer (*values) and their
- * gradients in another (*grads), *count floats each, owned by the net. The
- * pointers stay valid until the next builder call or destroy. Any output
- * pointer may be NULL. Errors: SFR_ERR_MISUSE, SFR_ERR_INVALID_ARG (NULL net).
- * Since 0.1.0.
+/**
+ * @brief All trainable parameters and their gradients, as flat buffers.
+ *
+ * Both buffers are owned by the net, hold *count floats each, tensor after
+ * tensor as sfr_net_param_info() describes, and stay valid until the next
+ * builder call or destroy. The host (or sfr_sgd_step()) updates the values
+ * in place; sfr_net_backward() overwrites the gradients.
+ *
+ * @param[in]  net    The net.
+ * @param[out] values NULL, or receives the parameters (NULL while the net has
+ *                    none).
+ * @param[out] grads  NULL, or receives their gradients (NULL while the net has
+ *                    none).
+ * @param[out] count  NULL, or receives the number of floats in each buffer.
+ * @retval SFR_OK              The non-NULL outputs are written.
+ * @retval SFR_ERR_INVALID_ARG net is NULL.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_params(sfr_net *net, float **values, float **grads, int64_t *count);
 
-/* Number of parameter tensors. Errors: SFR_ERR_INVALID_ARG, SFR_ERR_MISUSE.
- * Since 0.1.0. */
+/**
+ * @brief Number of parameter tensors.
+ *
+ * @param[in]  net   The net.
+ * @param[out] count Receives the count (weights and biases counted apart).
+ * @retval SFR_OK              *count is written.
+ * @retval SFR_ERR_INVALID_ARG net or count is NULL.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_param_tensors(const sfr_net *net, int *count);
 
-/*
- * Describes parameter tensor i (0 .. count-1, in the order of the layers
- * that own them; conv weight then bias, batch norm gamma then beta, linear
- * weight then bias): its name ("layer3.weight"; static storage owned by the
- * net), offset and size in floats within the flat buffer. Inside a tensor
- * the layout is PyTorch's (conv OIHW, linear out x in). Any output pointer
- * may be NULL. Errors: SFR_ERR_INVALID_ARG (i out of range),
- * SFR_ERR_MISUSE. Since 0.1.0.
+/**
+ * @brief Describes one parameter tensor.
+ *
+ * Tensors come in the order of the layers that own them: convolution
+ * weight then bias, batch norm gamma then beta, linear weight then bias.
+ * Inside a tensor the layout is PyTorch's (conv OIHW, linear out x in).
+ *
+ * @param[in]  net    The net.
+ * @param[in]  i      Tensor index, in [0, sfr_net_param_tensors()).
+ * @param[out] name   NULL, or receives its name ("layer3.weight",
+ *                    "layer3.bias"; batch norm gamma is "weight" and beta
+ *                    "bias"), owned by the net and valid until destroy.
+ * @param[out] offset NULL, or receives its offset in floats within the flat
+ *                    buffers of sfr_net_params().
+ * @param[out] size   NULL, or receives its size in floats.
+ * @retval SFR_OK              The non-NULL outputs are written.
+ * @retval SFR_ERR_INVALID_ARG net is NULL, or i is out of range.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_param_info(const sfr_net *net, int i, const char **name,
                                       int64_t *offset, int64_t *size);
 
-/*
- * Checkpoints: a versioned, checksummed file of the parameters and batch
- * norm running statistics, tied to the architecture (the builder calls, not
- * the batch size), in the little-endian format of docs/checkpoint-format.md.
- * Both work before and after compile. Save writes a temporary file
- * "<path>.tmp-<hex>" in the same directory, syncs it, renames it over path
- * and syncs the directory, so path always holds a complete checkpoint; on
- * failure the temporary is removed and path is as it was. Load reads the
- * whole file and verifies magic, version, size, checksum, architecture and
- * counts before changing anything; the net is untouched on any failure.
- * Errors: SFR_ERR_INVALID_ARG (net or path NULL, path empty),
- * SFR_ERR_MISUSE, SFR_ERR_IO (the file cannot be created, written, synced,
- * renamed, opened or read, or is not a regular file), SFR_ERR_FORMAT (load:
- * corrupt, truncated, another format version or another network's file),
- * SFR_ERR_NOMEM. Since 0.1.0.
+/**
+ * @brief Saves the parameters and batch norm running statistics to a checkpoint.
+ *
+ * The file is versioned, checksummed and tied to the architecture (the
+ * builder calls, not the batch size), in the little-endian format of
+ * docs/checkpoint-format.md. Works before and after compile. It writes a
+ * temporary file "<path>.tmp-<hex>" in the same directory, syncs it, renames
+ * it over path and syncs the directory, so path always holds a complete
+ * checkpoint; on failure the temporary is removed and path is as it was.
+ *
+ * @param[in] net  The net.
+ * @param[in] path File to write, a non-empty NUL-terminated path.
+ * @retval SFR_OK              path holds the checkpoint.
+ * @retval SFR_ERR_INVALID_ARG net or path is NULL, or path is empty.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_IO          The file cannot be created, written, synced or
+ *                             renamed, or its directory synced.
+ * @retval SFR_ERR_NOMEM       No memory for the checkpoint's image.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path);
+
+/**
+ * @brief Loads the parameters and batch norm running statistics from a checkpoint.
+ *
+ * Reads the whole file and verifies magic, version, size, checksum,
+ * architecture and counts before changing anything; the net is untouched
+ * on any failure. Works before and after compile; parameter gradients are
+ * not changed.
+ *
+ * @param[in,out] net  A net built with the same builder calls as the saved one.
+ * @param[in]     path File written by sfr_net_save(), a non-empty NUL-terminated
+ *                     path.
+ * @retval SFR_OK              The parameters and running statistics are loaded.
+ * @retval SFR_ERR_INVALID_ARG net or path is NULL, or path is empty.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_IO          The file cannot be opened or read, or is not a
+ *                             regular file.
+ * @retval SFR_ERR_FORMAT      Corrupt, truncated, another format version or
+ *                             another network's checkpoint.
+ * @retval SFR_ERR_NOMEM       No memory to read the file.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_net_load(sfr_net *net, const char *path);
 
 #ifdef __cplusplus

@@ -1,10 +1,11 @@
-/*
- * libsfr: the SFR regularizer.
+/**
+ * @file sfr/reg.h
+ * @brief The SFR regularizer: pairs of taps, options, and the objective.
  *
- * An sfr_reg holds pairs (student tap, teacher tap, beta) and the options
+ * An ::sfr_reg holds pairs (student tap, teacher tap, beta) and the options
  * of the SFR objective (the contract is docs/sfr.md): EMD-l2 matching of
  * local features with a many-to-one channel cost, and dynamic label
- * smoothing at the output. sfr_reg_compute evaluates the whole objective,
+ * smoothing at the output. sfr_reg_compute() evaluates the whole objective,
  * writes the gradient of the logits and adds the feature gradients into the
  * student (and optionally teacher) taps' gradient buffers.
  *
@@ -12,6 +13,8 @@
  * independent. It keeps its own workspace, sized on the first compute for
  * given shapes and reused, so later computes with the same shapes allocate
  * nothing.
+ *
+ * @since 0.1.0
  */
 #ifndef SFR_REG_H
 #define SFR_REG_H
@@ -26,131 +29,294 @@
 extern "C" {
 #endif
 
+/**
+ * @brief Opaque handle of a regularizer.
+ * @since 0.1.0
+ */
 typedef struct sfr_reg sfr_reg;
 
-/*
- * Option keys for sfr_reg_set_param / sfr_reg_get_param. Values are explicit
- * and grouped by range (1xx feature matching, 2xx label smoothing); they are
- * part of the ABI and only ever appended. Every value is passed as a double;
- * integer and enum keys take whole numbers only, no key takes NaN or an
- * infinity.
+/**
+ * @brief Option keys for sfr_reg_set_param() and sfr_reg_get_param().
+ *
+ * Values are explicit and grouped by range (1xx feature matching, 2xx label
+ * smoothing); they are part of the ABI and only ever appended. Every value
+ * is passed as a double; integer and enum keys take whole numbers only
+ * (integers up to 2^31 - 1), and no key takes NaN or an infinity. The
+ * parameter table with the reasons for each default is docs/sfr.md.
+ *
+ * @since 0.1.0
  */
 typedef enum sfr_param {
-    /* Feature matching (SFR.md sections 2 to 7). */
-    SFR_PARAM_SINKHORN_EPS = 100,   /* real > 0, default 0.05: entropic regularization */
-    SFR_PARAM_MAX_ITER = 101,       /* integer 1..100000, default 100: Sinkhorn iterations */
-    SFR_PARAM_TOL = 102,            /* real >= 0, default 1e-4: row-marginal stopping tolerance */
-    SFR_PARAM_MATCH = 103,          /* SFR_MATCH_EMD (default) or SFR_MATCH_L2 */
-    SFR_PARAM_NORM = 104,           /* SFR_NORM_RMS (default) or SFR_NORM_NONE */
-    SFR_PARAM_DELTA = 105,          /* real > 0, default 1e-6: rms normalization floor */
-    SFR_PARAM_TEACHER_GRAD = 106,   /* 0 (default) or 1: also add gradients to teachers */
-    SFR_PARAM_GRID_H = 107,         /* integer >= 0, default 0 (= teacher's pooled height) */
-    SFR_PARAM_GRID_W = 108,         /* integer >= 0, default 0 (= teacher's pooled width) */
-    SFR_PARAM_TEACHER_GRID_H = 109, /* integer >= 0, default 0 (= teacher's height) */
-    SFR_PARAM_TEACHER_GRID_W = 110, /* integer >= 0, default 0 (= teacher's width) */
+    /* Feature matching (docs/sfr.md, "Local features" to "Pair loss"). */
 
-    /* Dynamic label smoothing (SFR.md section 8). */
-    SFR_PARAM_LS_SCHEDULE = 200,    /* SFR_LS_CONSTANT, SFR_LS_LINEAR (default), SFR_LS_COSINE */
-    SFR_PARAM_LS_EPS_START = 201,   /* real in [0, 1], default 0 */
-    SFR_PARAM_LS_EPS_END = 202,     /* real in [0, 1], default 0.1 */
-    SFR_PARAM_LS_SOURCE = 203,      /* SFR_LS_UNIFORM (default), SFR_LS_SELF, SFR_LS_PAST */
-    SFR_PARAM_LS_TEMPERATURE = 204, /* real > 0, default 4: temperature of the `self` source */
-    SFR_PARAM_LS_BANK_SIZE = 205,   /* integer >= 0, default 0: samples the `past` bank holds */
-    SFR_PARAM_GAMMA = 206           /* real >= 0, default 1: weight of the label term */
+    /** Real > 0, default 0.05: entropic regularization of Sinkhorn. */
+    SFR_PARAM_SINKHORN_EPS = 100,
+    /** Integer in [1, 100000], default 100: at most this many Sinkhorn iterations. */
+    SFR_PARAM_MAX_ITER = 101,
+    /** Real >= 0, default 1e-4: Sinkhorn stops once the row-marginal error is
+     *  below it (0: always #SFR_PARAM_MAX_ITER iterations). */
+    SFR_PARAM_TOL = 102,
+    /** Enum, default #SFR_MATCH_EMD: #SFR_MATCH_EMD or #SFR_MATCH_L2. */
+    SFR_PARAM_MATCH = 103,
+    /** Enum, default #SFR_NORM_RMS: #SFR_NORM_RMS or #SFR_NORM_NONE. */
+    SFR_PARAM_NORM = 104,
+    /** Real > 0, default 1e-6: floor of the rms normalization. */
+    SFR_PARAM_DELTA = 105,
+    /** Integer 0 (default) or 1: 1 also adds gradients into the teacher taps,
+     *  which then need gradient buffers. */
+    SFR_PARAM_TEACHER_GRAD = 106,
+    /** Integer >= 0, default 0: student grid height in cells; 0 takes the
+     *  teacher grid's height. At most the student's H. */
+    SFR_PARAM_GRID_H = 107,
+    /** Integer >= 0, default 0: student grid width in cells; 0 takes the
+     *  teacher grid's width. At most the student's W. */
+    SFR_PARAM_GRID_W = 108,
+    /** Integer >= 0, default 0: teacher grid height in cells; 0 takes the
+     *  teacher's H. At most the teacher's H. */
+    SFR_PARAM_TEACHER_GRID_H = 109,
+    /** Integer >= 0, default 0: teacher grid width in cells; 0 takes the
+     *  teacher's W. At most the teacher's W. */
+    SFR_PARAM_TEACHER_GRID_W = 110,
+
+    /* Dynamic label smoothing (docs/sfr.md, "Dynamic label smoothing"). */
+
+    /** Enum, default #SFR_LS_LINEAR: #SFR_LS_CONSTANT, #SFR_LS_LINEAR or
+     *  #SFR_LS_COSINE, the path of the smoothing factor over progress. */
+    SFR_PARAM_LS_SCHEDULE = 200,
+    /** Real in [0, 1], default 0: smoothing factor at progress 0. */
+    SFR_PARAM_LS_EPS_START = 201,
+    /** Real in [0, 1], default 0.1: smoothing factor at progress 1. */
+    SFR_PARAM_LS_EPS_END = 202,
+    /** Enum, default #SFR_LS_UNIFORM: #SFR_LS_UNIFORM, #SFR_LS_SELF or
+     *  #SFR_LS_PAST, the distribution the labels are smoothed toward. */
+    SFR_PARAM_LS_SOURCE = 203,
+    /** Real > 0, default 4: temperature of the #SFR_LS_SELF source. */
+    SFR_PARAM_LS_TEMPERATURE = 204,
+    /** Integer >= 0, default 0: samples the #SFR_LS_PAST bank holds (sample
+     *  ids must be below it). Changing it empties the bank. */
+    SFR_PARAM_LS_BANK_SIZE = 205,
+    /** Real >= 0, default 1: weight of the label term. */
+    SFR_PARAM_GAMMA = 206
 } sfr_param;
 
-/* Values of SFR_PARAM_MATCH. */
+/** Value of #SFR_PARAM_MATCH: entropic EMD between local features (default). @since 0.1.0 */
 #define SFR_MATCH_EMD 0
+/** Value of #SFR_PARAM_MATCH: cell-to-cell l2, needs equal student and teacher grids. @since 0.1.0 */
 #define SFR_MATCH_L2 1
-/* Values of SFR_PARAM_NORM. */
+/** Value of #SFR_PARAM_NORM: each local feature divided by its rms (default). @since 0.1.0 */
 #define SFR_NORM_RMS 0
+/** Value of #SFR_PARAM_NORM: features used as they are. @since 0.1.0 */
 #define SFR_NORM_NONE 1
-/* Values of SFR_PARAM_LS_SCHEDULE. */
+/** Value of #SFR_PARAM_LS_SCHEDULE: eps(t) = ls_eps_end. @since 0.1.0 */
 #define SFR_LS_CONSTANT 0
+/** Value of #SFR_PARAM_LS_SCHEDULE: eps(t) linear from ls_eps_start to ls_eps_end (default). @since 0.1.0 */
 #define SFR_LS_LINEAR 1
+/** Value of #SFR_PARAM_LS_SCHEDULE: eps(t) on a half cosine from ls_eps_start to ls_eps_end. @since 0.1.0 */
 #define SFR_LS_COSINE 2
-/* Values of SFR_PARAM_LS_SOURCE. */
+/** Value of #SFR_PARAM_LS_SOURCE: smooth toward 1/K (default). @since 0.1.0 */
 #define SFR_LS_UNIFORM 0
+/** Value of #SFR_PARAM_LS_SOURCE: smooth toward softmax(z / ls_temperature) of the current logits. @since 0.1.0 */
 #define SFR_LS_SELF 1
+/** Value of #SFR_PARAM_LS_SOURCE: smooth toward the sample's previous prediction
+ *  (needs sfr_reg_set_sample_ids() before each compute). @since 0.1.0 */
 #define SFR_LS_PAST 2
 
-/*
- * Creates a regularizer with no pairs and every parameter at its default.
- * Errors: SFR_ERR_INVALID_ARG (out is NULL), SFR_ERR_NOMEM. Since 0.1.0.
+/**
+ * @brief Creates a regularizer with no pairs and every parameter at its default.
+ *
+ * @param[out] out Receives the regularizer, to release with sfr_reg_destroy().
+ * @retval SFR_OK              *out holds the regularizer.
+ * @retval SFR_ERR_INVALID_ARG out is NULL.
+ * @retval SFR_ERR_NOMEM       It could not be allocated.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_create(sfr_reg **out);
 
-/* Releases a regularizer and its workspace, not its taps. NULL is a no-op.
- * Since 0.1.0. */
+/**
+ * @brief Releases a regularizer and its workspace, not its taps.
+ *
+ * @param[in] reg The regularizer; NULL is a no-op.
+ * @since 0.1.0
+ */
 SFR_API void sfr_reg_destroy(sfr_reg *reg);
 
-/*
- * Sets one option (see sfr_param for keys, ranges and defaults).
- * Errors: SFR_ERR_INVALID_ARG (unknown key, value out of range, not a whole
- * number for an integer key, NaN or infinity), SFR_ERR_MISUSE. On error the
- * option keeps its value. Since 0.1.0.
+/**
+ * @brief Sets one option.
+ *
+ * @param[in,out] reg   The regularizer.
+ * @param[in]     key   The option (see ::sfr_param for ranges and defaults).
+ * @param[in]     value Its new value; a whole number for integer and enum keys.
+ * @retval SFR_OK              The option has its new value.
+ * @retval SFR_ERR_INVALID_ARG reg is NULL, key is unknown, or value is out of
+ *                             range, not a whole number for an integer key,
+ *                             NaN or an infinity. The option keeps its value.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_set_param(sfr_reg *reg, sfr_param key, double value);
 
-/* Reads one option into *value. Errors: SFR_ERR_INVALID_ARG (unknown key,
- * NULL value), SFR_ERR_MISUSE. Since 0.1.0. */
+/**
+ * @brief Reads one option.
+ *
+ * @param[in]  reg   The regularizer.
+ * @param[in]  key   The option (see ::sfr_param).
+ * @param[out] value Receives its value.
+ * @retval SFR_OK              *value is written.
+ * @retval SFR_ERR_INVALID_ARG reg or value is NULL, or key is unknown.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_reg_get_param(const sfr_reg *reg, sfr_param key, double *value);
 
-/*
- * Adds the pair (student, teacher, beta) and writes its index (0, 1, ... in
- * the order added) to *index unless index is NULL. The regularizer keeps
- * the tap pointers: the taps must stay alive while the regularizer is used.
- * Errors: SFR_ERR_INVALID_ARG (NULL tap, beta negative or not finite, a
- * student tap without a gradient buffer), SFR_ERR_SHAPE (different N, or
- * channel counts of which neither is a multiple of the other),
- * SFR_ERR_MISUSE, SFR_ERR_NOMEM. Since 0.1.0.
+/**
+ * @brief Adds the pair (student, teacher, beta).
+ *
+ * The regularizer keeps the tap pointers: the taps must stay alive while
+ * the regularizer is used. Shapes of a net's tap whose net is not compiled
+ * yet are checked by sfr_reg_compute(), which checks every pair again.
+ *
+ * @param[in,out] reg     The regularizer.
+ * @param[in]     student The tap regularized toward the teacher; it needs a
+ *                        gradient buffer (a net's tap always has one).
+ * @param[in]     teacher The tap matched against; same N as the student, and
+ *                        channel counts of which one divides the other.
+ * @param[in]     beta    Weight of the pair's loss, finite and >= 0.
+ * @param[out]    index   NULL, or receives the pair's index (0, 1, ... in the
+ *                        order added), used by sfr_reg_pair_loss() and
+ *                        sfr_reg_pair_stats().
+ * @retval SFR_OK              The pair is added.
+ * @retval SFR_ERR_INVALID_ARG reg, student or teacher is NULL; beta is
+ *                             negative or not finite; a wrapped student tap
+ *                             has no gradient buffer.
+ * @retval SFR_ERR_SHAPE       Both taps have shapes and their N differ, or
+ *                             neither channel count is a multiple of the other.
+ * @retval SFR_ERR_MISUSE      reg, student or teacher is not a live handle of
+ *                             its kind.
+ * @retval SFR_ERR_NOMEM       The pair list could not grow.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *teacher,
                                     double beta, int *index);
 
-/* Sets the training progress t in [0, 1] that drives the label-smoothing
- * schedule. Errors: SFR_ERR_INVALID_ARG (t outside [0, 1] or NaN),
- * SFR_ERR_MISUSE. Since 0.1.0. */
+/**
+ * @brief Sets the training progress that drives the label-smoothing schedule.
+ *
+ * @param[in,out] reg The regularizer.
+ * @param[in]     t   Progress in [0, 1] (e.g. step / total steps); 0 at creation.
+ * @retval SFR_OK              The progress is set.
+ * @retval SFR_ERR_INVALID_ARG reg is NULL, or t is outside [0, 1] or NaN.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t);
 
-/*
- * Gives the dataset index of each of the n samples of the next compute, for
- * the `past` label-smoothing source. The ids are copied. Errors:
- * SFR_ERR_INVALID_ARG (NULL ids, n < 1, a negative id), SFR_ERR_MISUSE,
- * SFR_ERR_NOMEM; on error the ids set before stay pending. Since 0.1.0.
+/**
+ * @brief Gives the dataset index of each sample of the next compute.
+ *
+ * Needed before each compute with logits when #SFR_PARAM_LS_SOURCE is
+ * #SFR_LS_PAST; the ids stay pending until a successful compute with
+ * logits consumes them. On error the ids set before stay pending.
+ *
+ * @param[in,out] reg The regularizer.
+ * @param[in]     ids n dataset indices, each >= 0 (and below
+ *                    #SFR_PARAM_LS_BANK_SIZE, checked by the compute); copied.
+ * @param[in]     n   Number of ids: the batch size of the next compute.
+ * @retval SFR_OK              The ids are pending.
+ * @retval SFR_ERR_INVALID_ARG reg or ids is NULL, n < 1, or an id is negative.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @retval SFR_ERR_NOMEM       The ids could not be stored.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int64_t n);
 
-/*
- * Computes the whole objective L = L_label + sum of pair losses.
- * logits: (n, k) floats; labels: n ints in [0, k); dlogits: (n, k) floats,
- * overwritten with dL/dlogits; *loss receives L. With logits == NULL and
- * k == 0 there is no label term and labels and dlogits may be NULL. Feature
- * gradients are added to the taps' gradient buffers. Everything is
- * validated before anything is written. Errors: SFR_ERR_INVALID_ARG,
- * SFR_ERR_SHAPE, SFR_ERR_NONFINITE, SFR_ERR_STATE (a net tap whose net is
- * not compiled; `past` with no ids pending), SFR_ERR_MISUSE, SFR_ERR_NOMEM.
- * On error nothing is written: not *loss, not dlogits, no tap gradient, no
- * stored loss or statistic, no bank entry. Since 0.1.0.
+/**
+ * @brief Computes the whole objective L = L_label + sum of pair losses.
+ *
+ * Writes dL/dlogits and adds the feature gradients into the taps' gradient
+ * buffers (students, and teachers with #SFR_PARAM_TEACHER_GRAD). Everything
+ * is validated before anything is written: on error nothing is written, not
+ * *loss, not dlogits, no tap gradient, no stored loss or statistic, no bank
+ * entry, and pending ids stay pending. With logits == NULL and k == 0 there
+ * is no label term, and labels and dlogits may be NULL. Later computes with
+ * the same shapes allocate nothing.
+ *
+ * @param[in,out] reg     The regularizer.
+ * @param[in]     logits  NULL (no label term, then k must be 0), or (n, k)
+ *                        floats, row-major: the network's output.
+ * @param[in]     labels  n class indices in [0, k); unused without logits.
+ * @param[in]     n       Samples: with logits, >= 1 and equal to the taps' N;
+ *                        unused without logits.
+ * @param[in]     k       Classes; >= 1 with logits, 0 without.
+ * @param[out]    dlogits (n, k) floats, overwritten with dL/dlogits; unused
+ *                        without logits. May not alias logits.
+ * @param[out]    loss    Receives L.
+ * @retval SFR_OK              *loss, dlogits, tap gradients, stored losses and
+ *                             statistics are written; pending ids are consumed.
+ * @retval SFR_ERR_INVALID_ARG reg or loss is NULL; logits NULL with k != 0;
+ *                             with logits: n or k < 1, labels or dlogits NULL,
+ *                             a label outside [0, k); a student tap without
+ *                             gradient buffer, or #SFR_PARAM_TEACHER_GRAD = 1
+ *                             with a teacher without one; for #SFR_LS_PAST, a
+ *                             pending id >= #SFR_PARAM_LS_BANK_SIZE.
+ * @retval SFR_ERR_SHAPE       Taps whose N differ or differ from n, channel
+ *                             counts of which neither divides the other, a grid
+ *                             larger than its input, #SFR_MATCH_L2 with
+ *                             different student and teacher grids; for
+ *                             #SFR_LS_PAST, a pending id count other than n.
+ * @retval SFR_ERR_NONFINITE   A NaN or infinity in a logit or a feature map.
+ * @retval SFR_ERR_STATE       A net's tap whose net is not compiled;
+ *                             #SFR_LS_PAST with logits and no ids pending.
+ * @retval SFR_ERR_MISUSE      reg or a pair's tap is not a live handle.
+ * @retval SFR_ERR_NOMEM       The workspace or the #SFR_LS_PAST bank could not
+ *                             be allocated.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int32_t *labels,
                                    int64_t n, int64_t k, float *dlogits, double *loss);
 
-/* The last successful compute's loss of pair index, beta included (0 before
- * any compute reached it). Errors: SFR_ERR_INVALID_ARG (NULL value, index
- * out of range), SFR_ERR_MISUSE. Since 0.1.0. */
+/**
+ * @brief The last successful compute's loss of one pair, beta included.
+ *
+ * @param[in]  reg   The regularizer.
+ * @param[in]  index The pair's index, in [0, number of pairs).
+ * @param[out] value Receives the loss (0 before any compute reached the pair).
+ * @retval SFR_OK              *value is written.
+ * @retval SFR_ERR_INVALID_ARG reg or value is NULL, or index is out of range.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_reg_pair_loss(const sfr_reg *reg, int index, double *value);
 
-/* The last successful compute's label loss, gamma included (0 before).
- * Errors: SFR_ERR_INVALID_ARG, SFR_ERR_MISUSE. Since 0.1.0. */
+/**
+ * @brief The last successful compute's label loss, gamma included.
+ *
+ * @param[in]  reg   The regularizer.
+ * @param[out] value Receives the loss (0 before any compute, and after a
+ *                   compute without logits).
+ * @retval SFR_OK              *value is written.
+ * @retval SFR_ERR_INVALID_ARG reg or value is NULL.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.1.0
+ */
 SFR_API sfr_status sfr_reg_label_loss(const sfr_reg *reg, double *value);
 
-/*
- * For pair index, over the samples of the last successful compute: the
- * largest number of Sinkhorn iterations used and the largest final
- * row-marginal error (0 and 0 for `l2` and before any compute). Either output
- * pointer may be NULL. Errors: SFR_ERR_INVALID_ARG (index out of range),
- * SFR_ERR_MISUSE. Since 0.1.0.
+/**
+ * @brief Sinkhorn statistics of one pair over the last successful compute.
+ *
+ * Both are maxima over the compute's samples, so a host can tell when
+ * #SFR_PARAM_MAX_ITER is too small for #SFR_PARAM_TOL.
+ *
+ * @param[in]  reg            The regularizer.
+ * @param[in]  index          The pair's index, in [0, number of pairs).
+ * @param[out] iterations     NULL, or receives the largest number of Sinkhorn
+ *                            iterations used (0 for #SFR_MATCH_L2 and before
+ *                            any compute).
+ * @param[out] marginal_error NULL, or receives the largest final row-marginal
+ *                            error (0 for #SFR_MATCH_L2 and before any compute).
+ * @retval SFR_OK              The non-NULL outputs are written.
+ * @retval SFR_ERR_INVALID_ARG reg is NULL, or index is out of range.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_pair_stats(const sfr_reg *reg, int index, int *iterations,
                                       double *marginal_error);

@@ -1,13 +1,19 @@
-/*
- * libsfr: Self-Feature Regularization for convolutional networks, in C.
+/**
+ * @file sfr/sfr.h
+ * @brief The umbrella header: include this one.
  *
- * The umbrella header: include this one. It pulls in the topic headers,
- * each of which also compiles on its own, as C99 and as C++.
+ * libsfr trains convolutional networks with Self-Feature Regularization
+ * (docs/sfr.md). This header pulls in the topic headers, each of which also
+ * compiles on its own, as C99 and as C++:
+ * sfr/version.h, sfr/status.h, sfr/tap.h, sfr/reg.h, sfr/net.h, sfr/sgd.h.
  *
- * Threading contract: a handle (sfr_net, sfr_tap, sfr_reg, ...) is used by
- * one thread at a time; different handles are independent and may be used
- * from different threads at once. The only state shared between handles is
- * each thread's last error message and OpenMP's thread count.
+ * Threading contract: a handle (::sfr_net, ::sfr_tap, ::sfr_reg, ::sfr_sgd)
+ * is used by one thread at a time; different handles are independent and
+ * may be used from different threads at once. The only state shared between
+ * handles is each thread's last error message and OpenMP's thread count
+ * (docs/threading.md).
+ *
+ * @since 0.1.0
  */
 #ifndef SFR_SFR_H
 #define SFR_SFR_H

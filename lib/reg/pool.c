@@ -5,11 +5,26 @@
  * Rows of a window are first summed into a row buffer with vector adds
  * over the width (independent lanes, no long dependency chain), then each
  * cell sums its columns of that buffer: every input element is read once
- * per window that holds it.
+ * per window that holds it. Backward, each gradient row is read and written
+ * once: rows held by the same windows get their summed contribution.
+ * Planes of at most LANE_PLANE_MAX elements are too narrow for that: they
+ * are handled 8 channels at a time, one channel per vector lane.
  */
 #include <math.h>
+#include <string.h>
 
 #include "reg_internal.h"
+#include "vec.h"
+
+/* Channels per block of the transposes between (C, H*W) and (H*W, C). */
+#define TRANSPOSE_BLOCK 8
+
+/*
+ * Planes of at most this many elements (16 x 16) are pooled 8 channels at a
+ * time, one channel per vector lane: a small plane has too few elements per
+ * row for vectors along its width, and per-plane loop overhead dominates.
+ */
+#define LANE_PLANE_MAX 256
 
 void sfri_pool_windows(int64_t len, int64_t cells, int64_t *win)
 {
@@ -26,37 +41,176 @@ static void inverse_sizes(const int64_t *win, int64_t cells, double *inv)
         inv[i] = 1.0 / (double)(win[2 * i + 1] - win[2 * i]);
 }
 
+/*
+ * acc (W) = sum of rows (R, W) in double: columns in register chunks, rows
+ * inner. Inline, so that each clone of the callers gets its own registers.
+ */
+static inline void column_sums(const float *rows, int64_t nrows, int64_t w, double *acc)
+{
+    int64_t x = 0;
+    for (; x + 8 <= w; x += 8) {
+        sfri_v8d s = {0};
+        for (int64_t y = 0; y < nrows; y++) {
+            sfri_v8f v;
+            memcpy(&v, rows + y * w + x, sizeof v);
+            s += __builtin_convertvector(v, sfri_v8d);
+        }
+        memcpy(acc + x, &s, sizeof s);
+    }
+    for (; x + 4 <= w; x += 4) {
+        sfri_v4d s = {0};
+        for (int64_t y = 0; y < nrows; y++) {
+            sfri_v4f v;
+            memcpy(&v, rows + y * w + x, sizeof v);
+            s += __builtin_convertvector(v, sfri_v4d);
+        }
+        memcpy(acc + x, &s, sizeof s);
+    }
+    for (; x < w; x++) {
+        double s = 0;
+        for (int64_t y = 0; y < nrows; y++)
+            s += (double)rows[y * w + x];
+        acc[x] = s;
+    }
+}
+
+/* rows (R, W) += g (W) on every row: columns in register chunks, rows inner. */
+static inline void add_to_rows(float *rows, int64_t nrows, int64_t w, const float *g)
+{
+    int64_t x = 0;
+    for (; x + 16 <= w; x += 16) {
+        sfri_v16f gv, v;
+        memcpy(&gv, g + x, sizeof gv);
+        for (int64_t y = 0; y < nrows; y++) {
+            memcpy(&v, rows + y * w + x, sizeof v);
+            v += gv;
+            memcpy(rows + y * w + x, &v, sizeof v);
+        }
+    }
+    for (; x + 8 <= w; x += 8) {
+        sfri_v8f gv, v;
+        memcpy(&gv, g + x, sizeof gv);
+        for (int64_t y = 0; y < nrows; y++) {
+            memcpy(&v, rows + y * w + x, sizeof v);
+            v += gv;
+            memcpy(rows + y * w + x, &v, sizeof v);
+        }
+    }
+    for (; x + 4 <= w; x += 4) {
+        sfri_v4f gv, v;
+        memcpy(&gv, g + x, sizeof gv);
+        for (int64_t y = 0; y < nrows; y++) {
+            memcpy(&v, rows + y * w + x, sizeof v);
+            v += gv;
+            memcpy(rows + y * w + x, &v, sizeof v);
+        }
+    }
+    for (; x < w; x++)
+        for (int64_t y = 0; y < nrows; y++)
+            rows[y * w + x] += g[x];
+}
+
+typedef int sfri_v8i __attribute__((vector_size(32)));
+
+/* r[t][k] <-> r[k][t] for an 8 x 8 block, in registers (unpack, pair, half swaps). */
+static inline void transpose8(sfri_v8f *r)
+{
+    const sfri_v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
+    const sfri_v8i plo = {0, 1, 8, 9, 4, 5, 12, 13}, phi = {2, 3, 10, 11, 6, 7, 14, 15};
+    const sfri_v8i qlo = {0, 1, 2, 3, 8, 9, 10, 11}, qhi = {4, 5, 6, 7, 12, 13, 14, 15};
+    sfri_v8f t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = __builtin_shuffle(r[i], r[i + 1], lo);
+        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], hi);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = __builtin_shuffle(t[i], t[i + 2], plo);
+        u[i + 1] = __builtin_shuffle(t[i], t[i + 2], phi);
+        u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], plo);
+        u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], phi);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[i] = __builtin_shuffle(u[i], u[i + 4], qlo);
+        r[i + 4] = __builtin_shuffle(u[i], u[i + 4], qhi);
+    }
+}
+
+/*
+ * Pooling of a small plane with 8 channels in the lanes: the block is
+ * transposed into lanes (H*W, 8) in double, then each cell adds its window.
+ * inv_h (Gh), inv_w (Gw) are the inverse window sizes.
+ */
+SFRI_CLONES
+static void pool_lanes(const struct sfri_pool_geom *geo, const float *in, const double *inv_h,
+                       const double *inv_w, double *out)
+{
+    const int64_t c = geo->c, w = geo->w, hw = geo->h * geo->w, gh = geo->gh, gw = geo->gw;
+    double lanes[LANE_PLANE_MAX * 8] __attribute__((aligned(64)));   // (H*W, 8)
+    for (int64_t c0 = 0; c0 < c; c0 += 8) {
+        const int64_t nc = c - c0 < 8 ? c - c0 : 8;
+        const float *blk = in + c0 * hw;   // (nc, H*W)
+        int64_t k0 = 0;
+        for (; k0 + 8 <= hw; k0 += 8) {
+            sfri_v8f r[8] = {{0}};
+            for (int64_t t = 0; t < nc; t++)
+                memcpy(&r[t], blk + t * hw + k0, sizeof r[t]);
+            transpose8(r);
+            for (int k = 0; k < 8; k++) {
+                sfri_v8d v = __builtin_convertvector(r[k], sfri_v8d);
+                memcpy(lanes + (k0 + k) * 8, &v, sizeof v);
+            }
+        }
+        for (; k0 < hw; k0++)
+            for (int64_t t = 0; t < 8; t++)
+                lanes[k0 * 8 + t] = t < nc ? (double)blk[t * hw + k0] : 0;
+        for (int64_t i = 0; i < gh; i++)
+            for (int64_t j = 0; j < gw; j++) {
+                sfri_v8d sum = {0}, v;
+                for (int64_t y = geo->win_h[2 * i]; y < geo->win_h[2 * i + 1]; y++)
+                    for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++) {
+                        memcpy(&v, lanes + (y * w + x) * 8, sizeof v);
+                        sum += v;
+                    }
+                sum *= inv_h[i] * inv_w[j];
+                memcpy(out + (i * gw + j) * c + c0, &sum, (size_t)nc * sizeof(double));
+            }
+    }
+}
+
 /* out (A, C) = pooled in (C, H, W). */
 SFRI_CLONES
 static void pool(const struct sfri_pool_geom *geo, const float *in, double *out, double *buf)
 {
     const int64_t c = geo->c, h = geo->h, w = geo->w, gh = geo->gh, gw = geo->gw;
-    if (gh == h && gw == w) {
-        /* A grid of the input's own size: pooling is the transpose to channels last. */
-        for (int64_t ch = 0; ch < c; ch++)
-            for (int64_t k = 0; k < h * w; k++)
-                out[k * c + ch] = (double)in[ch * h * w + k];
-        return;
-    }
-    double *rowbuf = buf, *inv_h = rowbuf + w, *inv_w = inv_h + gh;   // (W), (Gh), (Gw)
+    double *acc = buf, *inv_h = acc + w, *inv_w = inv_h + gh;   // (W), (Gh), (Gw)
     inverse_sizes(geo->win_h, gh, inv_h);
     inverse_sizes(geo->win_w, gw, inv_w);
+    const int same = gh == h && gw == w;
+    if (!same && h * w <= LANE_PLANE_MAX) {
+        pool_lanes(geo, in, inv_h, inv_w, out);
+        return;
+    }
+    if (same) {
+        /* A grid of the input's own size: pooling is the transpose to channels last,
+         * in blocks of 8 channels so that each write fills a cache line (a plain
+         * channel loop strides by C doubles, a multiple of 4 KB: one cache set). */
+        for (int64_t c0 = 0; c0 < c; c0 += TRANSPOSE_BLOCK) {
+            const int64_t nc = c - c0 < TRANSPOSE_BLOCK ? c - c0 : TRANSPOSE_BLOCK;
+            for (int64_t k = 0; k < h * w; k++)
+                for (int64_t t = 0; t < nc; t++)
+                    out[k * c + c0 + t] = (double)in[(c0 + t) * h * w + k];
+        }
+        return;
+    }
     for (int64_t ch = 0; ch < c; ch++) {
         const float *plane = in + ch * h * w;   // (H, W)
         for (int64_t i = 0; i < gh; i++) {
             int64_t h0 = geo->win_h[2 * i], h1 = geo->win_h[2 * i + 1];
-            for (int64_t x = 0; x < w; x++)
-                rowbuf[x] = 0;
-            for (int64_t y = h0; y < h1; y++) {
-                const float *row = plane + y * w;
-#pragma omp simd
-                for (int64_t x = 0; x < w; x++)
-                    rowbuf[x] += (double)row[x];
-            }
+            column_sums(plane + h0 * w, h1 - h0, w, acc);
             for (int64_t j = 0; j < gw; j++) {
                 double sum = 0;
                 for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++)
-                    sum += rowbuf[x];
+                    sum += acc[x];
                 out[(i * gw + j) * c + ch] = sum * inv_h[i] * inv_w[j];
             }
         }
@@ -89,39 +243,116 @@ int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int n
     return bad ? -1 : 0;
 }
 
+/*
+ * The pooling's transpose for a small plane with 8 channels in the lanes:
+ * each cell adds its gradient over its size to its window of lanes
+ * (H*W, 8), which are then added to the block's planes.
+ */
+SFRI_CLONES
+static void unpool_lanes(const struct sfri_pool_geom *geo, const double *d,
+                         const double *inv_h, const double *inv_w, float *grad)
+{
+    const int64_t c = geo->c, w = geo->w, hw = geo->h * geo->w, gh = geo->gh, gw = geo->gw;
+    float lanes[LANE_PLANE_MAX * 8] __attribute__((aligned(32)));   // (H*W, 8)
+    memset(lanes, 0, (size_t)(hw * 8) * sizeof(float));
+    for (int64_t c0 = 0; c0 < c; c0 += 8) {
+        const int64_t nc = c - c0 < 8 ? c - c0 : 8;
+        for (int64_t i = 0; i < gh; i++)
+            for (int64_t j = 0; j < gw; j++) {
+                sfri_v8d gd = {0};
+                memcpy(&gd, d + (i * gw + j) * c + c0, (size_t)nc * sizeof(double));
+                sfri_v8f g = __builtin_convertvector(gd * (inv_h[i] * inv_w[j]), sfri_v8f), v;
+                for (int64_t y = geo->win_h[2 * i]; y < geo->win_h[2 * i + 1]; y++)
+                    for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++) {
+                        memcpy(&v, lanes + (y * w + x) * 8, sizeof v);
+                        v += g;
+                        memcpy(lanes + (y * w + x) * 8, &v, sizeof v);
+                    }
+            }
+        /* Added to the planes and cleared for the next block in the same pass. */
+        float *blk = grad + c0 * hw;   // (nc, H*W)
+        int64_t k0 = 0;
+        for (; k0 + 8 <= hw; k0 += 8) {
+            sfri_v8f r[8], v;
+            memcpy(r, lanes + k0 * 8, sizeof r);
+            memset(lanes + k0 * 8, 0, sizeof r);
+            transpose8(r);
+            for (int64_t t = 0; t < nc; t++) {
+                memcpy(&v, blk + t * hw + k0, sizeof v);
+                v += r[t];
+                memcpy(blk + t * hw + k0, &v, sizeof v);
+            }
+        }
+        for (; k0 < hw; k0++)
+            for (int64_t t = 0; t < 8; t++) {
+                if (t < nc)
+                    blk[t * hw + k0] += lanes[k0 * 8 + t];
+                lanes[k0 * 8 + t] = 0;
+            }
+    }
+}
+
 /* grad (C, H, W) += the pooling's transpose applied to d (A, C). */
 SFRI_CLONES
 static void unpool(const struct sfri_pool_geom *geo, const double *d, float *grad, double *buf)
 {
     const int64_t c = geo->c, h = geo->h, w = geo->w, gh = geo->gh, gw = geo->gw;
-    if (gh == h && gw == w) {
-        for (int64_t ch = 0; ch < c; ch++)
-            for (int64_t k = 0; k < h * w; k++)
-                grad[ch * h * w + k] += (float)d[k * c + ch];
-        return;
-    }
-    /* A row of cell-row i gets, at each x, the sum over the cells whose column window
-     * holds x of their gradient over their size; every row of the window adds it. */
     double *inv_h = buf, *inv_w = inv_h + gh;   // (Gh), (Gw)
-    float *rowg = (float *)(inv_w + gw);        // (W)
     inverse_sizes(geo->win_h, gh, inv_h);
     inverse_sizes(geo->win_w, gw, inv_w);
+    const int same = gh == h && gw == w;
+    if (!same && h * w <= LANE_PLANE_MAX) {
+        unpool_lanes(geo, d, inv_h, inv_w, grad);
+        return;
+    }
+    if (same) {
+        for (int64_t c0 = 0; c0 < c; c0 += TRANSPOSE_BLOCK) {
+            const int64_t nc = c - c0 < TRANSPOSE_BLOCK ? c - c0 : TRANSPOSE_BLOCK;
+            for (int64_t k = 0; k < h * w; k++)
+                for (int64_t t = 0; t < nc; t++)
+                    grad[(c0 + t) * h * w + k] += (float)d[k * c + c0 + t];
+        }
+        return;
+    }
+    /* Row i of rowg gets, at each x, the sum over the cells of cell-row i whose column
+     * window holds x of their gradient over their size. An input row then receives
+     * the sum of the rowg rows of the cell rows whose windows hold it: rows held by
+     * the same cell rows form a run, and each run is added once. */
+    float *rowg = (float *)(inv_w + gw);   // (Gh, W)
+    float *both = rowg + gh * w;           // (W) rows of overlapping windows
+    const int64_t *wh = geo->win_h;
     for (int64_t ch = 0; ch < c; ch++) {
         float *plane = grad + ch * h * w;   // (H, W)
-        for (int64_t i = 0; i < gh; i++) {
-            for (int64_t x = 0; x < w; x++)
-                rowg[x] = 0;
+        for (int64_t x = 0; x < gh * w; x++)
+            rowg[x] = 0;
+        for (int64_t i = 0; i < gh; i++)
             for (int64_t j = 0; j < gw; j++) {
                 float g = (float)(d[(i * gw + j) * c + ch] * inv_h[i] * inv_w[j]);
                 for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++)
-                    rowg[x] += g;
+                    rowg[i * w + x] += g;
             }
-            for (int64_t y = geo->win_h[2 * i]; y < geo->win_h[2 * i + 1]; y++) {
-                float *row = plane + y * w;
-#pragma omp simd
-                for (int64_t x = 0; x < w; x++)
-                    row[x] += rowg[x];
+        /* Windows start and end in order, so the cell rows holding y are lo .. hi. */
+        int64_t lo = 0;
+        for (int64_t y0 = 0; y0 < h;) {
+            while (wh[2 * lo + 1] <= y0)
+                lo++;
+            int64_t hi = lo;
+            while (hi + 1 < gh && wh[2 * (hi + 1)] <= y0)
+                hi++;
+            int64_t y1 = hi + 1 < gh && wh[2 * (hi + 1)] < wh[2 * lo + 1] ? wh[2 * (hi + 1)]
+                                                                          : wh[2 * lo + 1];
+            const float *src = rowg + lo * w;
+            if (hi > lo) {
+                for (int64_t x = 0; x < w; x++) {
+                    float sum = 0;
+                    for (int64_t i = lo; i <= hi; i++)
+                        sum += rowg[i * w + x];
+                    both[x] = sum;
+                }
+                src = both;
             }
+            add_to_rows(plane + y0 * w, y1 - y0, w, src);
+            y0 = y1;
         }
     }
 }

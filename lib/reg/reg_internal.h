@@ -142,17 +142,23 @@ struct sfri_pool_geom {
 int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
                         double delta, double *out, double *r, double *buf);
 
-/* Doubles of scratch the pooling of a side needs, forward or backward. */
+/* Doubles of scratch the pooling of a side needs. */
 static inline size_t sfri_pool_scratch(int64_t w, int64_t gh, int64_t gw)
 {
     return (size_t)(w + gh + gw);
+}
+
+/* Doubles of scratch the gradient of the pooling of a side needs. */
+static inline size_t sfri_pool_backward_scratch(int64_t w, int64_t gh, int64_t gw)
+{
+    return (size_t)(gh + gw + ((gh + 1) * w + 1) / 2);
 }
 
 /*
  * The gradient of pool_normalize: given dout (A, C) w.r.t. the normalized
  * features out (A, C) with their r (A), turns dout in place into the
  * gradient w.r.t. the pooled features, then adds it through the pooling
- * into grad (C, H, W). buf holds sfri_pool_scratch(W, Gh, Gw) doubles.
+ * into grad (C, H, W). buf holds sfri_pool_backward_scratch(W, Gh, Gw) doubles.
  */
 void sfri_pool_normalize_backward(const struct sfri_pool_geom *geo, double *dout,
                                   const double *out, const double *r, int norm, float *grad,
@@ -173,11 +179,17 @@ void sfri_cost(const struct sfri_pair_shape *sh, const double *x, const double *
  * Gradient of w*<P, C> w.r.t. the normalized features of one side (SFR.md 7):
  * dx (A, Cs) = (2w/M) (n_t x_a r_a - (P yg)_{a, grp}), r_a = sum_b P_ab.
  * The teacher side is the same call with P transposed (transposed = 1).
- * tmp holds G doubles.
+ * tmp holds 4*G doubles.
  */
 void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, const double *x,
                     int64_t c, const double *yg, int64_t g, double n_other, double scale,
                     double *tmp, double *dx);
+
+/*
+ * y (n) = exp(x) for x in [-708, 0] (the Sinkhorn kernel's range), within
+ * 2 ulp of libm's exp and vectorized; y may be x.
+ */
+void sfri_exp_nonpositive(const double *x, int64_t n, double *y);
 
 /* Doubles of scratch sfri_sinkhorn needs for an A x B problem. */
 size_t sfri_sinkhorn_scratch(int64_t a, int64_t b);

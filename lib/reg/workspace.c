@@ -14,11 +14,14 @@
 static size_t pair_scratch(const struct sfri_pair_shape *sh)
 {
     size_t ab = (size_t)(sh->a * sh->b);
-    size_t transport = 2 * ab + (size_t)((sh->a + sh->b + 1) * sh->g) +
+    size_t transport = 2 * ab + (size_t)((sh->a + sh->b + 4) * sh->g) +
                        sfri_sinkhorn_scratch(sh->a, sh->b);
-    size_t ps = sfri_pool_scratch(sh->ws, sh->gh, sh->gw);
-    size_t pt = sfri_pool_scratch(sh->wt, sh->tgh, sh->tgw);
-    size_t pool = ps > pt ? ps : pt;
+    size_t pool = sfri_pool_scratch(sh->ws, sh->gh, sh->gw);
+    size_t sides[3] = {sfri_pool_scratch(sh->wt, sh->tgh, sh->tgw),
+                       sfri_pool_backward_scratch(sh->ws, sh->gh, sh->gw),
+                       sfri_pool_backward_scratch(sh->wt, sh->tgh, sh->tgw)};
+    for (int i = 0; i < 3; i++)
+        pool = sides[i] > pool ? sides[i] : pool;
     return transport > pool ? transport : pool;
 }
 

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Checks that the documentation cannot drift from the code, run by tests/test_docs.c:
+#   doc_checks.sh SRC snippets   every code block in docs/*.md and README.md that is
+#                                preceded by `<!-- from: PATH -->` appears, line for line
+#                                (indentation aside), as a contiguous run of lines in PATH,
+#                                a file that make check builds or runs
+#   doc_checks.sh SRC api-warnings  make docs renders the API reference with no
+#                                Doxygen warning or error
+#   doc_checks.sh SRC api-symbols   the rendered reference has a page for every
+#                                public header and, for every symbol of
+#                                tests/abi/symbols.txt, a documented entry with
+#                                a Since section
+set -euo pipefail
+src=$1 what=$2
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# make docs into tmp/api, its output (warnings included) in tmp/doxygen.log;
+# make's own lines are silenced with -s, so the log is empty when all is well.
+render_api() {
+    if ! env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" docs \
+            DOCS_DIR="$tmp/api" > "$tmp/doxygen.out" 2> "$tmp/doxygen.log"; then
+        echo "make docs failed:"
+        cat "$tmp/doxygen.out" "$tmp/doxygen.log"
+        exit 1
+    fi
+}
+
+# Lines with leading and trailing blanks removed, empty lines dropped.
+normalize() { sed -e 's/^[[:space:]]*//' -e 's/[[:space:]]*$//' -e '/^$/d' "$1"; }
+
+case $what in
+snippets)
+    count=0
+    for doc in "$src"/README.md "$src"/docs/*.md; do
+        # Split the document into one file per tagged block: tmp/block.N with its source in tmp/source.N.
+        rm -f "$tmp"/block.* "$tmp"/source.*
+        awk -v dir="$tmp" '
+            /^<!-- from: .* -->$/ { source = $3; next }
+            /^```/ {
+                if (inside) { inside = 0; close(dir "/block." n); next }
+                if (source != "") { inside = 1; n++; print source > (dir "/source." n); close(dir "/source." n); source = ""; next }
+            }
+            inside { print > (dir "/block." n) }
+        ' "$doc"
+        for block in "$tmp"/block.*; do
+            [ -e "$block" ] || continue
+            n=${block##*.}
+            file=$src/$(cat "$tmp/source.$n")
+            [ -f "$file" ] || { echo "$doc: snippet $n names a missing file $file"; exit 1; }
+            normalize "$block" > "$tmp/want"
+            normalize "$file" > "$tmp/have"
+            # The snippet must be a contiguous run of the file's lines.
+            if ! awk 'NR == FNR { want[++w] = $0; next }
+                      { have[++h] = $0 }
+                      END {
+                          for (i = 1; i + w - 1 <= h; i++) {
+                              for (j = 1; j <= w && have[i + j - 1] == want[j]; j++) ;
+                              if (j > w) exit 0
+                          }
+                          exit 1
+                      }' "$tmp/want" "$tmp/have"; then
+                echo "$doc: snippet $n is not in $(cat "$tmp/source.$n") any more:"
+                cat "$block"
+                exit 1
+            fi
+            count=$((count + 1))
+        done
+    done
+    [ "$count" -gt 0 ] || { echo "no tagged snippets found"; exit 1; }
+    ;;
+api-warnings)
+    render_api
+    if [ -s "$tmp/doxygen.log" ]; then
+        echo "make docs printed (a warning fails the reference):"
+        cat "$tmp/doxygen.log"
+        exit 1
+    fi
+    ;;
+api-symbols)
+    render_api
+    html=$tmp/api/html
+    for h in "$src"/include/sfr/*.h; do
+        # Doxygen names a header's page after its file name, '_' doubled, '.' as '_8'.
+        page=$html/$(basename "$h" | sed 's/_/__/g; s/\./_8/').html
+        [ -f "$page" ] || { echo "$(basename "$h") has no page: is its @file block missing?"; exit 1; }
+    done
+    # Each documented member starts with <h2 class="memtitle">...NAME()</h2>;
+    # list the functions whose entry holds a Since section.
+    cat "$html"/*_8h.html | awk '
+        /<h2 class="memtitle">/ { name = $0; sub(/<\/h2>.*/, "", name); sub(/.*<\/span>/, "", name) }
+        /<dl class="section since">/ && name ~ /\(\)$/ { sub(/\(\)$/, "", name); print name; name = "" }
+    ' | sort -u > "$tmp/documented"
+    missing=$(sort -u "$src/tests/abi/symbols.txt" | comm -23 - "$tmp/documented")
+    if [ -n "$missing" ]; then
+        echo "exported but without a documented entry (with @since) in the API reference:"
+        echo "$missing"
+        exit 1
+    fi
+    ;;
+*)
+    echo "unknown check: $what"; exit 2 ;;
+esac
