@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """One training step of fmnist-resnet in libsfr and in PyTorch, compared.
 
-Builds the network with libsfr's public builder (through ctypes), copies its
+Builds the network with libsfr's public builder (through the project's ctypes
+binding, examples/python/sfr.py; SFR_LIBRARY chooses the library), copies its
 initial parameters into the same network in PyTorch, runs one training
 forward on the same batch, the cross-entropy gradient of each side's own
 logits, backward and one SGD step on both, and compares the logits, the four
@@ -17,17 +18,39 @@ Exit status 0 when everything agrees, 1 otherwise.
 """
 import argparse
 import copy
-import ctypes
+import os
 import sys
 
 import numpy as np
 import torch
 
-from sfr_ctypes import Net, Sfr, fmnist_resnet
 from torch_models import fmnist_resnet as torch_fmnist_resnet
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "python"))
+import sfr  # noqa: E402  (the project's binding, found above)
 
 TOL = 1e-3
 LR, MOMENTUM, WD = 0.1, 0.9, 5e-4
+
+
+def basic_block(net, x, in_c, out_c, stride):
+    """NETWORKS.md's BasicBlock, as tests/reference_nets.c builds it."""
+    r1 = net.relu(net.batchnorm(net.conv2d(x, out_c, 3, stride, 1)))
+    b2 = net.batchnorm(net.conv2d(r1, out_c, 3, 1, 1))
+    short = x
+    if in_c != out_c or stride != 1:
+        short = net.batchnorm(net.conv2d(x, out_c, 1, stride, 0))
+    return net.relu(net.add(b2, short))
+
+
+def fmnist_resnet(net):
+    """NETWORKS.md's fmnist-resnet; returns the stage ids [stem, stage1..4]."""
+    x = net.input(1, 28, 28)
+    ids = [net.relu(net.batchnorm(net.conv2d(x, 16, 3, 1, 1)))]
+    for in_c, out_c, s in ((16, 16, 1), (16, 32, 2), (32, 64, 2), (64, 128, 2)):
+        ids.append(basic_block(net, ids[-1], in_c, out_c, s))
+    net.linear(net.global_avgpool(ids[-1]), 10)
+    return ids
 
 
 def ce_grad(logits, labels):
@@ -54,20 +77,19 @@ def main():
     ap.add_argument("--seed", type=int, default=2,
                     help="parameters and data; the default is a well-conditioned case (see below)")
     ap.add_argument("--threads", type=int, default=2)
-    ap.add_argument("--lib", default=None, help="path of libsfr.so (default build/libsfr.so)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal((args.batch, 1, 28, 28)).astype(np.float32)
     labels = rng.integers(0, 10, args.batch)
 
-    sfr = Sfr(args.lib) if args.lib else Sfr()
-    net = Net(sfr)
+    net = sfr.Net()
     stages = fmnist_resnet(net)
     taps = [net.tap(i) for i in stages[1:]]
-    net.compile(args.batch, args.seed)
+    net.compile(args.batch)
+    net.init_params(args.seed)
     values, grads = net.params()
-    tensors = net.param_tensors()
+    tensors = [net.param_info(i) for i in range(net.param_tensors())]
 
     model = torch_fmnist_resnet()
     named = list(model.named_parameters())
@@ -81,13 +103,13 @@ def main():
     model.train()
 
     # libsfr: forward, CE gradient of its logits, backward, SGD.
-    logits = net.forward(x, 1)
-    feats = [net.tap_data(t) for t in taps]
+    net.forward(x, True)
+    logits = net.output().copy()
+    feats = [t.data().copy() for t in taps]
     net.backward(ce_grad(logits, labels).astype(np.float32))
     sfr_grads = grads.copy()
-    opt = ctypes.c_void_p()
-    sfr.call("sfr_sgd_create", ctypes.byref(opt), LR, MOMENTUM, WD, 0)
-    sfr.call("sfr_sgd_step", opt, net.handle)
+    opt = sfr.Sgd(LR, MOMENTUM, WD)
+    opt.step(net)
     sfr_after = values.copy()
 
     # Conditioning: PyTorch against itself on the input times (1 + 1e-6 noise).
@@ -117,8 +139,8 @@ def main():
         compare(f"grad {sname}", sfr_grads[off:off + size], tg.reshape(-1), worst)
     for (tname, p), (sname, off, size) in zip(named, tensors):
         compare(f"after SGD {sname}", sfr_after[off:off + size], p.detach().numpy().reshape(-1), worst)
-    sfr.lib.sfr_sgd_destroy(opt)
-    net.destroy()
+    opt.close()
+    net.close()
     sens = max(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30) for a, b in zip(probe_grads, tgrads))
     print(f"conditioning: PyTorch's own gradients move by {sens:.2e} under a 1e-6 input change"
           + ("" if sens <= TOL else ": ill-conditioned case, try another --seed"))
