@@ -3,7 +3,8 @@
  * read at compile; when it is unset (or 0) net->profile stays NULL and the
  * steps pay one pointer test each. When set, every step waits for its
  * primitive to finish so that its time is its own. SFR_PROFILE=1 prints at
- * destroy; SFR_PROFILE=K (K > 1) also prints every K backwards.
+ * destroy and when a compile replaces the measured one; SFR_PROFILE=K
+ * (K > 1) also prints every K backwards.
  */
 #include <stdio.h>
 #include <stdlib.h>
