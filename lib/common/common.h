@@ -51,6 +51,9 @@ void *sfri_calloc(size_t count, size_t size);
 void *sfri_aligned_alloc(size_t alignment, size_t size);
 void sfri_free(void *ptr);
 
+/* Allocations made so far by the functions above, all threads together. */
+size_t sfri_alloc_count(void);
+
 /* count*size, or SIZE_MAX when it overflows (sfri_malloc then fails). */
 size_t sfri_mul_size(size_t count, size_t size);
 

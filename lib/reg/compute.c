@@ -1,0 +1,288 @@
+/*
+ * sfr_reg_compute: the whole objective of SFR.md section 9.
+ *
+ * Order, so that a failure writes nothing the host can see:
+ *   1. check every argument and pair, resolve shapes;
+ *   2. size the workspace and, for a fresh `past` bank, allocate it;
+ *   3. pool and normalize every feature map into the workspace, which is
+ *      also where non-finite values are caught;
+ * after which nothing can fail:
+ *   4. the label term (writes dlogits);
+ *   5. per (pair, sample): cost, plan, loss, gradients of the local features;
+ *   6. per sample: gradients added into the taps through normalization and
+ *      pooling (samples in parallel, pairs in order: taps shared by pairs
+ *      are written by one thread per sample);
+ *   7. stored losses, statistics, bank and ids.
+ */
+#include <math.h>
+#include <omp.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "reg_internal.h"
+
+static const char *const fn = "sfr_reg_compute";
+
+static sfr_status check_label_args(const sfr_reg *reg, const float *logits,
+                                   const int32_t *labels, int64_t n, int64_t k,
+                                   const float *dlogits, int64_t n_feat)
+{
+    if (logits == NULL) {
+        if (k != 0)
+            return sfri_fail(SFR_ERR_INVALID_ARG, fn, "logits is NULL but k = %lld (k = 0 "
+                             "means no label term)", (long long)k);
+        return SFR_OK;
+    }
+    if (n < 1 || k < 1)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "logits of %lld x %lld: n and k must be >= 1",
+                         (long long)n, (long long)k);
+    if (labels == NULL || dlogits == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "%s is NULL",
+                         labels == NULL ? "labels" : "dlogits");
+    if (n_feat > 0 && n_feat != n)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "logits have n = %lld, the taps N = %lld",
+                         (long long)n, (long long)n_feat);
+    for (int64_t s = 0; s < n; s++)
+        if (labels[s] < 0 || labels[s] >= k)
+            return sfri_fail(SFR_ERR_INVALID_ARG, fn, "labels[%lld] = %d is outside [0, %lld)",
+                             (long long)s, (int)labels[s], (long long)k);
+    for (int64_t i = 0; i < n * k; i++)
+        if (!isfinite(logits[i]))
+            return sfri_fail(SFR_ERR_NONFINITE, fn, "logits[%lld] = %g is not finite",
+                             (long long)i, (double)logits[i]);
+    if (reg->param[SFRI_P_LS_SOURCE] != SFR_LS_PAST)
+        return SFR_OK;
+    if (!reg->ids_pending)
+        return sfri_fail(SFR_ERR_STATE, fn, "ls_source past needs sample ids: call "
+                         "sfr_reg_set_sample_ids before each compute");
+    if (reg->nids != n)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "%lld sample ids pending for n = %lld samples",
+                         (long long)reg->nids, (long long)n);
+    int64_t size = (int64_t)reg->param[SFRI_P_LS_BANK_SIZE];
+    for (int64_t s = 0; s < n; s++)
+        if (reg->ids[s] >= size)
+            return sfri_fail(SFR_ERR_INVALID_ARG, fn, "sample id %lld is outside the bank of "
+                             "ls_bank_size = %lld", (long long)reg->ids[s], (long long)size);
+    return SFR_OK;
+}
+
+/* The pooling geometry of one side of a pair, with its windows in the workspace. */
+static struct sfri_pool_geom geom(const sfr_reg *reg, const struct sfri_pair_shape *sh,
+                                  int teacher)
+{
+    struct sfri_pool_geom g;
+    if (teacher) {
+        g = (struct sfri_pool_geom){sh->ct, sh->ht, sh->wt, sh->tgh, sh->tgw,
+                                    reg->wi + sh->win_th, reg->wi + sh->win_tw};
+    } else {
+        g = (struct sfri_pool_geom){sh->cs, sh->hs, sh->ws, sh->gh, sh->gw,
+                                    reg->wi + sh->win_sh, reg->wi + sh->win_sw};
+    }
+    return g;
+}
+
+/* Step 3; returns -1 or 2*pair + side (1 = teacher) of a map holding a non-finite value. */
+static int pool_all(sfr_reg *reg, int64_t n, int threads, const struct sfri_feature_opts *o)
+{
+    int bad = INT32_MAX;
+    const int np = reg->npairs;
+#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) reduction(min : bad)
+    for (int p = 0; p < np; p++)
+        for (int64_t s = 0; s < n; s++) {
+            const struct sfri_pair *pair = &reg->pairs[p];
+            const struct sfri_pair_shape *sh = &pair->shape;
+            double *row = reg->ws + reg->scratch_off +
+                          (size_t)omp_get_thread_num() * reg->scratch_per_thread;
+            double *w = reg->ws;
+            struct sfri_pool_geom gs = geom(reg, sh, 0), gt = geom(reg, sh, 1);
+            const float *xs = pair->student->data + s * sh->cs * sh->hs * sh->ws;
+            const float *xt = pair->teacher->data + s * sh->ct * sh->ht * sh->wt;
+            if (sfri_pool_normalize(&gs, xs, o->norm, o->delta, w + sh->xs + s * sh->a * sh->cs,
+                                    w + sh->rs + s * sh->a, row) != 0 && 2 * p < bad)
+                bad = 2 * p;
+            if (sfri_pool_normalize(&gt, xt, o->norm, o->delta, w + sh->ys + s * sh->b * sh->ct,
+                                    w + sh->rt + s * sh->b, row) != 0 && 2 * p + 1 < bad)
+                bad = 2 * p + 1;
+        }
+    return bad == INT32_MAX ? -1 : bad;
+}
+
+/* Step 5 for one pair and sample. */
+static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s, double *scr,
+                          const struct sfri_feature_opts *o)
+{
+    const struct sfri_pair_shape *sh = &pair->shape;
+    const int64_t a = sh->a, b = sh->b, g = sh->g;
+    double *w = reg->ws;
+    const double *x = w + sh->xs + s * a * sh->cs;   // (A, Cs)
+    const double *y = w + sh->ys + s * b * sh->ct;   // (B, Ct)
+    double *cost = scr, *plan = cost + a * b;        // (A, B), (A, B)
+    double *xgb = plan + a * b, *ygb = xgb + a * g;  // (A, G), (B, G)
+    double *tmp = ygb + b * g, *sk = tmp + g;        // (G), Sinkhorn's
+    /* The side with one channel per group is its own group sum. */
+    const double *xg = x, *yg = y;
+    if (sh->cs != g) {
+        sfri_group_sum(x, a, sh->cs, g, xgb);
+        xg = xgb;
+    }
+    if (sh->ct != g) {
+        sfri_group_sum(y, b, sh->ct, g, ygb);
+        yg = ygb;
+    }
+    sfri_cost(sh, x, y, xg, yg, cost);
+    int iters = 0;
+    double err = 0;
+    if (o->match == SFR_MATCH_EMD) {
+        sfri_sinkhorn(cost, a, b, o->eps, o->max_iter, o->tol, plan, &iters, &err, sk);
+    } else {
+        memset(plan, 0, (size_t)(a * b) * sizeof *plan);
+        for (int64_t i = 0; i < a; i++)
+            plan[i * b + i] = 1.0 / (double)a;
+    }
+    double l = 0;
+    for (int64_t i = 0; i < a * b; i++)
+        l += plan[i] * cost[i];
+    w[sh->loss + s] = l;
+    w[sh->err + s] = err;
+    w[sh->iters + s] = iters;
+    const double scale = 2 * pair->beta / (double)sh->n / (double)sh->m;
+    sfri_cost_grad(plan, a, b, 0, x, sh->cs, yg, g, (double)sh->n_t, scale, tmp,
+                   w + sh->dxs + s * a * sh->cs);
+    if (o->teacher_grad)
+        sfri_cost_grad(plan, a, b, 1, y, sh->ct, xg, g, (double)sh->n_s, scale, tmp,
+                       w + sh->dys + s * b * sh->ct);
+}
+
+/* Steps 5 and 6. */
+static void features(sfr_reg *reg, int64_t n, int threads, const struct sfri_feature_opts *o)
+{
+    const int np = reg->npairs;
+#pragma omp parallel num_threads(threads)
+    {
+        double *scr = reg->ws + reg->scratch_off +
+                      (size_t)omp_get_thread_num() * reg->scratch_per_thread;
+#pragma omp for collapse(2) schedule(static)
+        for (int p = 0; p < np; p++)
+            for (int64_t s = 0; s < n; s++)
+                transport_one(reg, &reg->pairs[p], s, scr, o);
+#pragma omp for schedule(static)
+        for (int64_t s = 0; s < n; s++)
+            for (int p = 0; p < np; p++) {
+                const struct sfri_pair *pair = &reg->pairs[p];
+                const struct sfri_pair_shape *sh = &pair->shape;
+                double *w = reg->ws;
+                struct sfri_pool_geom gs = geom(reg, sh, 0);
+                sfri_pool_normalize_backward(&gs, w + sh->dxs + s * sh->a * sh->cs,
+                                             w + sh->xs + s * sh->a * sh->cs,
+                                             w + sh->rs + s * sh->a, o->norm,
+                                             pair->student->grad + s * sh->cs * sh->hs * sh->ws,
+                                             scr);
+                if (!o->teacher_grad)
+                    continue;
+                struct sfri_pool_geom gt = geom(reg, sh, 1);
+                sfri_pool_normalize_backward(&gt, w + sh->dys + s * sh->b * sh->ct,
+                                             w + sh->ys + s * sh->b * sh->ct,
+                                             w + sh->rt + s * sh->b, o->norm,
+                                             pair->teacher->grad + s * sh->ct * sh->ht * sh->wt,
+                                             scr);
+            }
+    }
+}
+
+/* Step 7 for the pairs: per-sample results folded into the stored loss and stats. */
+static double store_pair_results(sfr_reg *reg, int64_t n)
+{
+    double total = 0;
+    for (int p = 0; p < reg->npairs; p++) {
+        struct sfri_pair *pair = &reg->pairs[p];
+        const double *w = reg->ws;
+        double sum = 0, err = 0;
+        int iters = 0;
+        for (int64_t s = 0; s < n; s++) {
+            sum += w[pair->shape.loss + s];
+            err = fmax(err, w[pair->shape.err + s]);
+            iters = (int)fmax(iters, w[pair->shape.iters + s]);
+        }
+        pair->loss = pair->beta * sum / (double)n;
+        pair->error = err;
+        pair->iterations = iters;
+        total += pair->loss;
+    }
+    return total;
+}
+
+SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int32_t *labels,
+                                   int64_t n, int64_t k, float *dlogits, double *loss)
+{
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
+    if (st != SFR_OK)
+        return st;
+    if (loss == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "loss is NULL");
+    int64_t n_feat = 0;
+    if ((st = sfri_reg_validate_pairs(reg, &n_feat)) != SFR_OK ||
+        (st = check_label_args(reg, logits, labels, n, k, dlogits, n_feat)) != SFR_OK)
+        return st;
+    const double *prm = reg->param;
+    const int has_label = logits != NULL;
+    const int past = has_label && prm[SFRI_P_LS_SOURCE] == SFR_LS_PAST;
+    const int threads = omp_get_max_threads();
+
+    if ((st = sfri_reg_workspace(reg, threads)) != SFR_OK)
+        return st;
+    /* A bank for another K (or none yet) starts empty: every sample unseen. */
+    float *new_bank = NULL;
+    uint8_t *new_seen = NULL;
+    const int fresh_bank = past && reg->bank_k != k;
+    if (fresh_bank) {
+        size_t size = (size_t)prm[SFRI_P_LS_BANK_SIZE];
+        new_bank = sfri_malloc(sfri_mul_size(size, sfri_mul_size((size_t)k, sizeof(float))));
+        new_seen = sfri_calloc(size, 1);
+        if (new_bank == NULL || new_seen == NULL) {
+            sfri_free(new_bank);
+            sfri_free(new_seen);
+            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for a bank of %zu x %lld", size,
+                             (long long)k);
+        }
+    }
+    const struct sfri_feature_opts fo = {
+        .eps = prm[SFRI_P_SINKHORN_EPS], .tol = prm[SFRI_P_TOL], .delta = prm[SFRI_P_DELTA],
+        .max_iter = (int)prm[SFRI_P_MAX_ITER], .match = (int)prm[SFRI_P_MATCH],
+        .norm = (int)prm[SFRI_P_NORM], .teacher_grad = (int)prm[SFRI_P_TEACHER_GRAD]};
+    int bad = pool_all(reg, n_feat, threads, &fo);
+    if (bad >= 0) {
+        sfri_free(new_bank);
+        sfri_free(new_seen);
+        return sfri_fail(SFR_ERR_NONFINITE, fn, "pair %d: the %s feature map holds NaN or "
+                         "infinity", bad / 2, bad % 2 ? "teacher" : "student");
+    }
+
+    double label_loss = 0;
+    if (has_label) {
+        const struct sfri_label_opts lo = {
+            .eps_t = sfri_ls_eps((int)prm[SFRI_P_LS_SCHEDULE], prm[SFRI_P_LS_EPS_START],
+                                 prm[SFRI_P_LS_EPS_END], reg->progress),
+            .temperature = prm[SFRI_P_LS_TEMPERATURE], .gamma = prm[SFRI_P_GAMMA],
+            .source = (int)prm[SFRI_P_LS_SOURCE]};
+        label_loss = sfri_label_term(&lo, logits, labels, n, k, reg->ids,
+                                     fresh_bank ? NULL : reg->bank, reg->bank_seen, dlogits);
+    }
+    features(reg, n_feat, threads, &fo);
+
+    double total = label_loss + store_pair_results(reg, n_feat);
+    reg->label_loss = label_loss;
+    if (past) {
+        if (fresh_bank) {
+            sfri_free(reg->bank);
+            sfri_free(reg->bank_seen);
+            reg->bank = new_bank;
+            reg->bank_seen = new_seen;
+            reg->bank_k = k;
+        }
+        sfri_label_bank_update(logits, n, k, reg->ids, reg->bank, reg->bank_seen);
+    }
+    if (has_label)
+        reg->ids_pending = 0;
+    *loss = total;
+    return SFR_OK;
+}

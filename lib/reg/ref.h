@@ -1,0 +1,59 @@
+/*
+ * Plain reference versions of the SFR kernels, in double precision, written
+ * straight from the formulas of SFR.md with no algebraic shortcut. The
+ * library never calls them: the tests check the fast kernels (and, by
+ * finite differences, the gradients) against them.
+ *
+ * Letters as in reg_internal.h.
+ */
+#ifndef SFR_LIB_REG_REF_H
+#define SFR_LIB_REG_REF_H
+
+#include <stdint.h>
+
+/* One pair's problem, grids already resolved (no 0 = default here). */
+struct sfri_ref_pair {
+    int64_t n, cs, hs, ws, ct, ht, wt;
+    int64_t gh, gw, tgh, tgw;
+    int norm, match, max_iter;
+    double delta, eps, tol, beta;
+};
+
+/* Adaptive average pooling: in (C, H, W) -> out (Gh*Gw, C). */
+void sfri_ref_pool(const double *in, int64_t c, int64_t h, int64_t w, int64_t gh, int64_t gw,
+                   double *out);
+
+/* Adds dout (Gh*Gw, C) through the pooling into din (C, H, W). */
+void sfri_ref_pool_backward(const double *dout, int64_t c, int64_t h, int64_t w, int64_t gh,
+                            int64_t gw, double *din);
+
+/* cost (A, B): C_ab = (1/M) sum_j sum_{k in grp(j)} (x_aj - y_bk)^2. */
+void sfri_ref_cost(const double *x, const double *y, int64_t a, int64_t b, int64_t cs,
+                   int64_t ct, double *cost);
+
+/* Log-domain Sinkhorn exactly as SFR.md section 5 states it. -1 when out of memory. */
+int sfri_ref_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
+                      double tol, double *plan, int *iterations, double *error);
+
+/*
+ * L_pair for s (N, Cs, Hs, Ws) and t (N, Ct, Ht, Wt). plans (N, A, B): with
+ * fixed_plan the given plans are used (for finite differences), otherwise
+ * they are computed and written. ds, dt (same shapes as s, t), when not
+ * NULL, receive (overwritten) dL_pair/ds and dL_pair/dt with the plan held
+ * fixed. iterations and error (may be NULL) get the largest over samples.
+ * Returns 0 on success, -1 when out of memory.
+ */
+int sfri_ref_pair_loss(const struct sfri_ref_pair *p, const double *s, const double *t,
+                       double *plans, int fixed_plan, double *ds, double *dt, double *loss,
+                       int *iterations, double *error);
+
+/*
+ * L_label for z (N, K) and labels (N); dz (N, K) receives dL/dz when not
+ * NULL. u (N, K) is the smoothing distribution for source `past` (ignored
+ * otherwise); uniform and self are computed here. NaN when out of memory.
+ */
+double sfri_ref_label(const double *z, const int32_t *labels, int64_t n, int64_t k, double eps_t,
+                      int source, double temperature, const double *u, double gamma,
+                      double *dz);
+
+#endif /* SFR_LIB_REG_REF_H */

@@ -1,0 +1,171 @@
+/* The regularizer's lifetime, its pairs, its inputs besides compute, and queries. */
+#include <math.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "reg_internal.h"
+
+SFR_API sfr_status sfr_reg_create(sfr_reg **out)
+{
+    if (out == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, "sfr_reg_create", "out is NULL");
+    sfr_reg *reg = sfri_calloc(1, sizeof *reg);
+    if (reg == NULL)
+        return sfri_fail(SFR_ERR_NOMEM, "sfr_reg_create", "out of memory");
+    reg->magic = SFRI_MAGIC_REG;
+    sfri_params_defaults(reg->param);
+    *out = reg;
+    return SFR_OK;
+}
+
+SFR_API void sfr_reg_destroy(sfr_reg *reg)
+{
+    if (reg == NULL || reg->magic != SFRI_MAGIC_REG)
+        return;
+    sfri_free(reg->pairs);
+    sfri_free(reg->ids);
+    sfri_free(reg->bank);
+    sfri_free(reg->bank_seen);
+    sfri_free(reg->ws);
+    sfri_free(reg->wi);
+    reg->magic = SFRI_MAGIC_DEAD;
+    sfri_free(reg);
+}
+
+SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *teacher,
+                                    double beta, int *index)
+{
+    static const char *const fn = "sfr_reg_add_pair";
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
+    if (st != SFR_OK)
+        return st;
+    if ((st = sfri_check_handle(student, SFRI_MAGIC_TAP, fn, "student")) != SFR_OK ||
+        (st = sfri_check_handle(teacher, SFRI_MAGIC_TAP, fn, "teacher")) != SFR_OK)
+        return st;
+    if (!isfinite(beta) || beta < 0)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "beta = %g must be finite and >= 0", beta);
+    /* A net tap gets its buffers at compile; only a wrapped one can lack a gradient for good. */
+    if (student->owner == NULL && student->grad == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "the student tap has no gradient buffer");
+    /* Shapes of a net tap are known only after compile; compute checks them again. */
+    if (student->data != NULL && teacher->data != NULL) {
+        if (student->dims[0] != teacher->dims[0])
+            return sfri_fail(SFR_ERR_SHAPE, fn, "student has N = %lld, teacher N = %lld",
+                             (long long)student->dims[0], (long long)teacher->dims[0]);
+        int64_t cs = student->dims[1], ct = teacher->dims[1];
+        if ((cs > ct ? cs % ct : ct % cs) != 0)
+            return sfri_fail(SFR_ERR_SHAPE, fn,
+                             "teacher has %lld channels, student %lld: one must divide the other",
+                             (long long)ct, (long long)cs);
+    }
+    if (reg->npairs == INT32_MAX)
+        return sfri_fail(SFR_ERR_NOMEM, fn, "too many pairs");
+    if (reg->npairs == reg->pairs_cap) {
+        int cap = reg->pairs_cap < 4 ? 4 : reg->pairs_cap > INT32_MAX / 2 ? INT32_MAX
+                                                                         : reg->pairs_cap * 2;
+        struct sfri_pair *p = sfri_calloc((size_t)cap, sizeof *p);
+        if (p == NULL)
+            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %d pairs", cap);
+        if (reg->npairs > 0)
+            memcpy(p, reg->pairs, (size_t)reg->npairs * sizeof *p);
+        sfri_free(reg->pairs);
+        reg->pairs = p;
+        reg->pairs_cap = cap;
+    }
+    struct sfri_pair *p = &reg->pairs[reg->npairs];
+    memset(p, 0, sizeof *p);
+    p->student = student;
+    p->teacher = teacher;
+    p->beta = beta;
+    if (index != NULL)
+        *index = reg->npairs;
+    reg->npairs++;
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t)
+{
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, "sfr_reg_set_progress", "reg");
+    if (st != SFR_OK)
+        return st;
+    if (!(t >= 0 && t <= 1))
+        return sfri_fail(SFR_ERR_INVALID_ARG, "sfr_reg_set_progress",
+                         "progress %g is outside [0, 1]", t);
+    reg->progress = t;
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int64_t n)
+{
+    static const char *const fn = "sfr_reg_set_sample_ids";
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
+    if (st != SFR_OK)
+        return st;
+    if (ids == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "ids is NULL");
+    if (n < 1)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "n = %lld must be >= 1", (long long)n);
+    for (int64_t i = 0; i < n; i++)
+        if (ids[i] < 0)
+            return sfri_fail(SFR_ERR_INVALID_ARG, fn, "ids[%lld] = %lld is negative",
+                             (long long)i, (long long)ids[i]);
+    if (n > reg->ids_cap) {
+        int64_t *p = sfri_malloc(sfri_mul_size((size_t)n, sizeof *p));
+        if (p == NULL)
+            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %lld ids", (long long)n);
+        sfri_free(reg->ids);
+        reg->ids = p;
+        reg->ids_cap = n;
+    }
+    memcpy(reg->ids, ids, (size_t)n * sizeof *ids);
+    reg->nids = n;
+    reg->ids_pending = 1;
+    return SFR_OK;
+}
+
+/* Handle and index checks shared by the per-pair queries. */
+static sfr_status check_pair_query(const sfr_reg *reg, int index, const char *fn)
+{
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
+    if (st != SFR_OK)
+        return st;
+    if (index < 0 || index >= reg->npairs)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "pair index %d is outside [0, %d)", index,
+                         reg->npairs);
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_pair_loss(const sfr_reg *reg, int index, double *value)
+{
+    sfr_status st = check_pair_query(reg, index, "sfr_reg_pair_loss");
+    if (st != SFR_OK)
+        return st;
+    if (value == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, "sfr_reg_pair_loss", "value is NULL");
+    *value = reg->pairs[index].loss;
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_label_loss(const sfr_reg *reg, double *value)
+{
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, "sfr_reg_label_loss", "reg");
+    if (st != SFR_OK)
+        return st;
+    if (value == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, "sfr_reg_label_loss", "value is NULL");
+    *value = reg->label_loss;
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_pair_stats(const sfr_reg *reg, int index, int *iterations,
+                                      double *marginal_error)
+{
+    sfr_status st = check_pair_query(reg, index, "sfr_reg_pair_stats");
+    if (st != SFR_OK)
+        return st;
+    if (iterations != NULL)
+        *iterations = reg->pairs[index].iterations;
+    if (marginal_error != NULL)
+        *marginal_error = reg->pairs[index].error;
+    return SFR_OK;
+}

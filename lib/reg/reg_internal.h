@@ -1,0 +1,216 @@
+/*
+ * The inside of an sfr_reg and the interfaces between its parts: parameters
+ * (params.c), pairs and queries (reg.c), compute-time validation and the
+ * workspace (validate.c, workspace.c), the fast kernels (pool.c, cost.c,
+ * sinkhorn.c, label.c) and the compute driver (compute.c).
+ *
+ * Legend for dimension letters: N samples; Cs, Ct student and teacher
+ * channels; Hs x Ws, Ht x Wt their spatial sizes; Gh x Gw, TGh x TGw their
+ * pooled grids; A = Gh*Gw and B = TGh*TGw local features per sample;
+ * G = min(Cs, Ct) channel groups; M = max(Cs, Ct); K classes.
+ */
+#ifndef SFR_LIB_REG_INTERNAL_H
+#define SFR_LIB_REG_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sfr/reg.h"
+#include "tap/tap.h"
+
+/*
+ * The hot kernels are compiled for AVX-512 and AVX2 besides the generic
+ * x86-64 baseline and picked at load time (no -march=native in the build).
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SFRI_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define SFRI_CLONES
+#endif
+
+/* Dense index of each key of SFR.md section 10 (the public keys are sparse). */
+enum sfri_param_index {
+    SFRI_P_SINKHORN_EPS,
+    SFRI_P_MAX_ITER,
+    SFRI_P_TOL,
+    SFRI_P_MATCH,
+    SFRI_P_NORM,
+    SFRI_P_DELTA,
+    SFRI_P_TEACHER_GRAD,
+    SFRI_P_GRID_H,
+    SFRI_P_GRID_W,
+    SFRI_P_TEACHER_GRID_H,
+    SFRI_P_TEACHER_GRID_W,
+    SFRI_P_LS_SCHEDULE,
+    SFRI_P_LS_EPS_START,
+    SFRI_P_LS_EPS_END,
+    SFRI_P_LS_SOURCE,
+    SFRI_P_LS_TEMPERATURE,
+    SFRI_P_LS_BANK_SIZE,
+    SFRI_P_GAMMA,
+    SFRI_P_COUNT
+};
+
+/* Writes every parameter's default into values[SFRI_P_COUNT]. */
+void sfri_params_defaults(double *values);
+
+/*
+ * Checks value against key's type and range and writes the key's dense
+ * index to *index; on failure (unknown key or bad value) records the
+ * message for func and returns SFR_ERR_INVALID_ARG.
+ */
+sfr_status sfri_params_check(sfr_param key, double value, int *index, const char *func);
+
+/* Resolved shape of one pair for the current compute. */
+struct sfri_pair_shape {
+    int64_t n, cs, hs, ws, ct, ht, wt;
+    int64_t gh, gw, tgh, tgw;
+    int64_t a, b;       /* local features per sample: Gh*Gw, TGh*TGw */
+    int64_t g, m;       /* channel groups min(Cs, Ct), and max(Cs, Ct) */
+    int64_t n_s, n_t;   /* student and teacher channels per group: Cs/G, Ct/G */
+    /*
+     * Offsets (in doubles) into the workspace slab: normalized features
+     * xs (N, A, Cs), ys (N, B, Ct), their rms rs (N, A), rt (N, B), their
+     * gradients dxs (N, A, Cs), dys (N, B, Ct) (dys only with teacher_grad),
+     * and per-sample loss, final error and iteration count, each (N).
+     */
+    size_t xs, rs, ys, rt, dxs, dys, loss, err, iters;
+    /* Offsets (in int64) into the index slab: [start, end) of each cell. */
+    size_t win_sh, win_sw, win_th, win_tw;
+};
+
+struct sfri_pair {
+    sfr_tap *student, *teacher;
+    double beta;
+    double loss;        /* of the last successful compute, beta included */
+    int iterations;     /* largest Sinkhorn iteration count of that compute */
+    double error;       /* largest final row-marginal error of that compute */
+    struct sfri_pair_shape shape;
+};
+
+struct sfr_reg {
+    uint32_t magic;                   /* SFRI_MAGIC_REG while live */
+    double param[SFRI_P_COUNT];
+    double progress;                  /* t in [0, 1] */
+
+    struct sfri_pair *pairs;          /* (npairs) */
+    int npairs, pairs_cap;
+
+    int64_t *ids;                     /* (nids) sample ids for the next label compute */
+    int64_t nids, ids_cap;
+    int ids_pending;
+
+    /* The `past` bank, ls_bank_size rows; set_param frees it when that size changes. */
+    float *bank;                      /* (ls_bank_size, bank_k) predictions softmax(z) */
+    uint8_t *bank_seen;               /* (ls_bank_size) 1 once a prediction is stored */
+    int64_t bank_k;                   /* 0: no bank */
+
+    double label_loss;                /* of the last successful compute, gamma included */
+
+    /* Workspace: grow-only slabs, so computes with unchanged shapes allocate nothing. */
+    double *ws;                       /* per-pair features, results, per-thread scratch */
+    size_t ws_cap;
+    int64_t *wi;                      /* pooling windows */
+    size_t wi_cap;
+    size_t scratch_off, scratch_per_thread;
+};
+
+/* Options of the feature term as one compute uses them. */
+struct sfri_feature_opts {
+    double eps, tol, delta;
+    int max_iter, match, norm, teacher_grad;
+};
+
+/* Cells [start, end) along an axis of length len pooled to cells (SFR.md 2). */
+void sfri_pool_windows(int64_t len, int64_t cells, int64_t *win);
+
+/* One side of a pair: a feature map (C, H, W) pooled to a Gh x Gw grid. */
+struct sfri_pool_geom {
+    int64_t c, h, w, gh, gw;
+    const int64_t *win_h, *win_w;   /* (Gh, 2), (Gw, 2) from sfri_pool_windows */
+};
+
+/*
+ * Adaptive average pooling of one sample, channels last, then normalization.
+ * in (C, H, W) -> out (A, C), r (A) the rms of each local feature (1 with
+ * `none`). Returns 0 when every pooled value is finite, else -1 (a non-finite
+ * input always reaches some cell). Never overflows: sums are in double.
+ * rowbuf holds W doubles.
+ */
+int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
+                        double delta, double *out, double *r, double *rowbuf);
+
+/*
+ * The gradient of pool_normalize: given dout (A, C) w.r.t. the normalized
+ * features out (A, C) with their r (A), turns dout in place into the
+ * gradient w.r.t. the pooled features, then adds it through the pooling
+ * into grad (C, H, W). rowbuf holds W doubles.
+ */
+void sfri_pool_normalize_backward(const struct sfri_pool_geom *geo, double *dout,
+                                  const double *out, const double *r, int norm, float *grad,
+                                  double *rowbuf);
+
+/* Group sums: x (A, C) -> xg (A, G), C a multiple of G, groups of C/G channels. */
+void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg);
+
+/*
+ * The many-to-one cost by the expansion of SFR.md section 4:
+ * cost (A, B) = (n_t*|x_a|^2 - 2 xg_a . yg_b + n_s*|y_b|^2) / M, from
+ * x (A, Cs), y (B, Ct) and their group sums xg (A, G), yg (B, G).
+ */
+void sfri_cost(const struct sfri_pair_shape *sh, const double *x, const double *y,
+               const double *xg, const double *yg, double *cost);
+
+/*
+ * Gradient of w*<P, C> w.r.t. the normalized features of one side (SFR.md 7):
+ * dx (A, Cs) = (2w/M) (n_t x_a r_a - (P yg)_{a, grp}), r_a = sum_b P_ab.
+ * The teacher side is the same call with P transposed (transposed = 1).
+ * tmp holds G doubles.
+ */
+void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, const double *x,
+                    int64_t c, const double *yg, int64_t g, double n_other, double scale,
+                    double *tmp, double *dx);
+
+/* Doubles of scratch sfri_sinkhorn needs for an A x B problem. */
+size_t sfri_sinkhorn_scratch(int64_t a, int64_t b);
+
+/*
+ * Entropic OT with uniform marginals (SFR.md section 5), the iterates of the
+ * log-domain form computed in the scaling form when that cannot underflow.
+ * cost (A, B) -> plan (A, B); *iterations and *error as the contract says.
+ */
+void sfri_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
+                   double tol, double *plan, int *iterations, double *error, double *scratch);
+
+/* Options of the label term as one compute uses them. */
+struct sfri_label_opts {
+    double eps_t, temperature, gamma;
+    int source;
+};
+
+/* eps(t) of the schedule (SFR.md section 8). */
+double sfri_ls_eps(int schedule, double start, double end, double t);
+
+/*
+ * The label term: returns L_label and writes dlogits (n, k). For `past`,
+ * bank (rows of k predictions) and seen give u; a NULL bank means every
+ * sample is unseen.
+ */
+double sfri_label_term(const struct sfri_label_opts *o, const float *logits,
+                       const int32_t *labels, int64_t n, int64_t k, const int64_t *ids,
+                       const float *bank, const uint8_t *seen, float *dlogits);
+
+/* Stores softmax(z_n) of every sample into bank row ids[n], in order. */
+void sfri_label_bank_update(const float *logits, int64_t n, int64_t k, const int64_t *ids,
+                            float *bank, uint8_t *seen);
+
+/*
+ * Validates the pairs for a compute and resolves their shapes; *n_out gets
+ * the common N (0 with no pairs).
+ */
+sfr_status sfri_reg_validate_pairs(sfr_reg *reg, int64_t *n_out);
+
+/* Sizes the workspace for the resolved shapes (allocates only if it grows). */
+sfr_status sfri_reg_workspace(sfr_reg *reg, int threads);
+
+#endif /* SFR_LIB_REG_INTERNAL_H */

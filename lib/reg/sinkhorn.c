@@ -1,0 +1,152 @@
+/*
+ * Sinkhorn for uniform marginals (SFR.md section 5).
+ *
+ * The contract's iterates are the log-domain ones, f then g per iteration
+ * from f = g = 0. With u = exp(f/eps), v = exp(g/eps), K = exp(-C/eps) they
+ * are exactly u = mu / (K v), v = nu / (K^T u): two small matrix-vector
+ * products per iteration instead of 2*A*B exponentials. K is built from
+ * C - min(C), which scales u by a constant and leaves v and P unchanged.
+ * Dual potentials stay within the range of C, so when (max C - min C)/eps is
+ * at most KERNEL_RANGE every product stays far inside double's range; beyond
+ * it the log-domain form is used.
+ *
+ * The row marginal of P after a g-update is u_a (K v)_a, and K v is what
+ * the next f-update divides by: the stopping test costs A operations.
+ */
+#include <math.h>
+
+#include "reg_internal.h"
+
+#define KERNEL_RANGE 200.0
+
+size_t sfri_sinkhorn_scratch(int64_t a, int64_t b)
+{
+    return (size_t)(2 * a * b + 3 * a + 3 * b);
+}
+
+/* K (A, B) = exp(-(C - cmin)/eps) and its transpose kt (B, A). */
+static void build_kernel(const double *cost, int64_t a, int64_t b, double cmin, double eps,
+                         double *k, double *kt)
+{
+    const double inv = -1.0 / eps;
+    for (int64_t i = 0; i < a; i++)
+        for (int64_t j = 0; j < b; j++) {
+            double v = exp((cost[i * b + j] - cmin) * inv);
+            k[i * b + j] = v;
+            kt[j * a + i] = v;
+        }
+}
+
+/* y (B) = M^T x for m (A, B), x (A): rows of M scaled and added, vectorized over B. */
+SFRI_CLONES
+static void matvec_t(const double *m, int64_t a, int64_t b, const double *x, double *y)
+{
+    for (int64_t j = 0; j < b; j++)
+        y[j] = 0;
+    for (int64_t i = 0; i < a; i++) {
+        const double xi = x[i];
+        const double *row = m + i * b;
+#pragma omp simd
+        for (int64_t j = 0; j < b; j++)
+            y[j] += row[j] * xi;
+    }
+}
+
+static void sinkhorn_kernel(const double *cost, int64_t a, int64_t b, double eps, double cmin,
+                            int max_iter, double tol, double *plan, int *iterations,
+                            double *error, double *scratch)
+{
+    double *k = scratch, *kt = k + a * b;       // (A, B), (B, A)
+    double *u = kt + a * b, *kv = u + a;         // (A), (A)
+    double *v = kv + a, *ktu = v + b;            // (B), (B)
+    const double mu = 1.0 / (double)a, nu = 1.0 / (double)b;
+    build_kernel(cost, a, b, cmin, eps, k, kt);
+    for (int64_t j = 0; j < b; j++)
+        v[j] = 1;   /* g = 0 */
+    matvec_t(kt, b, a, v, kv);
+    int it = 0;
+    double e = 0;
+    while (it < max_iter) {
+        for (int64_t i = 0; i < a; i++)
+            u[i] = mu / kv[i];
+        matvec_t(k, a, b, u, ktu);
+        for (int64_t j = 0; j < b; j++)
+            v[j] = nu / ktu[j];
+        matvec_t(kt, b, a, v, kv);
+        it++;
+        e = 0;
+        for (int64_t i = 0; i < a; i++)
+            e += fabs(u[i] * kv[i] - mu);
+        if (e < tol)
+            break;
+    }
+    for (int64_t i = 0; i < a; i++)
+        for (int64_t j = 0; j < b; j++)
+            plan[i * b + j] = u[i] * k[i * b + j] * v[j];
+    *iterations = it;
+    *error = e;
+}
+
+/* logsumexp of n values x[i * stride] - c[i * stride], scaled by 1/eps. */
+static double lse(const double *x, const double *c, int64_t n, int64_t xstride, int64_t cstride,
+                  double eps)
+{
+    double mx = -INFINITY;
+    for (int64_t i = 0; i < n; i++) {
+        double t = (x[i * xstride] - c[i * cstride]) / eps;
+        if (t > mx)
+            mx = t;
+    }
+    double s = 0;
+    for (int64_t i = 0; i < n; i++)
+        s += exp((x[i * xstride] - c[i * cstride]) / eps - mx);
+    return mx + log(s);
+}
+
+static void sinkhorn_log(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
+                         double tol, double *plan, int *iterations, double *error,
+                         double *scratch)
+{
+    double *f = scratch, *lr = f + a, *g = lr + a;   // (A), (A), (B)
+    const double lmu = eps * log(1.0 / (double)a), lnu = eps * log(1.0 / (double)b);
+    for (int64_t j = 0; j < b; j++)
+        g[j] = 0;
+    /* lr_a = logsumexp_b((g_b - C_ab)/eps), what the f-update needs. */
+    for (int64_t i = 0; i < a; i++)
+        lr[i] = lse(g, cost + i * b, b, 1, 1, eps);
+    int it = 0;
+    double e = 0;
+    while (it < max_iter) {
+        for (int64_t i = 0; i < a; i++)
+            f[i] = lmu - eps * lr[i];
+        for (int64_t j = 0; j < b; j++)
+            g[j] = lnu - eps * lse(f, cost + j, a, 1, b, eps);
+        it++;
+        e = 0;
+        for (int64_t i = 0; i < a; i++) {
+            lr[i] = lse(g, cost + i * b, b, 1, 1, eps);
+            e += fabs(exp(f[i] / eps + lr[i]) - 1.0 / (double)a);
+        }
+        if (e < tol)
+            break;
+    }
+    for (int64_t i = 0; i < a; i++)
+        for (int64_t j = 0; j < b; j++)
+            plan[i * b + j] = exp((f[i] + g[j] - cost[i * b + j]) / eps);
+    *iterations = it;
+    *error = e;
+}
+
+void sfri_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
+                   double tol, double *plan, int *iterations, double *error, double *scratch)
+{
+    double cmin = cost[0], cmax = cost[0];
+    for (int64_t i = 1; i < a * b; i++) {
+        cmin = cost[i] < cmin ? cost[i] : cmin;
+        cmax = cost[i] > cmax ? cost[i] : cmax;
+    }
+    if ((cmax - cmin) / eps <= KERNEL_RANGE)
+        sinkhorn_kernel(cost, a, b, eps, cmin, max_iter, tol, plan, iterations, error, scratch);
+    else
+        sinkhorn_log(cost, a, b, eps, max_iter, tol, plan, iterations, error, scratch);
+}

@@ -1,0 +1,79 @@
+/*
+ * The regularizer's workspace: one slab of doubles and one of pooling
+ * windows, laid out per pair for the resolved shapes, plus per-thread
+ * scratch for the transport problems. The slabs only grow, so a compute
+ * with the shapes of an earlier one allocates nothing.
+ */
+#include "common/common.h"
+#include "reg_internal.h"
+
+/*
+ * Doubles of per-thread scratch a pair needs: a pooling row, or cost, plan,
+ * group sums and Sinkhorn's.
+ */
+static size_t pair_scratch(const struct sfri_pair_shape *sh)
+{
+    size_t ab = (size_t)(sh->a * sh->b);
+    size_t transport = 2 * ab + (size_t)((sh->a + sh->b + 1) * sh->g) +
+                       sfri_sinkhorn_scratch(sh->a, sh->b);
+    size_t row = (size_t)(sh->ws > sh->wt ? sh->ws : sh->wt);
+    return transport > row ? transport : row;
+}
+
+/* Replaces *slab by a block of need elements when it holds fewer (contents not kept). */
+static int grow(void **slab, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    void *p = sfri_aligned_alloc(64, sfri_mul_size(need, elem));
+    if (p == NULL)
+        return -1;
+    sfri_free(*slab);
+    *slab = p;
+    *cap = need;
+    return 0;
+}
+
+sfr_status sfri_reg_workspace(sfr_reg *reg, int threads)
+{
+    size_t nd = 0, ni = 0, scratch = 0;
+    int teacher_grad = reg->param[SFRI_P_TEACHER_GRAD] != 0;
+    for (int p = 0; p < reg->npairs; p++) {
+        struct sfri_pair_shape *sh = &reg->pairs[p].shape;
+        size_t n = (size_t)sh->n, a = (size_t)sh->a, b = (size_t)sh->b;
+        sh->xs = nd, nd += n * a * (size_t)sh->cs;
+        sh->dxs = nd, nd += n * a * (size_t)sh->cs;
+        sh->ys = nd, nd += n * b * (size_t)sh->ct;
+        sh->dys = nd, nd += teacher_grad ? n * b * (size_t)sh->ct : 0;
+        sh->rs = nd, nd += n * a;
+        sh->rt = nd, nd += n * b;
+        sh->loss = nd, nd += n;
+        sh->err = nd, nd += n;
+        sh->iters = nd, nd += n;
+        sh->win_sh = ni, ni += 2 * (size_t)sh->gh;
+        sh->win_sw = ni, ni += 2 * (size_t)sh->gw;
+        sh->win_th = ni, ni += 2 * (size_t)sh->tgh;
+        sh->win_tw = ni, ni += 2 * (size_t)sh->tgw;
+        size_t need = pair_scratch(sh);
+        if (need > scratch)
+            scratch = need;
+    }
+    /* Keep each thread's scratch on its own cache lines. */
+    scratch = (scratch + 7) & ~(size_t)7;
+    nd = (nd + 7) & ~(size_t)7;
+    size_t total = nd + scratch * (size_t)threads;
+    if (grow((void **)&reg->ws, &reg->ws_cap, total, sizeof(double)) != 0 ||
+        grow((void **)&reg->wi, &reg->wi_cap, ni, sizeof(int64_t)) != 0)
+        return sfri_fail(SFR_ERR_NOMEM, "sfr_reg_compute", "out of memory for the workspace "
+                         "(%zu doubles)", total);
+    reg->scratch_off = nd;
+    reg->scratch_per_thread = scratch;
+    for (int p = 0; p < reg->npairs; p++) {
+        const struct sfri_pair_shape *sh = &reg->pairs[p].shape;
+        sfri_pool_windows(sh->hs, sh->gh, reg->wi + sh->win_sh);
+        sfri_pool_windows(sh->ws, sh->gw, reg->wi + sh->win_sw);
+        sfri_pool_windows(sh->ht, sh->tgh, reg->wi + sh->win_th);
+        sfri_pool_windows(sh->wt, sh->tgw, reg->wi + sh->win_tw);
+    }
+    return SFR_OK;
+}
