@@ -16,9 +16,9 @@ major=$(version_part MAJOR)
 version=$major.$(version_part MINOR).$(version_part PATCH)
 shared=$build/libsfr.so.$version
 
-# Names declared with SFR_API in the public headers.
+# Names declared with SFR_API in the public headers (export.h defines the macro).
 declared_functions() {
-    cat "$src"/include/sfr/*.h | tr '\n' ' ' | grep -o 'SFR_API[^;(]*(' |
+    find "$src/include/sfr" -name '*.h' ! -name export.h -exec cat {} + | tr '\n' ' ' | grep -o 'SFR_API[^;(]*(' |
         sed 's/($//; s/.*[ *]//' | sort -u
 }
 
