@@ -7,7 +7,8 @@
  * Threading contract: a handle (sfr_net, sfr_tap, sfr_reg, ...) is used by
  * one thread at a time; different handles are independent and may be used
  * from different threads at once. The only state shared between handles is
- * each thread's last error message and OpenMP's thread count.
+ * each thread's last error message, OpenMP's thread count and the allocator
+ * (sfr_set_allocator).
  */
 #ifndef SFR_SFR_H
 #define SFR_SFR_H
@@ -15,6 +16,7 @@
 #include "export.h"
 #include "version.h"
 #include "status.h"
+#include "alloc.h"
 #include "tap.h"
 #include "reg.h"
 #include "net.h"
