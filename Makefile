@@ -6,6 +6,8 @@
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make uninstall, make clean, make deps
 #   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
+#   make check-asan       every suite under AddressSanitizer + UBSan, in build-asan/
+#   make check-valgrind   every suite under valgrind's memcheck, in build-valgrind/
 
 # The version lives in include/sfr/version.h and nowhere else.
 version_part = $(shell sed -n 's/^\#define SFR_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/sfr/version.h)
@@ -32,7 +34,7 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
-                dataset-fashion-mnist
+                dataset-fashion-mnist valgrind clang libclang-rt-14-dev abigail-tools
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -54,7 +56,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check deps install uninstall clean demo examples fuzz
+.PHONY: all check check-asan check-valgrind deps install uninstall clean demo examples fuzz
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -110,6 +112,30 @@ demo: deps
 check: deps
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
+
+# The same suites, built in their own directories so that build/ is left alone.
+# ASan: verify_asan_link_order=0 lets the symbol check run a program that is
+# not instrumented against the instrumented libsfr.so.
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+ASAN_ENV := ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+check-asan: deps
+	$(MAKE) BUILD=build-asan CFLAGS='$(ASAN_CFLAGS)' all build-asan/tests/run_tests \
+	    build-asan/examples/train_fmnist
+	cd build-asan/tests && $(ASAN_ENV) SFR_MAKE='$(MAKE)' ./run_tests
+
+# Check's forked children run under memcheck too (a fork needs no
+# --trace-children); a child with an error exits 99, which fails its test, and
+# the runner's own exit status fails the target. Timeouts are stretched for
+# valgrind's slowdown.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+            --suppressions=$(CURDIR)/tests/valgrind.supp
+check-valgrind: deps
+	$(MAKE) BUILD=build-valgrind CFLAGS='-O1 -g' all build-valgrind/tests/run_tests \
+	    build-valgrind/examples/train_fmnist
+	cd build-valgrind/tests && CK_TIMEOUT_MULTIPLIER=40 SFR_MAKE='$(MAKE)' $(VALGRIND) ./run_tests
 
 # Fuzz targets: each tests/fuzz/fuzz_X.c is built with the library sources
 # it exercises, under libFuzzer and the address and undefined sanitizers.
