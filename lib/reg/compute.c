@@ -157,6 +157,10 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
 static void features(sfr_reg *reg, int64_t n, int threads, const struct sfri_feature_opts *o)
 {
     const int np = reg->npairs;
+    /* Without pairs there is no workspace: reg->ws may be NULL, and even
+     * NULL + 0 is undefined behaviour. */
+    if (np == 0)
+        return;
 #pragma omp parallel num_threads(threads)
     {
         double *scr = reg->ws + reg->scratch_off +
