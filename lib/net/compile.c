@@ -565,10 +565,15 @@ static sfr_status compile_layer(sfr_net *net, struct sfri_layer *l, const char *
     c.diff_src = l->grad_mode[0] == SFRI_GRAD_WRITE ? c.src->diff
                : l->grad_mode[0] == SFRI_GRAD_ADD   ? net->accum
                                                     : NULL;
-    c.w = net->params + l->param_off;
-    c.b = c.w + l->weight_size;
-    c.dw = net->grads + l->param_off;
-    c.db = c.dw + l->weight_size;
+    /* Layers without parameters get NULL: net->params is NULL while no layer
+     * has any, and NULL + 0 is undefined behaviour. */
+    c.w = c.b = c.dw = c.db = NULL;
+    if (l->weight_size > 0) {
+        c.w = net->params + l->param_off;
+        c.b = c.w + l->weight_size;
+        c.dw = net->grads + l->param_off;
+        c.db = c.dw + l->weight_size;
+    }
     c.fn = fn;
     switch (l->kind) {
     case SFRI_LAYER_CONV: return compile_conv(&c);
