@@ -5,7 +5,7 @@
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make uninstall, make clean, make deps
-#   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
+#   make fuzz       libFuzzer targets in build/fuzz/, each run FUZZ_SECONDS (default 60)
 #   make check-asan       every suite under AddressSanitizer + UBSan, in build-asan/
 #   make check-valgrind   every suite under valgrind's memcheck, in build-valgrind/
 
@@ -137,17 +137,31 @@ check-valgrind: deps
 	    build-valgrind/examples/train_fmnist
 	cd build-valgrind/tests && CK_TIMEOUT_MULTIPLIER=40 SFR_MAKE='$(MAKE)' $(VALGRIND) ./run_tests
 
-# Fuzz targets: each tests/fuzz/fuzz_X.c is built with the library sources
-# it exercises, under libFuzzer and the address and undefined sanitizers.
+# Fuzz targets: each tests/fuzz/fuzz_X.c, under libFuzzer, ASan and UBSan, linked
+# with the library compiled by clang for them. Without -fopenmp there (clang's
+# OpenMP would want libomp): the pragmas are ignored and the omp_* calls link to
+# libgomp, which oneDNN runs on anyway. `make fuzz` runs each FUZZ_SECONDS.
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ilib
-FUZZ_CHECKPOINT_SRCS := tests/fuzz/fuzz_checkpoint.c lib/net/checkpoint_format.c lib/common/error.c
+FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 5
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Wno-unknown-pragmas \
+               -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := checkpoint net_load reg net_build
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
+.SECONDARY: $(FUZZ_LIB_OBJS)
 
-fuzz: $(BUILD)/fuzz/fuzz_checkpoint
+fuzz: $(FUZZ_BINS)
+	bash tests/fuzz_run.sh '$(CURDIR)' '$(FUZZ_DIR)' $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-$(BUILD)/fuzz/fuzz_checkpoint: $(FUZZ_CHECKPOINT_SRCS)
+$(FUZZ_DIR)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CHECKPOINT_SRCS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DSFR_BUILDING_LIBRARY -MMD -MP \
+	    -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) -ldnnl -lgomp -lm
 
 deps:
 	@missing=""; \
@@ -184,4 +198,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)
