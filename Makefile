@@ -1,11 +1,13 @@
 # libsfr: build, test, install. GNU make only.
 #
 #   make            the shared and static libraries, in build/
-#   make check      install missing packages (make deps), build, run every suite
+#   make check      install missing packages (make deps), build, run every suite,
+#                   compare the ABI with abi/, run each fuzz target CHECK_FUZZ_SECONDS (5)
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make uninstall, make clean, make deps
 #   make fuzz       libFuzzer targets in build/fuzz/, each run FUZZ_SECONDS (default 60)
+#   make abi-check, abi-baseline   compare with / regenerate abi/libsfr.abi
 #   make check-asan       every suite under AddressSanitizer + UBSan, in build-asan/
 #   make check-valgrind   every suite under valgrind's memcheck, in build-valgrind/
 
@@ -56,7 +58,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check check-asan check-valgrind deps install uninstall clean demo examples fuzz
+.PHONY: all check check-asan check-valgrind abi-check abi-baseline deps install uninstall clean demo examples fuzz
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -112,6 +114,23 @@ demo: deps
 check: deps
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
+	$(MAKE) abi-check
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
+
+# The ABI against the committed baseline: added functions pass, a removed or
+# changed one fails with abidiff's report. Only types defined in include/sfr/
+# count (the insides of the opaque handles are not ABI). The baseline is
+# regenerated with `make abi-baseline` at release time only (docs/hardening.md);
+# the build directory is stripped from it so that it does not depend on the machine.
+ABI_BASELINE := abi/libsfr.abi
+abi-check: $(SHARED)
+	abidiff --no-added-syms --headers-dir1 include/sfr --headers-dir2 include/sfr \
+	    $(ABI_BASELINE) $(SHARED)
+
+abi-baseline: $(SHARED)
+	@mkdir -p $(dir $(ABI_BASELINE))
+	abidw --headers-dir include/sfr --no-corpus-path $(SHARED) | \
+	    sed "s| comp-dir-path='[^']*'||" > $(ABI_BASELINE)
 
 # The same suites, built in their own directories so that build/ is left alone.
 # ASan: verify_asan_link_order=0 lets the symbol check run a program that is
