@@ -24,6 +24,10 @@ enum { TRIALS = 40, MAX_DELAY_US = 4000 };
 
 static const uint64_t SEED_A = 11, SEED_B = 22;
 
+/* The two reference checkpoints' bytes; at file scope so that the forked
+ * children, which exit without freeing, still reach them (valgrind). */
+static unsigned char *a, *b;
+
 /* A net whose checkpoint is large enough (about 270 KB) to be caught
  * half-written: input 1x32x32, conv 3x3 to 8 channels, BN, ReLU, linear 10. */
 static sfr_net *small_net(void)
@@ -152,7 +156,8 @@ START_TEST(killed_save_leaves_old_or_new_checkpoint)
         write_references(a_path, b_path);
     ck_assert_int_eq(child_status(pid), 0);
     long a_size = 0, b_size = 0;
-    unsigned char *a = read_all(a_path, &a_size), *b = read_all(b_path, &b_size);
+    a = read_all(a_path, &a_size);
+    b = read_all(b_path, &b_size);
     ck_assert_int_gt(a_size, 200000);
     ck_assert_msg(a_size == b_size && memcmp(a, b, (size_t)a_size) != 0,
                   "A and B must be distinct checkpoints of one net");
