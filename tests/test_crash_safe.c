@@ -20,7 +20,7 @@
 
 #include "sfr/sfr.h"
 
-enum { TRIALS = 40, MAX_DELAY_US = 4000 };
+enum { TRIALS = 40 };
 
 static const uint64_t SEED_A = 11, SEED_B = 22;
 
@@ -46,14 +46,27 @@ static sfr_net *small_net(void)
     return net;
 }
 
-/* Child: writes A's and B's checkpoints to a_path and b_path and exits. */
-static void write_references(const char *a_path, const char *b_path)
+static long now_us(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
+/* Child: writes A's and B's checkpoints to a_path and b_path, reports the
+ * microseconds one save took on time_fd (the kills are spread over a few
+ * saves whatever the machine's speed, sanitizers and valgrind included), and
+ * exits. */
+static void write_references(const char *a_path, const char *b_path, int time_fd)
 {
     sfr_set_num_threads(1);
     sfr_net *net = small_net();
     int ok = net != NULL && sfr_net_init_params(net, SEED_A) == SFR_OK &&
-             sfr_net_save(net, a_path) == SFR_OK && sfr_net_init_params(net, SEED_B) == SFR_OK &&
-             sfr_net_save(net, b_path) == SFR_OK;
+             sfr_net_save(net, a_path) == SFR_OK && sfr_net_init_params(net, SEED_B) == SFR_OK;
+    long start = now_us();
+    ok = ok && sfr_net_save(net, b_path) == SFR_OK;
+    long took = now_us() - start;
+    ok = ok && write(time_fd, &took, sizeof took) == (ssize_t)sizeof took;
     sfr_net_destroy(net);
     _exit(ok ? 0 : 1);
 }
@@ -150,11 +163,19 @@ START_TEST(killed_save_leaves_old_or_new_checkpoint)
     snprintf(b_path, sizeof b_path, "%s/b.ckpt", dir);
     snprintf(path, sizeof path, "%s/net.ckpt", dir);
 
+    int time_fds[2];
+    ck_assert_int_eq(pipe(time_fds), 0);
     pid_t pid = fork();
     ck_assert_int_ge(pid, 0);
     if (pid == 0)
-        write_references(a_path, b_path);
+        write_references(a_path, b_path, time_fds[1]);
     ck_assert_int_eq(child_status(pid), 0);
+    long save_us = 0;
+    ck_assert_int_eq(read(time_fds[0], &save_us, sizeof save_us), (ssize_t)sizeof save_us);
+    close(time_fds[0]);
+    close(time_fds[1]);
+    /* Kills fall anywhere in the first three saves or so. */
+    long max_delay_us = 3 * save_us + 100;
     long a_size = 0, b_size = 0;
     a = read_all(a_path, &a_size);
     b = read_all(b_path, &b_size);
@@ -182,7 +203,7 @@ START_TEST(killed_save_leaves_old_or_new_checkpoint)
         char c = 0;
         ck_assert_int_eq(read(fds[0], &c, 1), 1);
         close(fds[0]);
-        usleep((useconds_t)(rand_r(&seed) % MAX_DELAY_US));
+        usleep((useconds_t)(rand_r(&seed) % max_delay_us));
         ck_assert_int_eq(kill(pid, SIGKILL), 0);
         ck_assert_int_eq(child_status(pid), -1);
 
