@@ -58,7 +58,8 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check check-asan check-valgrind abi-check abi-baseline deps install uninstall clean demo examples fuzz
+.PHONY: all check check-asan check-valgrind abi-check abi-baseline bench deps install uninstall \
+        clean demo examples fuzz
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -98,12 +99,17 @@ $(TEST_RUNNER): $(TEST_OBJS) $(STATIC)
 EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
 TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
-EXAMPLES := $(TRAIN_FMNIST)
+EXTERNAL_TAPS := $(BUILD)/examples/external_taps
+EXAMPLES := $(TRAIN_FMNIST) $(EXTERNAL_TAPS)
 
 $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
                  examples/fmnist_data.h examples/progress.h $(HEADERS) | $(BUILD)/libsfr.so
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
+
+$(EXTERNAL_TAPS): examples/external_taps.c $(HEADERS) | $(BUILD)/libsfr.so
+	@mkdir -p $(dir $@)
+	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $< $(EXAMPLE_LDLIBS)
 
 examples: all $(EXAMPLES)
 
@@ -181,6 +187,17 @@ $(FUZZ_DIR)/lib/%.o: lib/%.c
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_OBJS)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) -ldnnl -lgomp -lm
+
+# The benchmark links the shared library like any host program would.
+BENCH := $(BUILD)/bench/bench_sfr
+
+$(BENCH): bench/bench_sfr.c $(SHARED) $(LINKS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -Iinclude $(WARN) $(CFLAGS) -o $@ $< -L$(BUILD) -lsfr -lm \
+	    -Wl,-rpath,'$$ORIGIN/..'
+
+bench: all $(BENCH)
+	$(BENCH)
 
 deps:
 	@missing=""; \

@@ -16,9 +16,10 @@ major=$(version_part MAJOR)
 version=$major.$(version_part MINOR).$(version_part PATCH)
 shared=$build/libsfr.so.$version
 
-# Names declared with SFR_API in the public headers (export.h defines the macro).
+# Names of the functions declared with SFR_API in the public headers (the
+# macro's own definitions in export.h are not declarations).
 declared_functions() {
-    find "$src/include/sfr" -name '*.h' ! -name export.h -exec cat {} + | tr '\n' ' ' | grep -o 'SFR_API[^;(]*(' |
+    grep -hv '^#' "$src"/include/sfr/*.h | tr '\n' ' ' | grep -o 'SFR_API[^;(]*(' |
         sed 's/($//; s/.*[ *]//' | sort -u
 }
 

@@ -4,6 +4,7 @@
 #                                        missing, corrupt, truncated or mismatched data set
 #   example_checks.sh SRC BUILD train    a short real run writes its CSV and checkpoint,
 #                                        and a second run resumes from the checkpoint
+#   example_checks.sh SRC BUILD external the external-taps example runs and reports
 set -euo pipefail
 build=$2 what=$3
 train=$build/examples/train_fmnist
@@ -83,6 +84,13 @@ train)
     # A corrupt checkpoint is refused with libsfr's format error.
     printf 'garbage' > "$tmp/net.ckpt"
     expect_failure "corrupt or incompatible file" "${common[@]}" --epochs 3 --resume
+    ;;
+external)
+    "$build/examples/external_taps" 3 > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    [ "$(grep -c '^step [0-2]: loss [0-9.]* (label [0-9.]*, pair 0 [0-9.]*), sinkhorn [0-9]* iterations' "$tmp/out")" = 3 ] ||
+        { cat "$tmp/out"; exit 1; }
+    grep -q '^setting a negative sinkhorn_eps: invalid argument: sfr_reg_set_param: ' "$tmp/out" ||
+        { cat "$tmp/out"; exit 1; }
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;

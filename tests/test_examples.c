@@ -27,6 +27,12 @@ START_TEST(trainer_writes_csv_and_resumes)
 }
 END_TEST
 
+START_TEST(external_taps_example_runs)
+{
+    ck_assert_int_eq(run_check("external"), 0);
+}
+END_TEST
+
 Suite *examples_suite(void)
 {
     Suite *s = suite_create("examples");
@@ -34,6 +40,7 @@ Suite *examples_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, trainer_reports_bad_data_clearly);
     tcase_add_test(tc, trainer_writes_csv_and_resumes);
+    tcase_add_test(tc, external_taps_example_runs);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,4 +1,6 @@
 /* SFR feature losses: hand-worked cases, fast kernels against the reference. */
+#include <float.h>
+
 #include "reg_fixture.h"
 
 START_TEST(pool_windows_overlap_when_size_does_not_divide)
@@ -79,6 +81,114 @@ START_TEST(fast_pool_normalize_matches_reference)
 }
 END_TEST
 
+/*
+ * Shapes that take every branch of the fast pooling and its gradient: evenly
+ * divided windows (28 -> 4, 32 -> 4), overlapping ones (7 -> 4, 14 -> 4, 9 ->
+ * 2), grid 1, grid = input size with channels past a multiple of the
+ * transpose block (11), and widths that use every vector chunk (4, 8, 16 and
+ * single columns).
+ */
+static const int64_t branch_shapes[][5] = {
+    {2, 28, 28, 4, 4}, {3, 32, 32, 4, 4}, {11, 7, 7, 4, 4}, {4, 14, 14, 4, 4}, {3, 9, 13, 2, 5},
+    {5, 6, 6, 1, 1},   {11, 4, 4, 4, 4},  {17, 3, 5, 3, 5}, {2, 5, 31, 2, 3},  {3, 1, 20, 1, 6},
+};
+
+START_TEST(fast_pool_gradient_matches_reference_on_every_branch)
+{
+    fx_seed(21);
+    for (size_t si = 0; si < sizeof branch_shapes / sizeof branch_shapes[0]; si++) {
+        int64_t c = branch_shapes[si][0], h = branch_shapes[si][1], w = branch_shapes[si][2];
+        int64_t gh = branch_shapes[si][3], gw = branch_shapes[si][4], a = gh * gw, n = c * h * w;
+        int64_t wh[2 * 8], ww[2 * 8];
+        sfri_pool_windows(h, gh, wh);
+        sfri_pool_windows(w, gw, ww);
+        struct sfri_pool_geom geo = {c, h, w, gh, gw, wh, ww};
+        for (int norm = 0; norm < 2; norm++) {
+            /* Forward, for the normalized features and their rms. */
+            float *in = malloc((size_t)n * sizeof(float));
+            fx_fill(in, n, 1);
+            double *feat = malloc((size_t)(a * c) * sizeof(double)), r[64];
+            double *buf = malloc((sfri_pool_backward_scratch(w, gh, gw) +
+                                  sfri_pool_scratch(w, gh, gw)) * sizeof(double));
+            ck_assert_int_eq(sfri_pool_normalize(&geo, in, norm, 1e-6, feat, r, buf), 0);
+            double *want = fx_to_double(in, n);
+            double *pooled = malloc((size_t)(a * c) * sizeof(double));
+            sfri_ref_pool(want, c, h, w, gh, gw, pooled);
+            for (int64_t i = 0; i < a * c; i++)
+                ck_assert_double_eq_tol(feat[i] * r[i / c], pooled[i], 1e-12);
+            /* Backward into a gradient that already holds values. */
+            double *dout = malloc((size_t)(a * c) * sizeof(double));
+            double *dpool = malloc((size_t)(a * c) * sizeof(double));
+            for (int64_t i = 0; i < a * c; i++)
+                dout[i] = fx_gauss();
+            /* The reference: through rms by its formula, then the reference pooling transpose. */
+            for (int64_t k = 0; k < a; k++) {
+                double dot = 0;
+                for (int64_t j = 0; j < c; j++)
+                    dot += feat[k * c + j] * dout[k * c + j];
+                for (int64_t j = 0; j < c; j++)
+                    dpool[k * c + j] = norm == SFR_NORM_RMS
+                                           ? dout[k * c + j] / r[k] -
+                                                 feat[k * c + j] * dot / ((double)c * r[k])
+                                           : dout[k * c + j];
+            }
+            float *grad = malloc((size_t)n * sizeof(float));
+            for (int64_t i = 0; i < n; i++) {
+                grad[i] = (float)(i % 7) - 3;
+                want[i] = grad[i];
+            }
+            sfri_ref_pool_backward(dpool, c, h, w, gh, gw, want);
+            sfri_pool_normalize_backward(&geo, dout, feat, r, norm, grad, buf);
+            fx_assert_close(grad, want, n, 1e-6, "pool gradient");
+            free(in);
+            free(feat);
+            free(buf);
+            free(want);
+            free(pooled);
+            free(dout);
+            free(dpool);
+            free(grad);
+        }
+    }
+}
+END_TEST
+
+START_TEST(fast_pool_huge_finite_values_are_finite_and_nan_inf_are_not)
+{
+    /* Windows full of values near FLT_MAX sum past FLT_MAX: still finite features. */
+    for (size_t si = 0; si < sizeof branch_shapes / sizeof branch_shapes[0]; si++) {
+        int64_t c = branch_shapes[si][0], h = branch_shapes[si][1], w = branch_shapes[si][2];
+        int64_t gh = branch_shapes[si][3], gw = branch_shapes[si][4], a = gh * gw, n = c * h * w;
+        int64_t wh[2 * 8], ww[2 * 8];
+        sfri_pool_windows(h, gh, wh);
+        sfri_pool_windows(w, gw, ww);
+        struct sfri_pool_geom geo = {c, h, w, gh, gw, wh, ww};
+        float *in = malloc((size_t)n * sizeof(float));
+        double *out = malloc((size_t)(a * c) * sizeof(double)), r[64], buf[64];
+        for (int64_t i = 0; i < n; i++)
+            in[i] = i % 3 == 2 ? -FLT_MAX : FLT_MAX;
+        for (int norm = 0; norm < 2; norm++) {
+            ck_assert_int_eq(sfri_pool_normalize(&geo, in, norm, 1e-6, out, r, buf), 0);
+            for (int64_t i = 0; i < a * c; i++)
+                ck_assert(isfinite(out[i]));
+        }
+        /* One NaN, +inf or -inf anywhere (first, middle, last) is caught. */
+        const float bad[3] = {NAN, INFINITY, -INFINITY};
+        const int64_t at[3] = {0, n / 2, n - 1};
+        for (int b = 0; b < 3; b++)
+            for (int p = 0; p < 3; p++) {
+                float keep = in[at[p]];
+                in[at[p]] = bad[b];
+                ck_assert_int_eq(sfri_pool_normalize(&geo, in, SFR_NORM_RMS, 1e-6, out, r, buf),
+                                 -1);
+                in[at[p]] = keep;
+            }
+        free(in);
+        free(out);
+    }
+}
+END_TEST
+
 START_TEST(fast_cost_matches_reference_both_directions)
 {
     const int64_t chans[][2] = {{4, 4}, {4, 12}, {12, 4}, {3, 24}, {16, 2}};
@@ -111,6 +221,38 @@ static void random_cost(double *c, int64_t n, double range)
     for (int64_t i = 0; i < n; i++)
         c[i] = range * fx_uniform();
 }
+
+/* Units in the last place between got and want (both positive, normal). */
+static double ulps(double got, double want)
+{
+    return fabs(got - want) / (nextafter(want, INFINITY) - want);
+}
+
+START_TEST(fast_exp_within_two_ulp_of_libm)
+{
+    /* A dense sweep of the kernel's range, the ends, and lengths that leave a partial vector. */
+    enum { N = 100003 };
+    double *x = malloc(N * sizeof(double)), *y = malloc(N * sizeof(double));
+    ck_assert(x && y);
+    for (int i = 0; i < N; i++)
+        x[i] = -708.0 * (double)i / (N - 1);
+    x[1] = -0.0;
+    x[2] = -0x1p-40;
+    x[3] = -0.5 * M_LN2;
+    sfri_exp_nonpositive(x, N, y);
+    for (int i = 0; i < N; i++)
+        ck_assert_msg(ulps(y[i], exp(x[i])) <= 2, "exp(%.17g): %.17g, libm %.17g", x[i], y[i],
+                      exp(x[i]));
+    ck_assert(y[0] == 1.0 && y[1] == 1.0);
+    /* In place, 3 values: only those are written. */
+    double z[4] = {-1, -2, -3, 42};
+    sfri_exp_nonpositive(z, 3, z);
+    ck_assert(ulps(z[0], exp(-1.0)) <= 2 && ulps(z[2], exp(-3.0)) <= 2);
+    ck_assert(z[3] == 42);
+    free(x);
+    free(y);
+}
+END_TEST
 
 START_TEST(fast_sinkhorn_matches_log_domain_reference)
 {
@@ -412,7 +554,10 @@ Suite *reg_loss_suite(void)
     tcase_add_test(tc, pool_windows_overlap_when_size_does_not_divide);
     tcase_add_test(tc, reference_pool_by_hand);
     tcase_add_test(tc, fast_pool_normalize_matches_reference);
+    tcase_add_test(tc, fast_pool_gradient_matches_reference_on_every_branch);
+    tcase_add_test(tc, fast_pool_huge_finite_values_are_finite_and_nan_inf_are_not);
     tcase_add_test(tc, fast_cost_matches_reference_both_directions);
+    tcase_add_test(tc, fast_exp_within_two_ulp_of_libm);
     tcase_add_test(tc, fast_sinkhorn_matches_log_domain_reference);
     tcase_add_test(tc, sinkhorn_final_marginals_within_tol);
     suite_add_tcase(s, tc);

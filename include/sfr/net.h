@@ -42,9 +42,13 @@ SFR_API void sfr_net_destroy(sfr_net *net);
  * Builder. Each call adds one layer fed by the layer(s) named by id and
  * writes the new layer's id to *id. Common errors: SFR_ERR_INVALID_ARG
  * (NULL net or id, unknown input id), SFR_ERR_SHAPE (a size < 1, a kernel
- * larger than the padded input, a padding that does not fit, `add` of
- * different shapes), SFR_ERR_STATE (the net is compiled), SFR_ERR_MISUSE,
- * SFR_ERR_NOMEM. All since 0.1.0.
+ * larger than the padded input, a padding that does not fit: convolution
+ * padding must be in [0, kernel - 1], pooling padding in [0, kernel / 2];
+ * `add` of different shapes), SFR_ERR_STATE (the net is compiled, or a
+ * second input), SFR_ERR_MISUSE, SFR_ERR_NOMEM. On error *id is not
+ * written and the net is unchanged. New convolution and linear weights
+ * are zero until sfr_net_init_params; batch norm starts at gamma 1, beta 0.
+ * All since 0.1.0.
  */
 
 /* The input, C x H x W per sample; only one per net, and it comes first. */
@@ -75,8 +79,9 @@ SFR_API sfr_status sfr_net_add(sfr_net *net, int a, int b, int *id);
  * again with another batch size: parameters and running statistics are
  * kept, taps keep their handles (their data pointers change), parameter
  * gradients are zero after every compile. Errors: SFR_ERR_INVALID_ARG
- * (batch < 1), SFR_ERR_STATE (no layers), SFR_ERR_MISUSE, SFR_ERR_NOMEM,
- * SFR_ERR_BACKEND. Since 0.1.0.
+ * (batch < 1 or too large for the tensors), SFR_ERR_STATE (no layers),
+ * SFR_ERR_MISUSE, SFR_ERR_NOMEM, SFR_ERR_BACKEND. A failed compile leaves
+ * the net uncompiled (parameters and running statistics kept). Since 0.1.0.
  */
 SFR_API sfr_status sfr_net_compile(sfr_net *net, int64_t batch);
 
@@ -94,7 +99,10 @@ SFR_API sfr_status sfr_net_init_params(sfr_net *net, uint64_t seed);
  * uses batch statistics, updates running statistics and zeroes every tap's
  * gradient buffer; training == 0 uses running statistics. Errors:
  * SFR_ERR_INVALID_ARG (NULL input), SFR_ERR_STATE (not compiled),
- * SFR_ERR_MISUSE, SFR_ERR_BACKEND. Since 0.1.0.
+ * SFR_ERR_NONFINITE (a NaN or infinity in input), SFR_ERR_SHAPE (training
+ * with a batch norm layer that sees one value per channel, N*H*W == 1),
+ * SFR_ERR_MISUSE, SFR_ERR_BACKEND. After an error no backward is allowed
+ * until the next successful training forward. Since 0.1.0.
  */
 SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int training);
 
@@ -110,6 +118,7 @@ SFR_API sfr_status sfr_net_output(sfr_net *net, const float **logits, int64_t di
  * gradients. Calling it twice after one forward gives the same result.
  * Errors: SFR_ERR_INVALID_ARG (NULL dlogits), SFR_ERR_STATE (no training
  * forward since compile, or the last forward was an eval forward),
+ * SFR_ERR_NONFINITE (a NaN or infinity in dlogits; nothing written),
  * SFR_ERR_MISUSE, SFR_ERR_BACKEND. Since 0.1.0.
  */
 SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits);
@@ -128,7 +137,7 @@ SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out);
  * All trainable parameters in one contiguous buffer (*values) and their
  * gradients in another (*grads), *count floats each, owned by the net. The
  * pointers stay valid until the next builder call or destroy. Any output
- * pointer may be NULL. Errors: SFR_ERR_MISUSE, SFR_ERR_INVALID_ARG.
+ * pointer may be NULL. Errors: SFR_ERR_MISUSE, SFR_ERR_INVALID_ARG (NULL net).
  * Since 0.1.0.
  */
 SFR_API sfr_status sfr_net_params(sfr_net *net, float **values, float **grads, int64_t *count);

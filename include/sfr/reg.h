@@ -100,6 +100,7 @@ SFR_API sfr_status sfr_reg_get_param(const sfr_reg *reg, sfr_param key, double *
  * Adds the pair (student, teacher, beta) and writes its index (0, 1, ... in
  * the order added) to *index unless index is NULL. The regularizer keeps
  * the tap pointers: the taps must stay alive while the regularizer is used.
+ * Shapes of a net's tap not yet compiled are checked by sfr_reg_compute.
  * Errors: SFR_ERR_INVALID_ARG (NULL tap, beta negative or not finite, a
  * student tap without a gradient buffer), SFR_ERR_SHAPE (different N, or
  * channel counts of which neither is a multiple of the other),
@@ -127,11 +128,20 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  * overwritten with dL/dlogits; *loss receives L. With logits == NULL and
  * k == 0 there is no label term and labels and dlogits may be NULL. Feature
  * gradients are added to the taps' gradient buffers. Everything is
- * validated before anything is written. Errors: SFR_ERR_INVALID_ARG,
- * SFR_ERR_SHAPE, SFR_ERR_NONFINITE, SFR_ERR_STATE (a net tap whose net is
- * not compiled; `past` with no ids pending), SFR_ERR_MISUSE, SFR_ERR_NOMEM.
- * On error nothing is written: not *loss, not dlogits, no tap gradient, no
- * stored loss or statistic, no bank entry. Since 0.1.0.
+ * validated before anything is written. Errors:
+ * SFR_ERR_INVALID_ARG (NULL loss; logits NULL with k != 0; with logits, n
+ * or k < 1, NULL labels or dlogits, a label outside [0, k); a student tap
+ * without gradient buffer, or teacher_grad = 1 with a teacher without one;
+ * a pending sample id >= ls_bank_size for `past`),
+ * SFR_ERR_SHAPE (taps whose N differ or differ from n, channel counts of
+ * which neither divides the other, a grid larger than its input, `l2` with
+ * different student and teacher grids, a pending id count other than n for
+ * `past`), SFR_ERR_NONFINITE (NaN or infinity in a logit or feature map),
+ * SFR_ERR_STATE (a net tap whose net is not compiled; `past` with logits
+ * and no ids pending), SFR_ERR_MISUSE (reg or a pair's tap is not a live
+ * handle), SFR_ERR_NOMEM (workspace or bank). On error nothing is written:
+ * not *loss, not dlogits, no tap gradient, no stored loss or statistic, no
+ * bank entry, and pending ids stay pending. Since 0.1.0.
  */
 SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int32_t *labels,
                                    int64_t n, int64_t k, float *dlogits, double *loss);

@@ -9,12 +9,6 @@
 #include "../tap/tap.h"
 #include "net_impl.h"
 
-static sfr_status run(sfr_net *net, const struct sfri_step *s, const char *fn)
-{
-    dnnl_status_t st = dnnl_primitive_execute(s->prim, net->stream, s->nargs, s->args);
-    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "primitive execution");
-}
-
 /* Hands a gradient w.r.t. input slot s of l (already in place for a write,
  * in from for an add) to the input's diff. */
 static void pass_to_input(sfr_net *net, const struct sfri_layer *l, int s, const float *from)
@@ -64,7 +58,7 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
             continue;
         }
         if (l->bwd.prim != NULL) {
-            st = run(net, &l->bwd, fn);
+            st = sfri_net_run(net, &l->bwd, fn);
             if (st == SFR_OK && l->grad_mode[0] == SFRI_GRAD_ADD) {
                 dnnl_status_t ds = dnnl_stream_wait(net->stream);
                 if (ds != dnnl_success)
@@ -73,7 +67,7 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
             }
         }
         if (st == SFR_OK && l->bwd_w.prim != NULL)
-            st = run(net, &l->bwd_w, fn);
+            st = sfri_net_run(net, &l->bwd_w, fn);
         if (st != SFR_OK)
             return st;
     }

@@ -5,12 +5,6 @@
 #include "../tap/tap.h"
 #include "net_impl.h"
 
-static sfr_status run(sfr_net *net, const struct sfri_step *s, const char *fn)
-{
-    dnnl_status_t st = dnnl_primitive_execute(s->prim, net->stream, s->nargs, s->args);
-    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "primitive execution");
-}
-
 /* PyTorch's running averages; the variance enters unbiased (m / (m - 1),
  * m = N*H*W values per channel) while oneDNN normalised with the biased one. */
 static void update_running_stats(sfr_net *net, const struct sfri_layer *l)
@@ -65,7 +59,7 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
             sfri_add_into(l->out, net->layers[l->in[1]]->out, n);
             continue;
         }
-        st = run(net, training || l->fwd_eval.prim == NULL ? &l->fwd : &l->fwd_eval, fn);
+        st = sfri_net_run(net, training || l->fwd_eval.prim == NULL ? &l->fwd : &l->fwd_eval, fn);
         if (st != SFR_OK)
             return st;
         if (training && l->kind == SFRI_LAYER_BN) {

@@ -126,6 +126,9 @@ static inline struct sfri_layer *sfri_net_layer(const sfr_net *net, int id)
  * (SFR_ERR_NOMEM when oneDNN ran out of memory). */
 sfr_status sfri_dnnl_fail(dnnl_status_t st, const char *func, const char *what);
 
+/* Executes one step on the net's stream. */
+sfr_status sfri_net_run(sfr_net *net, const struct sfri_step *s, const char *func);
+
 /* Releases everything compile made and returns the net to the building phase. */
 void sfri_net_release_compiled(sfr_net *net);
 

@@ -5,10 +5,11 @@
  *   1. check every argument and pair, resolve shapes;
  *   2. size the workspace and, for a fresh `past` bank, allocate it;
  *   3. pool and normalize every feature map into the workspace, which is
- *      also where non-finite values are caught;
+ *      also where non-finite values are caught, and (5, which writes only
+ *      the workspace) per pair: cost, plan, loss, gradients of the local
+ *      features; both per sample, samples in parallel;
  * after which nothing can fail:
  *   4. the label term (writes dlogits);
- *   5. per (pair, sample): cost, plan, loss, gradients of the local features;
  *   6. per sample: gradients added into the taps through normalization and
  *      pooling (samples in parallel, pairs in order: taps shared by pairs
  *      are written by one thread per sample);
@@ -81,30 +82,30 @@ static struct sfri_pool_geom geom(const sfr_reg *reg, const struct sfri_pair_sha
     return g;
 }
 
-/* Step 3; returns -1 or 2*pair + side (1 = teacher) of a map holding a non-finite value. */
-static int pool_all(sfr_reg *reg, int64_t n, int threads, const struct sfri_feature_opts *o)
+/*
+ * Step 3 for one sample: every map pooled and normalized into the workspace;
+ * returns the smallest 2*pair + side (1 = teacher) of a map holding a
+ * non-finite value, or INT32_MAX.
+ */
+static int pool_sample(sfr_reg *reg, int64_t s, double *scr, const struct sfri_feature_opts *o)
 {
     int bad = INT32_MAX;
-    const int np = reg->npairs;
-#pragma omp parallel for collapse(2) schedule(static) num_threads(threads) reduction(min : bad)
-    for (int p = 0; p < np; p++)
-        for (int64_t s = 0; s < n; s++) {
-            const struct sfri_pair *pair = &reg->pairs[p];
-            const struct sfri_pair_shape *sh = &pair->shape;
-            double *row = reg->ws + reg->scratch_off +
-                          (size_t)omp_get_thread_num() * reg->scratch_per_thread;
-            double *w = reg->ws;
-            struct sfri_pool_geom gs = geom(reg, sh, 0), gt = geom(reg, sh, 1);
-            const float *xs = pair->student->data + s * sh->cs * sh->hs * sh->ws;
-            const float *xt = pair->teacher->data + s * sh->ct * sh->ht * sh->wt;
-            if (sfri_pool_normalize(&gs, xs, o->norm, o->delta, w + sh->xs + s * sh->a * sh->cs,
-                                    w + sh->rs + s * sh->a, row) != 0 && 2 * p < bad)
-                bad = 2 * p;
-            if (sfri_pool_normalize(&gt, xt, o->norm, o->delta, w + sh->ys + s * sh->b * sh->ct,
-                                    w + sh->rt + s * sh->b, row) != 0 && 2 * p + 1 < bad)
-                bad = 2 * p + 1;
-        }
-    return bad == INT32_MAX ? -1 : bad;
+    for (int p = 0; p < reg->npairs; p++) {
+        const struct sfri_pair *pair = &reg->pairs[p];
+        const struct sfri_pair_shape *sh = &pair->shape;
+        double *w = reg->ws;
+        struct sfri_pool_geom gs = geom(reg, sh, 0), gt = geom(reg, sh, 1);
+        const float *xs = pair->student->data + s * sh->cs * sh->hs * sh->ws;
+        const float *xt = pair->teacher->data + s * sh->ct * sh->ht * sh->wt;
+        if (sfri_pool_normalize(&gs, xs, o->norm, o->delta, w + sh->xs + s * sh->a * sh->cs,
+                                w + sh->rs + s * sh->a, scr) != 0 && 2 * p < bad)
+            bad = 2 * p;
+        if (sh->teacher_from == p &&
+            sfri_pool_normalize(&gt, xt, o->norm, o->delta, w + sh->ys + s * sh->b * sh->ct,
+                                w + sh->rt + s * sh->b, scr) != 0 && 2 * p + 1 < bad)
+            bad = 2 * p + 1;
+    }
+    return bad;
 }
 
 /* Step 5 for one pair and sample. */
@@ -118,7 +119,7 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
     const double *y = w + sh->ys + s * b * sh->ct;   // (B, Ct)
     double *cost = scr, *plan = cost + a * b;        // (A, B), (A, B)
     double *xgb = plan + a * b, *ygb = xgb + a * g;  // (A, G), (B, G)
-    double *tmp = ygb + b * g, *sk = tmp + g;        // (G), Sinkhorn's
+    double *tmp = ygb + b * g, *sk = tmp + 4 * g;    // (4, G), Sinkhorn's
     /* The side with one channel per group is its own group sum. */
     const double *xg = x, *yg = y;
     if (sh->cs != g) {
@@ -153,43 +154,60 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
                        w + sh->dys + s * b * sh->ct);
 }
 
-/* Steps 5 and 6. */
-static void features(sfr_reg *reg, int64_t n, int threads, const struct sfri_feature_opts *o)
+/*
+ * Steps 3 and 5, one sample at a time: every sample costs the same, and
+ * dynamic scheduling keeps both threads busy when the machine is shared.
+ * The transport only writes the workspace, so it may run before the
+ * non-finite check (a sample with such a map skips it). Returns -1, or
+ * 2*pair + side of the first map holding a non-finite value.
+ */
+static int pool_and_transport(sfr_reg *reg, int64_t n, int threads,
+                              const struct sfri_feature_opts *o)
 {
-    const int np = reg->npairs;
-    /* Without pairs there is no workspace: reg->ws may be NULL, and even
-     * NULL + 0 is undefined behaviour. */
-    if (np == 0)
-        return;
-#pragma omp parallel num_threads(threads)
-    {
+    int bad = INT32_MAX;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(min : bad)
+    for (int64_t s = 0; s < n; s++) {
         double *scr = reg->ws + reg->scratch_off +
                       (size_t)omp_get_thread_num() * reg->scratch_per_thread;
-#pragma omp for collapse(2) schedule(static)
-        for (int p = 0; p < np; p++)
-            for (int64_t s = 0; s < n; s++)
+        int b = pool_sample(reg, s, scr, o);
+        bad = b < bad ? b : bad;
+        if (b == INT32_MAX)
+            for (int p = 0; p < reg->npairs; p++)
                 transport_one(reg, &reg->pairs[p], s, scr, o);
-#pragma omp for schedule(static)
-        for (int64_t s = 0; s < n; s++)
-            for (int p = 0; p < np; p++) {
-                const struct sfri_pair *pair = &reg->pairs[p];
-                const struct sfri_pair_shape *sh = &pair->shape;
-                double *w = reg->ws;
-                struct sfri_pool_geom gs = geom(reg, sh, 0);
-                sfri_pool_normalize_backward(&gs, w + sh->dxs + s * sh->a * sh->cs,
-                                             w + sh->xs + s * sh->a * sh->cs,
-                                             w + sh->rs + s * sh->a, o->norm,
-                                             pair->student->grad + s * sh->cs * sh->hs * sh->ws,
-                                             scr);
-                if (!o->teacher_grad)
-                    continue;
-                struct sfri_pool_geom gt = geom(reg, sh, 1);
-                sfri_pool_normalize_backward(&gt, w + sh->dys + s * sh->b * sh->ct,
-                                             w + sh->ys + s * sh->b * sh->ct,
-                                             w + sh->rt + s * sh->b, o->norm,
-                                             pair->teacher->grad + s * sh->ct * sh->ht * sh->wt,
-                                             scr);
-            }
+    }
+    return bad == INT32_MAX ? -1 : bad;
+}
+
+/*
+ * Step 6: per sample, pairs in order, so a tap shared by pairs is written by
+ * one thread per sample in a fixed order.
+ */
+static void scatter_gradients(sfr_reg *reg, int64_t n, int threads,
+                              const struct sfri_feature_opts *o)
+{
+#pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
+    for (int64_t s = 0; s < n; s++) {
+        double *scr = reg->ws + reg->scratch_off +
+                      (size_t)omp_get_thread_num() * reg->scratch_per_thread;
+        for (int p = 0; p < reg->npairs; p++) {
+            const struct sfri_pair *pair = &reg->pairs[p];
+            const struct sfri_pair_shape *sh = &pair->shape;
+            double *w = reg->ws;
+            struct sfri_pool_geom gs = geom(reg, sh, 0);
+            sfri_pool_normalize_backward(&gs, w + sh->dxs + s * sh->a * sh->cs,
+                                         w + sh->xs + s * sh->a * sh->cs,
+                                         w + sh->rs + s * sh->a, o->norm,
+                                         pair->student->grad + s * sh->cs * sh->hs * sh->ws,
+                                         scr);
+            if (!o->teacher_grad)
+                continue;
+            struct sfri_pool_geom gt = geom(reg, sh, 1);
+            sfri_pool_normalize_backward(&gt, w + sh->dys + s * sh->b * sh->ct,
+                                         w + sh->ys + s * sh->b * sh->ct,
+                                         w + sh->rt + s * sh->b, o->norm,
+                                         pair->teacher->grad + s * sh->ct * sh->ht * sh->wt,
+                                         scr);
+        }
     }
 }
 
@@ -253,7 +271,7 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
         .eps = prm[SFRI_P_SINKHORN_EPS], .tol = prm[SFRI_P_TOL], .delta = prm[SFRI_P_DELTA],
         .max_iter = (int)prm[SFRI_P_MAX_ITER], .match = (int)prm[SFRI_P_MATCH],
         .norm = (int)prm[SFRI_P_NORM], .teacher_grad = (int)prm[SFRI_P_TEACHER_GRAD]};
-    int bad = pool_all(reg, n_feat, threads, &fo);
+    int bad = pool_and_transport(reg, n_feat, threads, &fo);
     if (bad >= 0) {
         sfri_free(new_bank);
         sfri_free(new_seen);
@@ -271,7 +289,7 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
         label_loss = sfri_label_term(&lo, logits, labels, n, k, reg->ids,
                                      fresh_bank ? NULL : reg->bank, reg->bank_seen, dlogits);
     }
-    features(reg, n_feat, threads, &fo);
+    scatter_gradients(reg, n_feat, threads, &fo);
 
     double total = label_loss + store_pair_results(reg, n_feat);
     reg->label_loss = label_loss;

@@ -6,20 +6,46 @@
  * cross term sum_j x_j * Ysum_grp(j) of the expanded square is xg . yg for
  * the group sums of both sides, and
  *     M * C_ab = n_t * |x_a|^2 - 2 xg_a . yg_b + n_s * |y_b|^2.
+ *
+ * Both GEMMs are register tiles: 4 rows of the left factor against 8
+ * columns of the right one held in one vector, so each loaded vector feeds
+ * 4 independent multiply-adds (A, B and G are 16 to 512 here: far too small
+ * for a library GEMM's packing to pay off).
  */
+#include <string.h>
+
 #include "reg_internal.h"
+#include "vec.h"
+
+/* Teacher features per column tile of the cross term, and groups per depth block. */
+#define TILE_B 8
+#define TILE_G 128
+
+/* xg (A, G) from x (A, G*per): with per a constant the compiler vectorizes the strides. */
+static inline void group_rows(const double *x, int64_t a, int64_t g, int64_t per, double *xg)
+{
+    for (int64_t i = 0; i < a; i++) {
+        const double *xr = x + i * g * per;
+        double *gr = xg + i * g;
+#pragma omp simd
+        for (int64_t q = 0; q < g; q++) {
+            double s = 0;
+            for (int64_t j = 0; j < per; j++)
+                s += xr[q * per + j];
+            gr[q] = s;
+        }
+    }
+}
 
 SFRI_CLONES
 void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg)
 {
-    const int64_t per = c / g;
-    for (int64_t i = 0; i < a; i++)
-        for (int64_t q = 0; q < g; q++) {
-            double s = 0;
-            for (int64_t j = 0; j < per; j++)
-                s += x[i * c + q * per + j];
-            xg[i * g + q] = s;
-        }
+    switch (c / g) {
+    case 2: group_rows(x, a, g, 2, xg); break;
+    case 4: group_rows(x, a, g, 4, xg); break;
+    case 8: group_rows(x, a, g, 8, xg); break;
+    default: group_rows(x, a, g, c / g, xg); break;
+    }
 }
 
 /* |row|^2 of a (rows, C) matrix. */
@@ -32,25 +58,66 @@ static double sq_norm(const double *row, int64_t c)
     return s;
 }
 
+/*
+ * acc[r] += sum_q left[r * ld + q] * tile[q] for r < rows (at most 4), q < nq:
+ * rows of the left factor against one column tile.
+ */
+static inline void tile_rows(const double *left, int64_t ld, int64_t rows, int64_t nq,
+                             const sfri_v8d *tile, sfri_v8d *acc)
+{
+    sfri_v8d a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+    if (rows == 4) {
+        for (int64_t q = 0; q < nq; q++) {
+            sfri_v8d t = tile[q];
+            a0 += left[q] * t;
+            a1 += left[ld + q] * t;
+            a2 += left[2 * ld + q] * t;
+            a3 += left[3 * ld + q] * t;
+        }
+    } else {
+        for (int64_t q = 0; q < nq; q++)
+            a0 += left[q] * tile[q];
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
 SFRI_CLONES
 void sfri_cost(const struct sfri_pair_shape *sh, const double *x, const double *y,
                const double *xg, const double *yg, double *cost)
 {
     const int64_t a = sh->a, b = sh->b, g = sh->g;
     const double inv_m = 1.0 / (double)sh->m;
-    for (int64_t j = 0; j < b; j++)
-        cost[j] = (double)sh->n_s * sq_norm(y + j * sh->ct, sh->ct);   /* row 0 keeps y terms */
-    for (int64_t i = a - 1; i >= 0; i--) {
-        double xt = (double)sh->n_t * sq_norm(x + i * sh->cs, sh->cs);
-        const double *xr = xg + i * g;   // (G)
-        double *crow = cost + i * b;     // (B)
-        for (int64_t j = 0; j < b; j++) {
-            const double *yr = yg + j * g;
-            double dot = 0;
-#pragma omp simd reduction(+ : dot)
-            for (int64_t q = 0; q < g; q++)
-                dot += xr[q] * yr[q];
-            crow[j] = (xt - 2 * dot + cost[j]) * inv_m;
+    sfri_v8d tile[TILE_G];   /* yg^T of up to 8 teacher features, zero past the last */
+    for (int64_t j0 = 0; j0 < b; j0 += TILE_B) {
+        const int64_t nb = b - j0 < TILE_B ? b - j0 : TILE_B;
+        const size_t bytes = (size_t)nb * sizeof(double);
+        /* Cross terms xg . yg of columns j0 .. j0+nb, depth block by depth block. */
+        for (int64_t q0 = 0; q0 < g; q0 += TILE_G) {
+            const int64_t nq = g - q0 < TILE_G ? g - q0 : TILE_G;
+            for (int64_t q = 0; q < nq; q++)
+                for (int64_t jj = 0; jj < TILE_B; jj++)
+                    tile[q][jj] = jj < nb ? yg[(j0 + jj) * g + q0 + q] : 0;
+            for (int64_t i = 0; i < a; i += 4) {
+                const int64_t rows = a - i < 4 ? 1 : 4;
+                sfri_v8d acc[4] = {{0}};
+                if (q0 > 0)
+                    for (int64_t r = 0; r < rows; r++)
+                        memcpy(&acc[r], cost + (i + r) * b + j0, bytes);
+                tile_rows(xg + i * g + q0, g, rows, nq, tile, acc);
+                for (int64_t r = 0; r < rows; r++)
+                    memcpy(cost + (i + r) * b + j0, &acc[r], bytes);
+                if (rows == 1)
+                    i -= 3;   /* one row at a time for the last a % 4 */
+            }
+        }
+        double ny[TILE_B];
+        for (int64_t jj = 0; jj < nb; jj++)
+            ny[jj] = (double)sh->n_s * sq_norm(y + (j0 + jj) * sh->ct, sh->ct);
+        for (int64_t i = 0; i < a; i++) {
+            double nx = (double)sh->n_t * sq_norm(x + i * sh->cs, sh->cs);
+            double *c = cost + i * b + j0;
+            for (int64_t jj = 0; jj < nb; jj++)
+                c[jj] = (nx - 2 * c[jj] + ny[jj]) * inv_m;
         }
     }
 }
@@ -64,26 +131,48 @@ void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, co
     const int64_t rows = transposed ? b : a, cols = transposed ? a : b;
     const int64_t rstride = transposed ? 1 : b, cstride = transposed ? b : 1;
     const int64_t per = c / g;
-    for (int64_t i = 0; i < rows; i++) {
-        double rsum = 0;
-        for (int64_t q = 0; q < g; q++)
-            tmp[q] = 0;
-        for (int64_t l = 0; l < cols; l++) {
-            double p = plan[i * rstride + l * cstride];
-            const double *yr = yg + l * g;
-            rsum += p;
-#pragma omp simd
-            for (int64_t q = 0; q < g; q++)
-                tmp[q] += p * yr[q];
+    for (int64_t i0 = 0; i0 < rows; i0 += 4) {
+        const int64_t nr = rows - i0 < 4 ? rows - i0 : 4;
+        /* tmp (nr, G) = P rows i0.. times yg (cols, G): 8 groups per vector. */
+        int64_t q = 0;
+        for (; q + 8 <= g; q += 8) {
+            sfri_v8d acc[4] = {{0}};
+            for (int64_t l = 0; l < cols; l++) {
+                sfri_v8d yv;
+                memcpy(&yv, yg + l * g + q, sizeof yv);
+                for (int64_t r = 0; r < nr; r++)
+                    acc[r] += plan[(i0 + r) * rstride + l * cstride] * yv;
+            }
+            for (int64_t r = 0; r < nr; r++)
+                memcpy(tmp + r * g + q, &acc[r], sizeof acc[r]);
         }
-        const double *xr = x + i * c;
-        double *dr = dx + i * c;
-        double xs = scale * n_other * rsum;
-        for (int64_t q = 0; q < g; q++) {
-            double t = scale * tmp[q];
+        for (; q < g; q++)
+            for (int64_t r = 0; r < nr; r++) {
+                double s = 0;
+                for (int64_t l = 0; l < cols; l++)
+                    s += plan[(i0 + r) * rstride + l * cstride] * yg[l * g + q];
+                tmp[r * g + q] = s;
+            }
+        for (int64_t r = 0; r < nr; r++) {
+            const int64_t i = i0 + r;
+            double rsum = 0;
+            for (int64_t l = 0; l < cols; l++)
+                rsum += plan[i * rstride + l * cstride];
+            const double *xr = x + i * c, *tr = tmp + r * g;
+            double *dr = dx + i * c;
+            double xs = scale * n_other * rsum;
+            if (per == 1) {   /* one channel per group: a plain vector loop */
 #pragma omp simd
-            for (int64_t j = 0; j < per; j++)
-                dr[q * per + j] = xs * xr[q * per + j] - t;
+                for (int64_t k = 0; k < g; k++)
+                    dr[k] = xs * xr[k] - scale * tr[k];
+                continue;
+            }
+            for (int64_t k = 0; k < g; k++) {
+                double t = scale * tr[k];
+#pragma omp simd
+                for (int64_t j = 0; j < per; j++)
+                    dr[k * per + j] = xs * xr[k * per + j] - t;
+            }
         }
     }
 }

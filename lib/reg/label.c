@@ -31,7 +31,8 @@ double sfri_label_term(const struct sfri_label_opts *o, const float *logits,
 {
     const double eps = o->eps_t, scale = o->gamma / (double)n, temp = o->temperature;
     double total = 0;
-#pragma omp parallel for reduction(+ : total) schedule(static) if (n * k > 16384)
+    /* Sequential: K is small next to the feature maps, and the sum's order (so the loss
+     * to the last bit) stays independent of the thread count. */
     for (int64_t s = 0; s < n; s++) {
         const float *z = logits + s * k;   // (K)
         float *dz = dlogits + s * k;       // (K)

@@ -75,6 +75,8 @@ struct sfri_pair_shape {
      * and per-sample loss, final error and iteration count, each (N).
      */
     size_t xs, rs, ys, rt, dxs, dys, loss, err, iters;
+    /* The first pair with this pair's teacher tap: its pooled teacher (ys, rt) is shared. */
+    int teacher_from;
     /* Offsets (in int64) into the index slab: [start, end) of each cell. */
     size_t win_sh, win_sw, win_th, win_tw;
 };
@@ -135,20 +137,32 @@ struct sfri_pool_geom {
  * in (C, H, W) -> out (A, C), r (A) the rms of each local feature (1 with
  * `none`). Returns 0 when every pooled value is finite, else -1 (a non-finite
  * input always reaches some cell). Never overflows: sums are in double.
- * rowbuf holds W doubles.
+ * buf holds sfri_pool_scratch(W, Gh, Gw) doubles.
  */
 int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
-                        double delta, double *out, double *r, double *rowbuf);
+                        double delta, double *out, double *r, double *buf);
+
+/* Doubles of scratch the pooling of a side needs. */
+static inline size_t sfri_pool_scratch(int64_t w, int64_t gh, int64_t gw)
+{
+    return (size_t)(w + gh + gw);
+}
+
+/* Doubles of scratch the gradient of the pooling of a side needs. */
+static inline size_t sfri_pool_backward_scratch(int64_t w, int64_t gh, int64_t gw)
+{
+    return (size_t)(gh + gw + ((gh + 1) * w + 1) / 2);
+}
 
 /*
  * The gradient of pool_normalize: given dout (A, C) w.r.t. the normalized
  * features out (A, C) with their r (A), turns dout in place into the
  * gradient w.r.t. the pooled features, then adds it through the pooling
- * into grad (C, H, W). rowbuf holds W doubles.
+ * into grad (C, H, W). buf holds sfri_pool_backward_scratch(W, Gh, Gw) doubles.
  */
 void sfri_pool_normalize_backward(const struct sfri_pool_geom *geo, double *dout,
                                   const double *out, const double *r, int norm, float *grad,
-                                  double *rowbuf);
+                                  double *buf);
 
 /* Group sums: x (A, C) -> xg (A, G), C a multiple of G, groups of C/G channels. */
 void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg);
@@ -165,11 +179,17 @@ void sfri_cost(const struct sfri_pair_shape *sh, const double *x, const double *
  * Gradient of w*<P, C> w.r.t. the normalized features of one side (SFR.md 7):
  * dx (A, Cs) = (2w/M) (n_t x_a r_a - (P yg)_{a, grp}), r_a = sum_b P_ab.
  * The teacher side is the same call with P transposed (transposed = 1).
- * tmp holds G doubles.
+ * tmp holds 4*G doubles.
  */
 void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, const double *x,
                     int64_t c, const double *yg, int64_t g, double n_other, double scale,
                     double *tmp, double *dx);
+
+/*
+ * y (n) = exp(x) for x in [-708, 0] (the Sinkhorn kernel's range), within
+ * 2 ulp of libm's exp and vectorized; y may be x.
+ */
+void sfri_exp_nonpositive(const double *x, int64_t n, double *y);
 
 /* Doubles of scratch sfri_sinkhorn needs for an A x B problem. */
 size_t sfri_sinkhorn_scratch(int64_t a, int64_t b);

@@ -14,8 +14,10 @@
  * the next f-update divides by: the stopping test costs A operations.
  */
 #include <math.h>
+#include <string.h>
 
 #include "reg_internal.h"
+#include "vec.h"
 
 #define KERNEL_RANGE 200.0
 
@@ -24,17 +26,64 @@ size_t sfri_sinkhorn_scratch(int64_t a, int64_t b)
     return (size_t)(2 * a * b + 3 * a + 3 * b);
 }
 
-/* K (A, B) = exp(-(C - cmin)/eps) and its transpose kt (B, A). */
+typedef long long sfri_v8ll __attribute__((vector_size(64)));
+
+/*
+ * exp, in place, of 8 arguments in [-708, 0], within 2 ulp of libm's, in vector
+ * registers (libm's exp is a call per value, and the kernel needs A*B of
+ * them per problem): x = k ln2 + r with |r| <= ln2/2, exp(r) by its Taylor
+ * series to r^13/13! (relative remainder below 2e-17 there), times 2^k
+ * built in the exponent bits.
+ */
+static inline void exp_nonpositive(sfri_v8d *v)
+{
+    const sfri_v8d x = *v;
+    const double shifter = 0x1.8p52;   /* adding it rounds to an integer in the low bits */
+    const sfri_v8d t = x * 0x1.71547652b82fep0 + shifter;   /* x / ln2 + shifter */
+    const sfri_v8d k = t - shifter;
+    /* ln2 in two parts: k * hi is exact for |k| < 2^11. */
+    const sfri_v8d r = (x - k * 0x1.62e42fee00000p-1) - k * 0x1.a39ef35793c76p-33;
+    sfri_v8d p = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    /* The low bits of t hold k: shifted into the exponent field and biased, 2^k. */
+    const sfri_v8ll bits = ((sfri_v8ll)t << 52) + ((long long)1023 << 52);
+    *v = p * (sfri_v8d)bits;
+}
+
+SFRI_CLONES
+void sfri_exp_nonpositive(const double *x, int64_t n, double *y)
+{
+    for (int64_t i0 = 0; i0 < n; i0 += 8) {
+        const int64_t m = n - i0 < 8 ? n - i0 : 8;
+        sfri_v8d v = {0};
+        memcpy(&v, x + i0, (size_t)m * sizeof(double));
+        exp_nonpositive(&v);
+        memcpy(y + i0, &v, (size_t)m * sizeof(double));
+    }
+}
+
+/* K (A, B) = exp(-(C - cmin)/eps) and its transpose kt (B, A); (C - cmin)/eps <= KERNEL_RANGE. */
 static void build_kernel(const double *cost, int64_t a, int64_t b, double cmin, double eps,
                          double *k, double *kt)
 {
     const double inv = -1.0 / eps;
+    for (int64_t i = 0; i < a * b; i++)
+        k[i] = (cost[i] - cmin) * inv;
+    sfri_exp_nonpositive(k, a * b, k);
     for (int64_t i = 0; i < a; i++)
-        for (int64_t j = 0; j < b; j++) {
-            double v = exp((cost[i * b + j] - cmin) * inv);
-            k[i * b + j] = v;
-            kt[j * a + i] = v;
-        }
+        for (int64_t j = 0; j < b; j++)
+            kt[j * a + i] = k[i * b + j];
 }
 
 /* y (B) = M^T x for m (A, B), x (A): rows of M scaled and added, vectorized over B. */

@@ -8,16 +8,21 @@
 #include "reg_internal.h"
 
 /*
- * Doubles of per-thread scratch a pair needs: a pooling row, or cost, plan,
+ * Doubles of per-thread scratch a pair needs: pooling's, or cost, plan,
  * group sums and Sinkhorn's.
  */
 static size_t pair_scratch(const struct sfri_pair_shape *sh)
 {
     size_t ab = (size_t)(sh->a * sh->b);
-    size_t transport = 2 * ab + (size_t)((sh->a + sh->b + 1) * sh->g) +
+    size_t transport = 2 * ab + (size_t)((sh->a + sh->b + 4) * sh->g) +
                        sfri_sinkhorn_scratch(sh->a, sh->b);
-    size_t row = (size_t)(sh->ws > sh->wt ? sh->ws : sh->wt);
-    return transport > row ? transport : row;
+    size_t pool = sfri_pool_scratch(sh->ws, sh->gh, sh->gw);
+    size_t sides[3] = {sfri_pool_scratch(sh->wt, sh->tgh, sh->tgw),
+                       sfri_pool_backward_scratch(sh->ws, sh->gh, sh->gw),
+                       sfri_pool_backward_scratch(sh->wt, sh->tgh, sh->tgw)};
+    for (int i = 0; i < 3; i++)
+        pool = sides[i] > pool ? sides[i] : pool;
+    return transport > pool ? transport : pool;
 }
 
 /* Replaces *slab by a block of need elements when it holds fewer (contents not kept). */
@@ -43,10 +48,20 @@ sfr_status sfri_reg_workspace(sfr_reg *reg, int threads)
         size_t n = (size_t)sh->n, a = (size_t)sh->a, b = (size_t)sh->b;
         sh->xs = nd, nd += n * a * (size_t)sh->cs;
         sh->dxs = nd, nd += n * a * (size_t)sh->cs;
-        sh->ys = nd, nd += n * b * (size_t)sh->ct;
         sh->dys = nd, nd += teacher_grad ? n * b * (size_t)sh->ct : 0;
         sh->rs = nd, nd += n * a;
-        sh->rt = nd, nd += n * b;
+        /* Pairs that share a teacher tap (the usual case) pool it once. */
+        sh->teacher_from = p;
+        for (int q = 0; q < p && sh->teacher_from == p; q++)
+            if (reg->pairs[q].teacher == reg->pairs[p].teacher)
+                sh->teacher_from = q;
+        if (sh->teacher_from == p) {
+            sh->ys = nd, nd += n * b * (size_t)sh->ct;
+            sh->rt = nd, nd += n * b;
+        } else {
+            sh->ys = reg->pairs[sh->teacher_from].shape.ys;
+            sh->rt = reg->pairs[sh->teacher_from].shape.rt;
+        }
         sh->loss = nd, nd += n;
         sh->err = nd, nd += n;
         sh->iters = nd, nd += n;

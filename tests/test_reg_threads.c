@@ -1,0 +1,153 @@
+/* Threads and workspace: independent handles, thread-count independence, no allocation. */
+#include <pthread.h>
+
+#include "reg_fixture.h"
+
+/* One regularizer's whole job: fixed data, three computes, the final outputs. */
+struct job {
+    uint64_t seed;
+    double loss;
+    float *gs;   /* student gradient after the computes */
+    int64_t ns;
+};
+
+static void *run_job(void *arg)
+{
+    struct job *j = arg;
+    sfr_reg *reg;
+    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_TEACHER_GRAD, 1), SFR_OK);
+    /* The fixture's generator is shared: fill from a local one. */
+    struct fx_pair p;
+    p.sh = (struct fx_shape){4, 8, 8, 8, 16, 4, 4};
+    p.ns = 4 * 8 * 8 * 8;
+    p.nt = 4 * 16 * 4 * 4;
+    p.s = malloc((size_t)p.ns * sizeof(float));
+    p.t = malloc((size_t)p.nt * sizeof(float));
+    p.gs = calloc((size_t)p.ns, sizeof(float));
+    p.gt = calloc((size_t)p.nt, sizeof(float));
+    uint64_t r = j->seed;
+    for (int64_t i = 0; i < p.ns + p.nt; i++) {
+        r = r * 6364136223846793005ull + 1442695040888963407ull;
+        float v = (float)((r >> 40) & 0xFFFF) / 65536.0f;
+        if (i < p.ns)
+            p.s[i] = v;
+        else
+            p.t[i - p.ns] = v;
+    }
+    int64_t ds[4] = {4, 8, 8, 8}, dt[4] = {4, 16, 4, 4};
+    ck_assert_int_eq(sfr_tap_wrap(ds, p.s, p.gs, &p.ts), SFR_OK);
+    ck_assert_int_eq(sfr_tap_wrap(dt, p.t, p.gt, &p.tt), SFR_OK);
+    ck_assert_int_eq(sfr_reg_add_pair(reg, p.ts, p.tt, 1, NULL), SFR_OK);
+    for (int rep = 0; rep < 3; rep++)
+        ck_assert_int_eq(sfr_reg_compute(reg, NULL, NULL, 0, 0, NULL, &j->loss), SFR_OK);
+    j->ns = p.ns;
+    j->gs = malloc((size_t)p.ns * sizeof(float));
+    memcpy(j->gs, p.gs, (size_t)p.ns * sizeof(float));
+    sfr_reg_destroy(reg);
+    fx_pair_free(&p);
+    return NULL;
+}
+
+START_TEST(two_regularizers_in_two_threads_match_sequential)
+{
+    struct job seq[2] = {{.seed = 1}, {.seed = 2}}, par[2] = {{.seed = 1}, {.seed = 2}};
+    run_job(&seq[0]);
+    run_job(&seq[1]);
+    pthread_t t[2];
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_create(&t[i], NULL, run_job, &par[i]), 0);
+    for (int i = 0; i < 2; i++)
+        ck_assert_int_eq(pthread_join(t[i], NULL), 0);
+    for (int i = 0; i < 2; i++) {
+        ck_assert(memcmp(&seq[i].loss, &par[i].loss, sizeof(double)) == 0);
+        ck_assert(memcmp(seq[i].gs, par[i].gs, (size_t)seq[i].ns * sizeof(float)) == 0);
+        free(seq[i].gs);
+        free(par[i].gs);
+    }
+    ck_assert(seq[0].loss != seq[1].loss);
+}
+END_TEST
+
+START_TEST(results_do_not_depend_on_thread_count)
+{
+    struct job one = {.seed = 3}, two = {.seed = 3};
+    ck_assert_int_eq(sfr_set_num_threads(1), SFR_OK);
+    run_job(&one);
+    ck_assert_int_eq(sfr_set_num_threads(2), SFR_OK);
+    run_job(&two);
+    ck_assert(memcmp(&one.loss, &two.loss, sizeof(double)) == 0);
+    ck_assert(memcmp(one.gs, two.gs, (size_t)one.ns * sizeof(float)) == 0);
+    free(one.gs);
+    free(two.gs);
+}
+END_TEST
+
+START_TEST(same_shapes_allocate_nothing_and_shapes_may_change)
+{
+    fx_seed(61);
+    sfr_reg *reg;
+    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_LS_SOURCE, SFR_LS_PAST), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_LS_BANK_SIZE, 16), SFR_OK);
+    struct fx_pair p;
+    fx_pair_make(&p, (struct fx_shape){4, 8, 8, 8, 16, 4, 4}, 1);
+    /* A net's tap, as after a compile for batch 4, reading the same buffers. */
+    int net_stub;
+    sfr_tap *owned = sfri_tap_new_owned((struct sfr_net *)&net_stub, 1);
+    ck_assert_ptr_nonnull(owned);
+    memcpy(owned->dims, p.ts->dims, sizeof owned->dims);
+    owned->data = p.s;
+    owned->grad = p.gs;
+    ck_assert_int_eq(sfr_reg_add_pair(reg, owned, p.tt, 1, NULL), SFR_OK);
+    float z[4 * 5], dz[4 * 5];
+    int32_t y[4] = {0, 1, 2, 3};
+    int64_t ids[4] = {0, 1, 2, 3};
+    for (int i = 0; i < 20; i++)
+        z[i] = (float)fx_gauss();
+    double loss;
+    ck_assert_int_eq(sfr_reg_set_sample_ids(reg, ids, 4), SFR_OK);
+    ck_assert_int_eq(sfr_reg_compute(reg, z, y, 4, 5, dz, &loss), SFR_OK);
+    size_t before = sfri_alloc_count();
+    ck_assert_int_eq(sfr_reg_set_sample_ids(reg, ids, 4), SFR_OK);
+    ck_assert_int_eq(sfr_reg_compute(reg, z, y, 4, 5, dz, &loss), SFR_OK);
+    ck_assert_uint_eq(sfri_alloc_count(), before);
+    /* Recompiled for batch 2: validated again, and matches the reference on 2 samples. */
+    owned->dims[0] = 2;
+    p.tt->dims[0] = 2;
+    memset(p.gs, 0, (size_t)p.ns * sizeof(float));
+    ck_assert_int_eq(sfr_reg_compute(reg, NULL, NULL, 0, 0, NULL, &loss), SFR_OK);
+    struct fx_pair half = p;
+    half.sh.n = 2;
+    half.ns = p.ns / 2;
+    half.nt = p.nt / 2;
+    double *ds = malloc((size_t)half.ns * sizeof(double));
+    double want = fx_ref_pair(reg, &half, 1, ds, NULL, NULL, NULL);
+    ck_assert_double_eq_tol(loss, want, 1e-5 * want);
+    fx_assert_close(p.gs, ds, half.ns, 1e-4, "student grad, batch 2");
+    for (int64_t i = half.ns; i < p.ns; i++)
+        ck_assert(p.gs[i] == 0);
+    /* Back to batch 4: the workspace only grew, nothing to allocate. */
+    owned->dims[0] = 4;
+    p.tt->dims[0] = 4;
+    before = sfri_alloc_count();
+    ck_assert_int_eq(sfr_reg_compute(reg, NULL, NULL, 0, 0, NULL, &loss), SFR_OK);
+    ck_assert_uint_eq(sfri_alloc_count(), before);
+    free(ds);
+    sfr_reg_destroy(reg);
+    sfri_tap_free_owned(owned);
+    fx_pair_free(&p);
+}
+END_TEST
+
+Suite *reg_threads_suite(void)
+{
+    Suite *s = suite_create("reg_threads");
+    TCase *tc = tcase_create("threads");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, two_regularizers_in_two_threads_match_sequential);
+    tcase_add_test(tc, results_do_not_depend_on_thread_count);
+    tcase_add_test(tc, same_shapes_allocate_nothing_and_shapes_may_change);
+    suite_add_tcase(s, tc);
+    return s;
+}
