@@ -146,8 +146,7 @@ ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
 ASAN_ENV := ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1 \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 check-asan: deps
-	$(MAKE) BUILD=build-asan CFLAGS='$(ASAN_CFLAGS)' all build-asan/tests/run_tests \
-	    build-asan/examples/train_fmnist
+	$(MAKE) BUILD=build-asan CFLAGS='$(ASAN_CFLAGS)' examples build-asan/tests/run_tests
 	cd build-asan/tests && $(ASAN_ENV) SFR_MAKE='$(MAKE)' ./run_tests
 
 # Check's forked children run under memcheck too (a fork needs no
@@ -158,8 +157,7 @@ VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite --show-leak-kinds=definite \
             --suppressions=$(CURDIR)/tests/valgrind.supp
 check-valgrind: deps
-	$(MAKE) BUILD=build-valgrind CFLAGS='-O1 -g' all build-valgrind/tests/run_tests \
-	    build-valgrind/examples/train_fmnist
+	$(MAKE) BUILD=build-valgrind CFLAGS='-O1 -g' examples build-valgrind/tests/run_tests
 	cd build-valgrind/tests && CK_TIMEOUT_MULTIPLIER=40 SFR_MAKE='$(MAKE)' $(VALGRIND) ./run_tests
 
 # Fuzz targets: each tests/fuzz/fuzz_X.c, under libFuzzer, ASan and UBSan, linked
