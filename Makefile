@@ -1,15 +1,19 @@
 # libsfr: build, test, install. GNU make only.
 #
 #   make            the shared and static libraries, in build/
-#   make check      install missing packages (make deps), build, run every suite
+#   make check      install missing packages (make deps), build, run every suite,
+#                   compare the ABI with abi/, run each fuzz target CHECK_FUZZ_SECONDS (5)
 #   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make examples   the C, C++ (and MPI) example programs, in build/examples/
 #   make plot CSV=run.csv [PNG=run.png]   a trainer's per-epoch CSV as a PNG
 #   make docs       the API reference from include/sfr/*.h, in docs/api/html/ (Doxygen)
 #   make uninstall, make clean, make deps
-#   make fuzz       libFuzzer targets in build/fuzz/ (needs clang)
+#   make fuzz       libFuzzer targets in build/fuzz/, each run FUZZ_SECONDS (default 60)
 #   make bench      time the SFR objective and whole training steps (bench/)
+#   make abi-check, abi-baseline   compare with / regenerate abi/libsfr.abi
+#   make check-asan       every suite under AddressSanitizer + UBSan, in build-asan/
+#   make check-valgrind   every suite under valgrind's memcheck, in build-valgrind/
 
 # The version lives in include/sfr/version.h and nowhere else.
 version_part = $(shell sed -n 's/^\#define SFR_VERSION_$(1) \([0-9][0-9]*\).*/\1/p' include/sfr/version.h)
@@ -38,7 +42,7 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
                 dataset-fashion-mnist python3-numpy libopenmpi-dev openmpi-bin \
-                gnuplot-nox doxygen
+                gnuplot-nox doxygen valgrind clang libclang-rt-14-dev abigail-tools
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -61,7 +65,8 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check bench deps docs install uninstall clean demo examples fuzz plot
+.PHONY: all check check-asan check-valgrind abi-check abi-baseline bench deps docs install \
+        uninstall clean demo examples fuzz plot
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -136,8 +141,11 @@ plot:
 	@test -n '$(CSV)' || { echo 'usage: make plot CSV=run.csv [PNG=run.png]'; exit 2; }
 	gnuplot -e "csv='$(CSV)'; out='$(or $(PNG),$(basename $(CSV)).png)'" examples/plot_metrics.gp
 
+# The Check run comes last so that its summary closes the output.
 check: deps
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
+	$(MAKE) abi-check
+	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
 
 # The API reference: docs/Doxyfile with the output directory overridable
@@ -149,17 +157,68 @@ docs: deps
 	{ cat docs/Doxyfile; echo 'OUTPUT_DIRECTORY = $(DOCS_DIR)'; } | doxygen -
 	@echo 'API reference: $(DOCS_DIR)/html/index.html'
 
-# Fuzz targets: each tests/fuzz/fuzz_X.c is built with the library sources
-# it exercises, under libFuzzer and the address and undefined sanitizers.
+# The ABI against the committed baseline: added functions pass, a removed or
+# changed one fails with abidiff's report. Only types defined in include/sfr/
+# count (the insides of the opaque handles are not ABI). The baseline is
+# regenerated with `make abi-baseline` at release time only (docs/hardening.md);
+# the build directory is stripped from it so that it does not depend on the machine.
+ABI_BASELINE := abi/libsfr.abi
+abi-check: $(SHARED)
+	abidiff --no-added-syms --headers-dir1 include/sfr --headers-dir2 include/sfr \
+	    $(ABI_BASELINE) $(SHARED)
+
+abi-baseline: $(SHARED)
+	@mkdir -p $(dir $(ABI_BASELINE))
+	abidw --headers-dir include/sfr --no-corpus-path $(SHARED) | \
+	    sed "s| comp-dir-path='[^']*'||" > $(ABI_BASELINE)
+
+# The same suites, built in their own directories so that build/ is left alone.
+# ASan: verify_asan_link_order=0 lets the symbol check run a program that is
+# not instrumented against the instrumented libsfr.so.
+ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+               -fno-sanitize-recover=all
+ASAN_ENV := ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1 \
+            UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+check-asan: deps
+	$(MAKE) BUILD=build-asan CFLAGS='$(ASAN_CFLAGS)' examples build-asan/tests/run_tests
+	cd build-asan/tests && $(ASAN_ENV) SFR_MAKE='$(MAKE)' ./run_tests
+
+# Check's forked children run under memcheck too (a fork needs no
+# --trace-children); a child with an error exits 99, which fails its test, and
+# the runner's own exit status fails the target. Timeouts are stretched for
+# valgrind's slowdown.
+VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
+            --errors-for-leak-kinds=definite --show-leak-kinds=definite \
+            --suppressions=$(CURDIR)/tests/valgrind.supp
+check-valgrind: deps
+	$(MAKE) BUILD=build-valgrind CFLAGS='-O1 -g' examples build-valgrind/tests/run_tests
+	cd build-valgrind/tests && CK_TIMEOUT_MULTIPLIER=40 SFR_MAKE='$(MAKE)' $(VALGRIND) ./run_tests
+
+# Fuzz targets: each tests/fuzz/fuzz_X.c, under libFuzzer, ASan and UBSan, linked
+# with the library compiled by clang for them. Without -fopenmp there (clang's
+# OpenMP would want libomp): the pragmas are ignored and the omp_* calls link to
+# libgomp, which oneDNN runs on anyway. `make fuzz` runs each FUZZ_SECONDS.
 FUZZ_CC ?= clang
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -Ilib
-FUZZ_CHECKPOINT_SRCS := tests/fuzz/fuzz_checkpoint.c lib/net/checkpoint_format.c lib/common/error.c
+FUZZ_SECONDS ?= 60
+CHECK_FUZZ_SECONDS ?= 5
+FUZZ_DIR := $(BUILD)/fuzz
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Wno-unknown-pragmas \
+               -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS := checkpoint net_load reg net_build
+FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
+.SECONDARY: $(FUZZ_LIB_OBJS)
 
-fuzz: $(BUILD)/fuzz/fuzz_checkpoint
+fuzz: $(FUZZ_BINS)
+	bash tests/fuzz_run.sh '$(CURDIR)' '$(FUZZ_DIR)' $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-$(BUILD)/fuzz/fuzz_checkpoint: $(FUZZ_CHECKPOINT_SRCS)
+$(FUZZ_DIR)/lib/%.o: lib/%.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) $(FUZZ_CHECKPOINT_SRCS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DSFR_BUILDING_LIBRARY -MMD -MP \
+	    -c $< -o $@
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_OBJS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) -ldnnl -lgomp -lm
 
 # The benchmarks link the shared library like any host program would:
 # bench_sfr times the SFR objective alone, bench_train whole training steps
@@ -217,4 +276,4 @@ uninstall:
 clean:
 	rm -rf $(BUILD)
 
--include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
+-include $(LIB_OBJS:.o=.d) $(TEST_OBJS:.o=.d) $(FUZZ_LIB_OBJS:.o=.d)

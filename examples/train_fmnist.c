@@ -337,10 +337,11 @@ int main(int argc, char **argv)
         SFR_TRY(sfr_set_num_threads(o.threads));
 
     char err[4400];
-    fmnist_set train, test;
+    fmnist_set train = {0}, test = {0};
     if (fmnist_load(o.data_dir, "train", &train, err, sizeof err) != 0 ||
         fmnist_load(o.data_dir, "t10k", &test, err, sizeof err) != 0) {
         fprintf(stderr, "train_fmnist: %s\n", err);
+        fmnist_free(&train);
         return EXIT_FAILURE;
     }
     if (o.limit > 0 && o.limit < train.count)
@@ -348,6 +349,8 @@ int main(int argc, char **argv)
     if (train.count < o.batch) {
         fprintf(stderr, "train_fmnist: %lld training images are fewer than one batch of %d\n",
                 (long long)train.count, o.batch);
+        fmnist_free(&train);
+        fmnist_free(&test);
         return EXIT_FAILURE;
     }
     float mean, std;

@@ -29,12 +29,13 @@ idx() { # path magic payload_bytes size...
     } | gzip -c > "$path"
 }
 
-# Runs the trainer expecting failure with a message matching pattern.
+# Runs the trainer expecting a clean failure (an exit status, not a crash or
+# a sanitizer's abort) with a message matching pattern.
 expect_failure() { # pattern args...
-    local pattern=$1; shift
-    if "$train" "$@" > "$tmp/out" 2>&1; then
-        echo "train_fmnist $* succeeded, expected: $pattern"; exit 1
-    fi
+    local pattern=$1 rc=0; shift
+    "$train" "$@" > "$tmp/out" 2>&1 || rc=$?
+    [ "$rc" -ne 0 ] || { echo "train_fmnist $* succeeded, expected: $pattern"; exit 1; }
+    [ "$rc" -lt 128 ] || { echo "train_fmnist $* crashed (status $rc):"; cat "$tmp/out"; exit 1; }
     grep -q -- "$pattern" "$tmp/out" || { echo "expected '$pattern', got:"; cat "$tmp/out"; exit 1; }
 }
 

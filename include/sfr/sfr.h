@@ -10,8 +10,8 @@
  * Threading contract: a handle (::sfr_net, ::sfr_tap, ::sfr_reg, ::sfr_sgd)
  * is used by one thread at a time; different handles are independent and
  * may be used from different threads at once. The only state shared between
- * handles is each thread's last error message and OpenMP's thread count
- * (docs/threading.md).
+ * handles is each thread's last error message, OpenMP's thread count and
+ * the allocator (::sfr_set_allocator; docs/threading.md).
  *
  * @since 0.1.0
  */
@@ -21,6 +21,7 @@
 #include "export.h"
 #include "version.h"
 #include "status.h"
+#include "alloc.h"
 #include "tap.h"
 #include "reg.h"
 #include "net.h"

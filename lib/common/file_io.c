@@ -30,23 +30,23 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 31);
 }
 
+/* Bytes of the temporary name create_temp_beside writes for path. */
+static size_t temp_name_size(const char *path)
+{
+    return strlen(path) + sizeof ".tmp-0123456789abcdef";
+}
+
 /*
  * Creates "<path>.tmp-<16 hex digits>" with O_EXCL, as mkstemp does, but
  * with mode 0666 filtered by the umask (mkstemp's 0600 would make every
- * checkpoint private). The name is in path's directory, so the rename that
- * follows stays within one file system. Returns the descriptor or -1 with
- * errno set; *temp receives the name (freed by the caller).
+ * checkpoint private). The name, written into name (temp_name_size(path)
+ * bytes), is in path's directory, so the rename that follows stays within
+ * one file system. Returns the descriptor or -1 with errno set.
  */
-static int create_temp_beside(const char *path, char **temp)
+static int create_temp_beside(const char *path, char *name)
 {
     static atomic_uint_fast64_t serial;
-    size_t len = strlen(path);
-    size_t cap = len + sizeof ".tmp-0123456789abcdef";
-    char *name = sfri_malloc(cap);
-    if (name == NULL) {
-        errno = ENOMEM;
-        return -1;
-    }
+    size_t cap = temp_name_size(path);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     uint64_t seed = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
@@ -55,16 +55,9 @@ static int create_temp_beside(const char *path, char **temp)
         uint64_t tag = mix64(seed + atomic_fetch_add(&serial, 1) * 0x9e3779b97f4a7c15ull);
         snprintf(name, cap, "%s.tmp-%016llx", path, (unsigned long long)tag);
         int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-        if (fd >= 0) {
-            *temp = name;
+        if (fd >= 0 || errno != EEXIST)
             return fd;
-        }
-        if (errno != EEXIST)
-            break;
     }
-    int saved = errno;
-    sfri_free(name);
-    errno = saved;
     return -1;
 }
 
@@ -82,45 +75,44 @@ static int write_all(int fd, const unsigned char *p, size_t size)
     return 0;
 }
 
+/* The directory part of path ("/" for "/x", "." for a bare name) in a new
+ * block, or NULL when out of memory. */
+static char *parent_dir(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    const char *src = slash != NULL ? path : ".";
+    size_t n = slash == NULL ? 1 : slash == path ? 1 : (size_t)(slash - path);
+    char *dir = sfri_malloc(n + 1);
+    if (dir != NULL) {
+        memcpy(dir, src, n);
+        dir[n] = '\0';
+    }
+    return dir;
+}
+
 /*
  * Makes the rename durable. A file system that cannot sync directories
  * (EINVAL) has nothing more to do, and that is not a failure.
  */
-static int sync_parent_dir(const char *path)
+static int sync_dir(const char *dir)
 {
-    const char *slash = strrchr(path, '/');
-    char *dir = NULL;
-    if (slash != NULL) {
-        size_t n = slash == path ? 1 : (size_t)(slash - path);
-        dir = sfri_malloc(n + 1);
-        if (dir == NULL) {
-            errno = ENOMEM;
-            return -1;
-        }
-        memcpy(dir, path, n);
-        dir[n] = '\0';
-    }
-    int fd = open(dir != NULL ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int saved = errno;
-    sfri_free(dir);
-    if (fd < 0) {
-        errno = saved;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    }
     int rc = fsync(fd);
     if (rc != 0 && errno == EINVAL)
         rc = 0;
-    saved = errno;
+    int saved = errno;
     close(fd);
     errno = saved;
     return rc;
 }
 
-sfr_status sfri_write_file_atomic(const char *path, const void *data, size_t size,
-                                  const char *func)
+/* The write itself, given the temporary name buffer and the directory name. */
+static sfr_status write_rename_sync(const char *path, const void *data, size_t size, char *temp,
+                                    const char *dir, const char *func)
 {
-    char *temp = NULL;
-    int fd = create_temp_beside(path, &temp);
+    int fd = create_temp_beside(path, temp);
     if (fd < 0)
         return sfri_fail(SFR_ERR_IO, func, "cannot create a temporary file beside '%s': %s",
                          path, strerror(errno));
@@ -140,14 +132,27 @@ sfr_status sfri_write_file_atomic(const char *path, const void *data, size_t siz
     }
     if (step != NULL) {
         unlink(temp);
-        sfri_free(temp);
         return sfri_fail(SFR_ERR_IO, func, "cannot %s '%s': %s", step, path, strerror(saved));
     }
-    sfri_free(temp);
-    if (sync_parent_dir(path) != 0)
+    if (sync_dir(dir) != 0)
         return sfri_fail(SFR_ERR_IO, func, "'%s' was written but its directory cannot be synced: %s",
                          path, strerror(errno));
     return SFR_OK;
+}
+
+sfr_status sfri_write_file_atomic(const char *path, const void *data, size_t size,
+                                  const char *func)
+{
+    /* Both names are allocated before anything is written, so that running
+     * out of memory is reported as such, and never after the rename. */
+    char *temp = sfri_malloc(temp_name_size(path));
+    char *dir = parent_dir(path);
+    sfr_status st = temp == NULL || dir == NULL
+                        ? sfri_fail(SFR_ERR_NOMEM, func, "no memory for the names of '%s'", path)
+                        : write_rename_sync(path, data, size, temp, dir, func);
+    sfri_free(temp);
+    sfri_free(dir);
+    return st;
 }
 
 /* Reads exactly size bytes; a short file (changed under us) is an error. */

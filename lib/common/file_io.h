@@ -1,7 +1,7 @@
 /*
  * Whole-file reads and crash-safe whole-file writes, for the checkpoint
  * code. Failures are reported with sfri_fail for the caller's func and are
- * SFR_ERR_IO (or SFR_ERR_NOMEM for the read buffer).
+ * SFR_ERR_IO (or SFR_ERR_NOMEM for the read buffer and the file names).
  */
 #ifndef SFR_LIB_FILE_IO_H
 #define SFR_LIB_FILE_IO_H

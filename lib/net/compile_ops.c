@@ -520,10 +520,15 @@ sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
     c.src = net->layers[l->in[0]];
     c.back = l->grad_mode[0] != SFRI_GRAD_NONE;
     c.diff_src = l->grad_mode[0] == SFRI_GRAD_WRITE ? c.src->diff : NULL;
-    c.w = net->params + l->param_off;
-    c.b = c.w + l->weight_size;
-    c.dw = net->grads + l->param_off;
-    c.db = c.dw + l->weight_size;
+    /* Layers without parameters get NULL: net->params is NULL while no layer
+     * has any, and NULL + 0 is undefined behaviour. */
+    c.w = c.b = c.dw = c.db = NULL;
+    if (l->weight_size > 0) {
+        c.w = net->params + l->param_off;
+        c.b = c.w + l->weight_size;
+        c.dw = net->grads + l->param_off;
+        c.db = c.dw + l->weight_size;
+    }
     c.fn = fn;
     switch (l->kind) {
     case SFRI_LAYER_CONV: return compile_conv(&c);

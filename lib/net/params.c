@@ -116,6 +116,9 @@ SFR_API sfr_status sfr_net_init_params(sfr_net *net, uint64_t seed)
     uint64_t s = seed;
     for (int i = 0; i < net->n_layers; i++) {
         const struct sfri_layer *l = net->layers[i];
+        /* Also keeps NULL + 0 (no parameters in the net yet) from being computed. */
+        if (l->weight_size == 0)
+            continue;
         float *w = net->params + l->param_off;
         float *b = w + l->weight_size;
         if (l->kind == SFRI_LAYER_CONV) {

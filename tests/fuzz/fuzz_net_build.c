@@ -1,0 +1,100 @@
+/*
+ * libFuzzer target: bytes -> a random layer sequence through the builder
+ * (any layer kind, any input ids, small and out-of-range sizes), then
+ * compile, init, a training forward on random data (NaN and infinities
+ * included), output, backward with random gradients, an eval forward and a
+ * recompile. Every call must return a documented status; the harness's
+ * allocator caps every block (fuzz_input.h).
+ */
+#include "fuzz_input.h"
+
+enum { MAX_LAYERS = 14, MAX_ELEMS = 1 << 16 };
+
+/* One builder call chosen by the input; ids may be unknown on purpose. */
+static void add_layer(struct fuzz_input *in, sfr_net *net, int n_layers)
+{
+    int id = -1;
+    int a = fuzz_range(in, -1, n_layers), b = fuzz_range(in, -1, n_layers);
+    int k = fuzz_range(in, -1, 5), s = fuzz_range(in, -1, 3), p = fuzz_range(in, -1, 3);
+    switch (fuzz_u8(in) % 10) {
+    case 0:
+        fuzz_expect(sfr_net_input(net, fuzz_range(in, 0, 3), fuzz_range(in, 0, 12),
+                                  fuzz_range(in, 0, 12), &id));
+        break;
+    case 1:
+        fuzz_expect(sfr_net_conv2d(net, a, fuzz_range(in, 0, 8), k, s, p, fuzz_u8(in) & 1, &id));
+        break;
+    case 2: fuzz_expect(sfr_net_batchnorm(net, a, &id)); break;
+    case 3: fuzz_expect(sfr_net_relu(net, a, &id)); break;
+    case 4: fuzz_expect(sfr_net_maxpool(net, a, k, s, p, &id)); break;
+    case 5: fuzz_expect(sfr_net_avgpool(net, a, k, s, p, &id)); break;
+    case 6: fuzz_expect(sfr_net_global_avgpool(net, a, &id)); break;
+    case 7: fuzz_expect(sfr_net_linear(net, a, fuzz_range(in, 0, 12), &id)); break;
+    case 8: fuzz_expect(sfr_net_add(net, a, b, &id)); break;
+    default: {
+        sfr_tap *tap = NULL;
+        fuzz_expect(sfr_net_tap(net, a, &tap));
+        break;
+    }
+    }
+}
+
+/* Input and gradient buffers of the compiled net, from the fuzzer's bytes. */
+static void run(struct fuzz_input *in, sfr_net *net, int64_t batch, int c, int h, int w)
+{
+    static float input[MAX_ELEMS], dlogits[MAX_ELEMS];
+    size_t numel = (size_t)(batch * c * h * w);
+    if (numel > MAX_ELEMS)
+        return;
+    fuzz_floats(in, input, numel);
+    fuzz_expect(sfr_net_init_params(net, fuzz_u64(in)));
+    sfr_status st = sfr_net_forward(net, input, 1);
+    fuzz_expect(st);
+    const float *logits = NULL;
+    int64_t dims[2] = {0, 0};
+    if (st != SFR_OK || sfr_net_output(net, &logits, dims) != SFR_OK)
+        return;
+    if ((size_t)(dims[0] * dims[1]) <= MAX_ELEMS) {
+        fuzz_floats(in, dlogits, (size_t)(dims[0] * dims[1]));
+        fuzz_expect(sfr_net_backward(net, dlogits));
+    }
+    fuzz_expect(sfr_net_forward(net, input, 0));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    fuzz_setup();
+    struct fuzz_input in = {data, size};
+    sfr_net *net = NULL;
+    fuzz_expect(sfr_net_create(&net));
+    if (net == NULL)
+        return 0;
+    /* Most inputs start with a valid input layer, so that layers stack up. */
+    int c = fuzz_range(&in, 1, 3), h = fuzz_range(&in, 1, 12), w = fuzz_range(&in, 1, 12);
+    int id = -1, n_layers = 0;
+    if (sfr_net_input(net, c, h, w, &id) == SFR_OK)
+        n_layers = 1;
+    int ops = fuzz_range(&in, 0, MAX_LAYERS);
+    for (int i = 0; i < ops; i++) {
+        int count = 0;
+        add_layer(&in, net, n_layers);
+        if (sfr_net_param_tensors(net, &count) != SFR_OK)
+            abort();
+        n_layers++; /* an upper bound: unknown ids are part of the game */
+    }
+    int64_t batch = fuzz_range(&in, 0, 3);
+    sfr_status st = sfr_net_compile(net, batch);
+    fuzz_expect(st);
+    if (st == SFR_OK) {
+        run(&in, net, batch, c, h, w);
+        /* Another batch size keeps parameters; run again. */
+        st = sfr_net_compile(net, batch + 1);
+        fuzz_expect(st);
+        if (st == SFR_OK)
+            run(&in, net, batch + 1, c, h, w);
+    }
+    sfr_net_destroy(net);
+    return 0;
+}
