@@ -6,12 +6,13 @@
  *   2. size the workspace and, for a fresh `past` bank, allocate it;
  *   3. pool and normalize every feature map into the workspace, which is
  *      also where non-finite values are caught, and (5, which writes only
- *      the workspace) per pair: cost, plan, loss, gradients of the local
- *      features; both per sample, samples in parallel;
+ *      the workspace) per pair: cost, plan, loss, gradients of the pooled
+ *      features (through the normalization while its features are still in
+ *      cache); both per sample, samples in parallel;
  * after which nothing can fail:
  *   4. the label term (writes dlogits);
- *   6. per sample: gradients added into the taps through normalization and
- *      pooling (samples in parallel, pairs in order: taps shared by pairs
+ *   6. per sample: gradients added into the taps through the pooling
+ *      (samples in parallel, pairs in order: taps shared by pairs
  *      are written by one thread per sample);
  *   7. stored losses, statistics, bank and ids.
  */
@@ -147,11 +148,14 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
     w[sh->err + s] = err;
     w[sh->iters + s] = iters;
     const double scale = 2 * pair->beta / (double)sh->n / (double)sh->m;
-    sfri_cost_grad(plan, a, b, 0, x, sh->cs, yg, g, (double)sh->n_t, scale, tmp,
-                   w + sh->dxs + s * a * sh->cs);
-    if (o->teacher_grad)
-        sfri_cost_grad(plan, a, b, 1, y, sh->ct, xg, g, (double)sh->n_s, scale, tmp,
-                       w + sh->dys + s * b * sh->ct);
+    double *dx = w + sh->dxs + s * a * sh->cs;   // (A, Cs)
+    sfri_cost_grad(plan, a, b, 0, x, sh->cs, yg, g, (double)sh->n_t, scale, tmp, dx);
+    sfri_normalize_backward(a, sh->cs, o->norm, x, w + sh->rs + s * a, dx);
+    if (o->teacher_grad) {
+        double *dy = w + sh->dys + s * b * sh->ct;   // (B, Ct)
+        sfri_cost_grad(plan, a, b, 1, y, sh->ct, xg, g, (double)sh->n_s, scale, tmp, dy);
+        sfri_normalize_backward(b, sh->ct, o->norm, y, w + sh->rt + s * b, dy);
+    }
 }
 
 /*
@@ -194,19 +198,13 @@ static void scatter_gradients(sfr_reg *reg, int64_t n, int threads,
             const struct sfri_pair_shape *sh = &pair->shape;
             double *w = reg->ws;
             struct sfri_pool_geom gs = geom(reg, sh, 0);
-            sfri_pool_normalize_backward(&gs, w + sh->dxs + s * sh->a * sh->cs,
-                                         w + sh->xs + s * sh->a * sh->cs,
-                                         w + sh->rs + s * sh->a, o->norm,
-                                         pair->student->grad + s * sh->cs * sh->hs * sh->ws,
-                                         scr);
+            sfri_unpool(&gs, w + sh->dxs + s * sh->a * sh->cs,
+                        pair->student->grad + s * sh->cs * sh->hs * sh->ws, scr);
             if (!o->teacher_grad)
                 continue;
             struct sfri_pool_geom gt = geom(reg, sh, 1);
-            sfri_pool_normalize_backward(&gt, w + sh->dys + s * sh->b * sh->ct,
-                                         w + sh->ys + s * sh->b * sh->ct,
-                                         w + sh->rt + s * sh->b, o->norm,
-                                         pair->teacher->grad + s * sh->ct * sh->ht * sh->wt,
-                                         scr);
+            sfri_unpool(&gt, w + sh->dys + s * sh->b * sh->ct,
+                        pair->teacher->grad + s * sh->ct * sh->ht * sh->wt, scr);
         }
     }
 }

@@ -112,6 +112,27 @@ static inline void add_to_rows(float *rows, int64_t nrows, int64_t w, const floa
 
 typedef int sfri_v8i __attribute__((vector_size(32)));
 
+/*
+ * The first n (1 to 8) lanes of a vector stored to or loaded from memory: a
+ * full vector with a fixed size, since a variable-length memcpy is a string
+ * move (tens of cycles) on the hot path of every cell.
+ */
+static inline void store_lanes(double *dst, const sfri_v8d *v, int64_t n)
+{
+    if (n == 8)
+        memcpy(dst, v, sizeof *v);
+    else
+        memcpy(dst, v, (size_t)n * sizeof(double));
+}
+
+static inline void load_lanes(const double *src, int64_t n, sfri_v8d *v)
+{
+    if (n == 8)
+        memcpy(v, src, sizeof *v);
+    else
+        memcpy(v, src, (size_t)n * sizeof(double));
+}
+
 /* r[t][k] <-> r[k][t] for an 8 x 8 block, in registers (unpack, pair, half swaps). */
 static inline void transpose8(sfri_v8f *r)
 {
@@ -172,7 +193,7 @@ static void pool_lanes(const struct sfri_pool_geom *geo, const float *in, const 
                         sum += v;
                     }
                 sum *= inv_h[i] * inv_w[j];
-                memcpy(out + (i * gw + j) * c + c0, &sum, (size_t)nc * sizeof(double));
+                store_lanes(out + (i * gw + j) * c + c0, &sum, nc);
             }
     }
 }
@@ -260,7 +281,7 @@ static void unpool_lanes(const struct sfri_pool_geom *geo, const double *d,
         for (int64_t i = 0; i < gh; i++)
             for (int64_t j = 0; j < gw; j++) {
                 sfri_v8d gd = {0};
-                memcpy(&gd, d + (i * gw + j) * c + c0, (size_t)nc * sizeof(double));
+                load_lanes(d + (i * gw + j) * c + c0, nc, &gd);
                 sfri_v8f g = __builtin_convertvector(gd * (inv_h[i] * inv_w[j]), sfri_v8f), v;
                 for (int64_t y = geo->win_h[2 * i]; y < geo->win_h[2 * i + 1]; y++)
                     for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++) {
@@ -292,9 +313,8 @@ static void unpool_lanes(const struct sfri_pool_geom *geo, const double *d,
     }
 }
 
-/* grad (C, H, W) += the pooling's transpose applied to d (A, C). */
 SFRI_CLONES
-static void unpool(const struct sfri_pool_geom *geo, const double *d, float *grad, double *buf)
+void sfri_unpool(const struct sfri_pool_geom *geo, const double *d, float *grad, double *buf)
 {
     const int64_t c = geo->c, h = geo->h, w = geo->w, gh = geo->gh, gw = geo->gw;
     double *inv_h = buf, *inv_w = inv_h + gh;   // (Gh), (Gw)
@@ -358,25 +378,30 @@ static void unpool(const struct sfri_pool_geom *geo, const double *d, float *gra
 }
 
 SFRI_CLONES
+void sfri_normalize_backward(int64_t a, int64_t c, int norm, const double *out, const double *r,
+                             double *dout)
+{
+    if (norm != SFR_NORM_RMS)
+        return;
+    /* Through rms: dx = dx^/r - x^ (x^ . dx^) / (C r). */
+    for (int64_t k = 0; k < a; k++) {
+        double *d = dout + k * c;          // (C)
+        const double *f = out + k * c;     // (C)
+        double dot = 0;
+#pragma omp simd reduction(+ : dot)
+        for (int64_t ch = 0; ch < c; ch++)
+            dot += f[ch] * d[ch];
+        double inv = 1.0 / r[k], proj = dot / ((double)c * r[k]);
+#pragma omp simd
+        for (int64_t ch = 0; ch < c; ch++)
+            d[ch] = d[ch] * inv - f[ch] * proj;
+    }
+}
+
 void sfri_pool_normalize_backward(const struct sfri_pool_geom *geo, double *dout,
                                   const double *out, const double *r, int norm, float *grad,
                                   double *buf)
 {
-    const int64_t c = geo->c, a = geo->gh * geo->gw;
-    /* Through rms: dx = dx^/r - x^ (x^ . dx^) / (C r). */
-    if (norm == SFR_NORM_RMS) {
-        for (int64_t k = 0; k < a; k++) {
-            double *d = dout + k * c;          // (C)
-            const double *f = out + k * c;     // (C)
-            double dot = 0;
-#pragma omp simd reduction(+ : dot)
-            for (int64_t ch = 0; ch < c; ch++)
-                dot += f[ch] * d[ch];
-            double inv = 1.0 / r[k], proj = dot / ((double)c * r[k]);
-#pragma omp simd
-            for (int64_t ch = 0; ch < c; ch++)
-                d[ch] = d[ch] * inv - f[ch] * proj;
-        }
-    }
-    unpool(geo, dout, grad, buf);
+    sfri_normalize_backward(geo->gh * geo->gw, geo->c, norm, out, r, dout);
+    sfri_unpool(geo, dout, grad, buf);
 }

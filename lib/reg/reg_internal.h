@@ -159,10 +159,18 @@ static inline size_t sfri_pool_backward_scratch(int64_t w, int64_t gh, int64_t g
  * features out (A, C) with their r (A), turns dout in place into the
  * gradient w.r.t. the pooled features, then adds it through the pooling
  * into grad (C, H, W). buf holds sfri_pool_backward_scratch(W, Gh, Gw) doubles.
+ * It is sfri_normalize_backward then sfri_unpool, which compute runs apart.
  */
 void sfri_pool_normalize_backward(const struct sfri_pool_geom *geo, double *dout,
                                   const double *out, const double *r, int norm, float *grad,
                                   double *buf);
+
+/* Its normalization part: dout (A, C) becomes the gradient w.r.t. the pooled features. */
+void sfri_normalize_backward(int64_t a, int64_t c, int norm, const double *out, const double *r,
+                             double *dout);
+
+/* The pooling's part: grad (C, H, W) += the pooling's transpose applied to d (A, C). */
+void sfri_unpool(const struct sfri_pool_geom *geo, const double *d, float *grad, double *buf);
 
 /* Group sums: x (A, C) -> xg (A, G), C a multiple of G, groups of C/G channels. */
 void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg);
