@@ -4,11 +4,11 @@
  * Order, so that a failure writes nothing the host can see:
  *   1. check every argument and pair, resolve shapes;
  *   2. size the workspace and, for a fresh `past` bank, allocate it;
- *   3. pool and normalize every feature map into the workspace, which is
- *      also where non-finite values are caught, and (5, which writes only
- *      the workspace) per pair: cost, plan, loss, gradients of the pooled
- *      features (through the normalization while its features are still in
- *      cache); both per sample, samples in parallel;
+ *   3. pool and normalize every feature map of a sample into its thread's
+ *      workspace, which is also where non-finite values are caught, and (5,
+ *      which writes only the workspace) per pair: cost, plan, loss,
+ *      gradients of the pooled features (through the normalization while
+ *      the features are in cache); both per sample, samples in parallel;
  * after which nothing can fail:
  *   4. the label term (writes dlogits);
  *   6. per sample: gradients added into the taps through the pooling
@@ -84,40 +84,40 @@ static struct sfri_pool_geom geom(const sfr_reg *reg, const struct sfri_pair_sha
 }
 
 /*
- * Step 3 for one sample: every map pooled and normalized into the workspace;
- * returns the smallest 2*pair + side (1 = teacher) of a map holding a
- * non-finite value, or INT32_MAX.
+ * Step 3 for one sample: every map pooled and normalized into feat, the
+ * features of the thread's region; returns the smallest 2*pair + side
+ * (1 = teacher) of a map holding a non-finite value, or INT32_MAX.
  */
-static int pool_sample(sfr_reg *reg, int64_t s, double *scr, const struct sfri_feature_opts *o)
+static int pool_sample(sfr_reg *reg, int64_t s, double *feat, double *scr,
+                       const struct sfri_feature_opts *o)
 {
     int bad = INT32_MAX;
     for (int p = 0; p < reg->npairs; p++) {
         const struct sfri_pair *pair = &reg->pairs[p];
         const struct sfri_pair_shape *sh = &pair->shape;
-        double *w = reg->ws;
         struct sfri_pool_geom gs = geom(reg, sh, 0), gt = geom(reg, sh, 1);
         const float *xs = pair->student->data + s * sh->cs * sh->hs * sh->ws;
         const float *xt = pair->teacher->data + s * sh->ct * sh->ht * sh->wt;
-        if (sfri_pool_normalize(&gs, xs, o->norm, o->delta, w + sh->xs + s * sh->a * sh->cs,
-                                w + sh->rs + s * sh->a, scr) != 0 && 2 * p < bad)
+        if (sfri_pool_normalize(&gs, xs, o->norm, o->delta, feat + sh->xs, feat + sh->rs,
+                                scr) != 0 && 2 * p < bad)
             bad = 2 * p;
         if (sh->teacher_from == p &&
-            sfri_pool_normalize(&gt, xt, o->norm, o->delta, w + sh->ys + s * sh->b * sh->ct,
-                                w + sh->rt + s * sh->b, scr) != 0 && 2 * p + 1 < bad)
+            sfri_pool_normalize(&gt, xt, o->norm, o->delta, feat + sh->ys, feat + sh->rt,
+                                scr) != 0 && 2 * p + 1 < bad)
             bad = 2 * p + 1;
     }
     return bad;
 }
 
-/* Step 5 for one pair and sample. */
-static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s, double *scr,
-                          const struct sfri_feature_opts *o)
+/* Step 5 for one pair and sample, whose features pool_sample wrote into feat. */
+static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
+                          const double *feat, double *scr, const struct sfri_feature_opts *o)
 {
     const struct sfri_pair_shape *sh = &pair->shape;
     const int64_t a = sh->a, b = sh->b, g = sh->g;
     double *w = reg->ws;
-    const double *x = w + sh->xs + s * a * sh->cs;   // (A, Cs)
-    const double *y = w + sh->ys + s * b * sh->ct;   // (B, Ct)
+    const double *x = feat + sh->xs;   // (A, Cs)
+    const double *y = feat + sh->ys;   // (B, Ct)
     double *cost = scr, *plan = cost + a * b;        // (A, B), (A, B)
     double *xgb = plan + a * b, *ygb = xgb + a * g;  // (A, G), (B, G)
     double *tmp = ygb + b * g, *sk = tmp + 4 * g;    // (4, G), Sinkhorn's
@@ -150,11 +150,11 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
     const double scale = 2 * pair->beta / (double)sh->n / (double)sh->m;
     double *dx = w + sh->dxs + s * a * sh->cs;   // (A, Cs)
     sfri_cost_grad(plan, a, b, 0, x, sh->cs, yg, g, (double)sh->n_t, scale, tmp, dx);
-    sfri_normalize_backward(a, sh->cs, o->norm, x, w + sh->rs + s * a, dx);
+    sfri_normalize_backward(a, sh->cs, o->norm, x, feat + sh->rs, dx);
     if (o->teacher_grad) {
         double *dy = w + sh->dys + s * b * sh->ct;   // (B, Ct)
         sfri_cost_grad(plan, a, b, 1, y, sh->ct, xg, g, (double)sh->n_s, scale, tmp, dy);
-        sfri_normalize_backward(b, sh->ct, o->norm, y, w + sh->rt + s * b, dy);
+        sfri_normalize_backward(b, sh->ct, o->norm, y, feat + sh->rt, dy);
     }
 }
 
@@ -171,13 +171,14 @@ static int pool_and_transport(sfr_reg *reg, int64_t n, int threads,
     int bad = INT32_MAX;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads) reduction(min : bad)
     for (int64_t s = 0; s < n; s++) {
-        double *scr = reg->ws + reg->scratch_off +
-                      (size_t)omp_get_thread_num() * reg->scratch_per_thread;
-        int b = pool_sample(reg, s, scr, o);
+        double *feat = reg->ws + reg->thread_off +
+                       (size_t)omp_get_thread_num() * reg->per_thread;
+        double *scr = feat + reg->feat_per_thread;
+        int b = pool_sample(reg, s, feat, scr, o);
         bad = b < bad ? b : bad;
         if (b == INT32_MAX)
             for (int p = 0; p < reg->npairs; p++)
-                transport_one(reg, &reg->pairs[p], s, scr, o);
+                transport_one(reg, &reg->pairs[p], s, feat, scr, o);
     }
     return bad == INT32_MAX ? -1 : bad;
 }
@@ -191,8 +192,8 @@ static void scatter_gradients(sfr_reg *reg, int64_t n, int threads,
 {
 #pragma omp parallel for schedule(dynamic, 1) num_threads(threads)
     for (int64_t s = 0; s < n; s++) {
-        double *scr = reg->ws + reg->scratch_off +
-                      (size_t)omp_get_thread_num() * reg->scratch_per_thread;
+        double *scr = reg->ws + reg->thread_off + reg->feat_per_thread +
+                      (size_t)omp_get_thread_num() * reg->per_thread;
         for (int p = 0; p < reg->npairs; p++) {
             const struct sfri_pair *pair = &reg->pairs[p];
             const struct sfri_pair_shape *sh = &pair->shape;

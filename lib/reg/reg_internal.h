@@ -69,12 +69,18 @@ struct sfri_pair_shape {
     int64_t g, m;       /* channel groups min(Cs, Ct), and max(Cs, Ct) */
     int64_t n_s, n_t;   /* student and teacher channels per group: Cs/G, Ct/G */
     /*
-     * Offsets (in doubles) into the workspace slab: normalized features
-     * xs (N, A, Cs), ys (N, B, Ct), their rms rs (N, A), rt (N, B), their
-     * gradients dxs (N, A, Cs), dys (N, B, Ct) (dys only with teacher_grad),
-     * and per-sample loss, final error and iteration count, each (N).
+     * Offsets (in doubles) into each thread's region of the workspace: one
+     * sample's normalized features xs (A, Cs), ys (B, Ct) and their rms
+     * rs (A), rt (B), only needed while that sample's transport runs.
      */
-    size_t xs, rs, ys, rt, dxs, dys, loss, err, iters;
+    size_t xs, rs, ys, rt;
+    /*
+     * Offsets (in doubles) into the workspace slab: the gradients w.r.t. the
+     * pooled features dxs (N, A, Cs), dys (N, B, Ct) (dys only with
+     * teacher_grad), and per-sample loss, final error and iteration count,
+     * each (N).
+     */
+    size_t dxs, dys, loss, err, iters;
     /* The first pair with this pair's teacher tap: its pooled teacher (ys, rt) is shared. */
     int teacher_from;
     /* Offsets (in int64) into the index slab: [start, end) of each cell. */
@@ -110,11 +116,12 @@ struct sfr_reg {
     double label_loss;                /* of the last successful compute, gamma included */
 
     /* Workspace: grow-only slabs, so computes with unchanged shapes allocate nothing. */
-    double *ws;                       /* per-pair features, results, per-thread scratch */
+    double *ws;                       /* per-pair results, per-thread features and scratch */
     size_t ws_cap;
     int64_t *wi;                      /* pooling windows */
     size_t wi_cap;
-    size_t scratch_off, scratch_per_thread;
+    /* Each thread's region: features (feat_per_thread), then the kernels' scratch. */
+    size_t thread_off, per_thread, feat_per_thread;
 };
 
 /* Options of the feature term as one compute uses them. */

@@ -1,8 +1,10 @@
 /*
  * The regularizer's workspace: one slab of doubles and one of pooling
  * windows, laid out per pair for the resolved shapes, plus per-thread
- * scratch for the transport problems. The slabs only grow, so a compute
- * with the shapes of an earlier one allocates nothing.
+ * regions for one sample's features and the transport problems (a sample's
+ * features stay in that thread's cache instead of travelling to memory
+ * and back). The slabs only grow, so a compute with the shapes of an
+ * earlier one allocates nothing.
  */
 #include "common/common.h"
 #include "reg_internal.h"
@@ -41,23 +43,23 @@ static int grow(void **slab, size_t *cap, size_t need, size_t elem)
 
 sfr_status sfri_reg_workspace(sfr_reg *reg, int threads)
 {
-    size_t nd = 0, ni = 0, scratch = 0;
+    size_t nd = 0, ni = 0, feat = 0, scratch = 0;
     int teacher_grad = reg->param[SFRI_P_TEACHER_GRAD] != 0;
     for (int p = 0; p < reg->npairs; p++) {
         struct sfri_pair_shape *sh = &reg->pairs[p].shape;
         size_t n = (size_t)sh->n, a = (size_t)sh->a, b = (size_t)sh->b;
-        sh->xs = nd, nd += n * a * (size_t)sh->cs;
+        sh->xs = feat, feat += a * (size_t)sh->cs;
+        sh->rs = feat, feat += a;
         sh->dxs = nd, nd += n * a * (size_t)sh->cs;
         sh->dys = nd, nd += teacher_grad ? n * b * (size_t)sh->ct : 0;
-        sh->rs = nd, nd += n * a;
         /* Pairs that share a teacher tap (the usual case) pool it once. */
         sh->teacher_from = p;
         for (int q = 0; q < p && sh->teacher_from == p; q++)
             if (reg->pairs[q].teacher == reg->pairs[p].teacher)
                 sh->teacher_from = q;
         if (sh->teacher_from == p) {
-            sh->ys = nd, nd += n * b * (size_t)sh->ct;
-            sh->rt = nd, nd += n * b;
+            sh->ys = feat, feat += b * (size_t)sh->ct;
+            sh->rt = feat, feat += b;
         } else {
             sh->ys = reg->pairs[sh->teacher_from].shape.ys;
             sh->rt = reg->pairs[sh->teacher_from].shape.rt;
@@ -73,16 +75,18 @@ sfr_status sfri_reg_workspace(sfr_reg *reg, int threads)
         if (need > scratch)
             scratch = need;
     }
-    /* Keep each thread's scratch on its own cache lines. */
+    /* Keep each thread's region, and the scratch in it, on its own cache lines. */
+    feat = (feat + 7) & ~(size_t)7;
     scratch = (scratch + 7) & ~(size_t)7;
     nd = (nd + 7) & ~(size_t)7;
-    size_t total = nd + scratch * (size_t)threads;
+    size_t total = nd + (feat + scratch) * (size_t)threads;
     if (grow((void **)&reg->ws, &reg->ws_cap, total, sizeof(double)) != 0 ||
         grow((void **)&reg->wi, &reg->wi_cap, ni, sizeof(int64_t)) != 0)
         return sfri_fail(SFR_ERR_NOMEM, "sfr_reg_compute", "out of memory for the workspace "
                          "(%zu doubles)", total);
-    reg->scratch_off = nd;
-    reg->scratch_per_thread = scratch;
+    reg->thread_off = nd;
+    reg->per_thread = feat + scratch;
+    reg->feat_per_thread = feat;
     for (int p = 0; p < reg->npairs; p++) {
         const struct sfri_pair_shape *sh = &reg->pairs[p].shape;
         sfri_pool_windows(sh->hs, sh->gh, reg->wi + sh->win_sh);
