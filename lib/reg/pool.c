@@ -238,6 +238,7 @@ static void pool(const struct sfri_pool_geom *geo, const float *in, double *out,
     }
 }
 
+SFRI_CLONES
 int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
                         double delta, double *out, double *r, double *buf)
 {
