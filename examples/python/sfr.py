@@ -44,6 +44,10 @@ _c_double_p = ctypes.POINTER(ctypes.c_double)
 _handle = ctypes.c_void_p
 _handle_p = ctypes.POINTER(ctypes.c_void_p)
 _status = ctypes.c_int
+# alloc.h's function types: a host allocator written in Python must be kept
+# alive (referenced) for as long as libsfr may call it.
+ALLOC_FN = ctypes.CFUNCTYPE(ctypes.c_void_p, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_void_p)
+FREE_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_void_p)
 
 # name: (restype, argtypes), in the order of include/sfr/*.h. A test checks
 # that these names are exactly tests/abi/symbols.txt and that every argument
@@ -56,6 +60,8 @@ _SIGNATURES = {
     "sfr_status_string": (ctypes.c_char_p, [_status]),
     "sfr_last_error": (ctypes.c_char_p, []),
     "sfr_set_num_threads": (_status, [ctypes.c_int]),
+    # alloc.h
+    "sfr_set_allocator": (_status, [ALLOC_FN, FREE_FN, ctypes.c_void_p]),
     # tap.h
     "sfr_tap_wrap": (_status, [_c_int64_p, _c_float_p, _c_float_p, _handle_p]),
     "sfr_tap_rebind": (_status, [_handle, _c_float_p, _c_float_p]),

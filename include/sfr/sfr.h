@@ -5,7 +5,8 @@
  * libsfr trains convolutional networks with Self-Feature Regularization
  * (docs/sfr.md). This header pulls in the topic headers, each of which also
  * compiles on its own, as C99 and as C++:
- * sfr/version.h, sfr/status.h, sfr/tap.h, sfr/reg.h, sfr/net.h, sfr/sgd.h.
+ * sfr/version.h, sfr/status.h, sfr/alloc.h, sfr/tap.h, sfr/reg.h, sfr/net.h,
+ * sfr/sgd.h.
  *
  * Threading contract: a handle (::sfr_net, ::sfr_tap, ::sfr_reg, ::sfr_sgd)
  * is used by one thread at a time; different handles are independent and

@@ -110,8 +110,6 @@ static inline void add_to_rows(float *rows, int64_t nrows, int64_t w, const floa
             rows[y * w + x] += g[x];
 }
 
-typedef int sfri_v8i __attribute__((vector_size(32)));
-
 /*
  * The first n (1 to 8) lanes of a vector stored to or loaded from memory: a
  * full vector with a fixed size, since a variable-length memcpy is a string
@@ -133,26 +131,25 @@ static inline void load_lanes(const double *src, int64_t n, sfri_v8d *v)
         memcpy(v, src, (size_t)n * sizeof(double));
 }
 
-/* r[t][k] <-> r[k][t] for an 8 x 8 block, in registers (unpack, pair, half swaps). */
+/* r[t][k] <-> r[k][t] for an 8 x 8 block, in registers (unpack, pair, half swaps).
+ * __builtin_shufflevector takes constant indices and is understood by gcc
+ * (12 and later) and clang alike; the fuzz build uses clang. */
 static inline void transpose8(sfri_v8f *r)
 {
-    const sfri_v8i lo = {0, 8, 1, 9, 4, 12, 5, 13}, hi = {2, 10, 3, 11, 6, 14, 7, 15};
-    const sfri_v8i plo = {0, 1, 8, 9, 4, 5, 12, 13}, phi = {2, 3, 10, 11, 6, 7, 14, 15};
-    const sfri_v8i qlo = {0, 1, 2, 3, 8, 9, 10, 11}, qhi = {4, 5, 6, 7, 12, 13, 14, 15};
     sfri_v8f t[8], u[8];
     for (int i = 0; i < 8; i += 2) {
-        t[i] = __builtin_shuffle(r[i], r[i + 1], lo);
-        t[i + 1] = __builtin_shuffle(r[i], r[i + 1], hi);
+        t[i] = __builtin_shufflevector(r[i], r[i + 1], 0, 8, 1, 9, 4, 12, 5, 13);
+        t[i + 1] = __builtin_shufflevector(r[i], r[i + 1], 2, 10, 3, 11, 6, 14, 7, 15);
     }
     for (int i = 0; i < 8; i += 4) {
-        u[i] = __builtin_shuffle(t[i], t[i + 2], plo);
-        u[i + 1] = __builtin_shuffle(t[i], t[i + 2], phi);
-        u[i + 2] = __builtin_shuffle(t[i + 1], t[i + 3], plo);
-        u[i + 3] = __builtin_shuffle(t[i + 1], t[i + 3], phi);
+        u[i] = __builtin_shufflevector(t[i], t[i + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 1] = __builtin_shufflevector(t[i], t[i + 2], 2, 3, 10, 11, 6, 7, 14, 15);
+        u[i + 2] = __builtin_shufflevector(t[i + 1], t[i + 3], 0, 1, 8, 9, 4, 5, 12, 13);
+        u[i + 3] = __builtin_shufflevector(t[i + 1], t[i + 3], 2, 3, 10, 11, 6, 7, 14, 15);
     }
     for (int i = 0; i < 4; i++) {
-        r[i] = __builtin_shuffle(u[i], u[i + 4], qlo);
-        r[i + 4] = __builtin_shuffle(u[i], u[i + 4], qhi);
+        r[i] = __builtin_shufflevector(u[i], u[i + 4], 0, 1, 2, 3, 8, 9, 10, 11);
+        r[i + 4] = __builtin_shufflevector(u[i], u[i + 4], 4, 5, 6, 7, 12, 13, 14, 15);
     }
 }
 
