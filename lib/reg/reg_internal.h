@@ -176,7 +176,10 @@ void sfri_pool_normalize_backward(const struct sfri_pool_geom *geo, double *dout
 void sfri_normalize_backward(int64_t a, int64_t c, int norm, const double *out, const double *r,
                              double *dout);
 
-/* The pooling's part: grad (C, H, W) += the pooling's transpose applied to d (A, C). */
+/*
+ * Its pooling part: grad (C, H, W) += the pooling's transpose applied to
+ * d (A, C). buf holds sfri_pool_backward_scratch(W, Gh, Gw) doubles.
+ */
 void sfri_unpool(const struct sfri_pool_geom *geo, const double *d, float *grad, double *buf);
 
 /* Group sums: x (A, C) -> xg (A, G), C a multiple of G, groups of C/G channels. */
