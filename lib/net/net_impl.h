@@ -229,6 +229,10 @@ sfr_status sfri_net_recompile(sfr_net *net, const char *func);
 /* dst[i] += src[i] for n floats. */
 void sfri_add_into(float *dst, const float *src, int64_t n);
 
+/* 1 when every one of the n floats is zero (either sign), else 0: adding
+ * them would change nothing. NaN counts as nonzero. */
+int sfri_all_zero(const float *x, int64_t n);
+
 /* N*C*H*W of a layer's output at the compiled batch size. */
 static inline int64_t sfri_layer_numel(const sfr_net *net, const struct sfri_layer *l)
 {
