@@ -18,7 +18,8 @@
  *
  * Fusions chosen at compile, only where nobody can see the difference:
  * a batch norm whose only consumer is a ReLU and which is not tapped runs
- * the ReLU itself (dnnl_fuse_norm_relu); a ReLU or a residual add whose
+ * the ReLU itself (dnnl_fuse_norm_relu), and so does such a residual add
+ * (a ReLU post-op; the ReLU layer keeps its backward); a ReLU or a residual add whose
  * input 0 has no other consumer and no tap runs in place on that input's
  * buffers. Asking for a tap on such a hidden output after compile
  * recompiles the net so that the output exists.
@@ -111,7 +112,7 @@ struct sfri_layer {
     int consumers;         /* layers that take this one as an input */
     int last_consumer;     /* the highest-numbered of them, -1 when none */
     int grad_mode[2];      /* enum sfri_grad_mode for input slot 0 and 1 */
-    int fuse_relu;         /* BN: its only consumer, a ReLU, is computed by its primitive */
+    int fuse_relu;         /* BN, ADD: its only consumer, a ReLU, is computed by its primitive */
     int in_place;          /* out and diff are input 0's buffers */
     int hidden;            /* out is overwritten by a consumer: a tap needs a recompile */
     struct sfri_step fwd;      /* training forward (and eval forward unless fwd_eval) */
