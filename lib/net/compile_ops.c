@@ -472,8 +472,9 @@ static sfr_status compile_pool(struct op_ctx *c)
 }
 
 /* Residual add (oneDNN binary, in place on input 0 when it may be, with
- * the next ReLU as a post-op when it is fused), in input 0's layout. Backward hands the gradient to both inputs: backward.c
- * copies or adds it where the layouts match, a reorder does it where not. */
+ * the next ReLU as a post-op when it is fused), in input 0's layout.
+ * Backward hands the gradient to both inputs: backward.c copies or adds it
+ * where the layouts match, a reorder does it where not. */
 static sfr_status compile_add(struct op_ctx *c)
 {
     sfr_net *net = c->net;

@@ -19,9 +19,9 @@
  * Fusions chosen at compile, only where nobody can see the difference:
  * a batch norm whose only consumer is a ReLU and which is not tapped runs
  * the ReLU itself (dnnl_fuse_norm_relu), and so does such a residual add
- * (a ReLU post-op; the ReLU layer keeps its backward); a ReLU or a residual add whose
- * input 0 has no other consumer and no tap runs in place on that input's
- * buffers. Asking for a tap on such a hidden output after compile
+ * (a ReLU post-op; the ReLU layer keeps its backward); a ReLU or a
+ * residual add whose input 0 has no other consumer and no tap runs in
+ * place on that input's buffers. Asking for a tap on such a hidden output after compile
  * recompiles the net so that the output exists.
  *
  * Lifetime: the layer list, the parameter buffers and the batch-norm state
