@@ -128,6 +128,42 @@ START_TEST(tap_gradient_reaches_parameters_through_the_blocked_layout)
 }
 END_TEST
 
+/* A tap gradient that is zero everywhere but its very last value (past
+ * every early chunk a zero test might look at) still reaches the net: with
+ * zero dlogits, beta's gradient of a channel is the sum of the gradient on
+ * the BN's output over that channel, i.e. the one value where the ReLU
+ * passes it, and zero for every other channel. */
+START_TEST(sparse_tap_gradient_is_not_skipped)
+{
+    struct small s;
+    build(&s);
+    sfr_tap *relu;
+    ck_assert_int_eq(sfr_net_tap(s.net, s.relu, &relu), SFR_OK);
+    ck_assert_int_eq(sfr_net_compile(s.net, N), SFR_OK);
+    float *p, *g;
+    int64_t np;
+    ck_assert_int_eq(sfr_net_params(s.net, &p, &g, &np), SFR_OK);
+    ck_assert_int_eq(sfr_net_forward(s.net, s.x, 1), SFR_OK);
+    const float *r;
+    ck_assert_int_eq(sfr_tap_data(relu, &r), SFR_OK);
+    /* The last position of the last sample whose ReLU is open, in channel C - 1. */
+    int last = N * C * HW * HW - 1;
+    while (r[last] <= 0.0f)
+        last--;
+    ck_assert_int_ge(last, (N * C - 1) * HW * HW);
+    float *tg;
+    ck_assert_int_eq(sfr_tap_grad(relu, &tg), SFR_OK);
+    tg[last] = 1.5f;
+    float zero[N * 5] = {0};
+    ck_assert_int_eq(sfr_net_backward(s.net, zero), SFR_OK);
+    const float *dbeta = g + C * 27 + C; /* conv weight (no bias), gamma, beta */
+    for (int c = 0; c < C - 1; c++)
+        ck_assert_float_eq_tol(dbeta[c], 0.0f, 1e-6f);
+    ck_assert_float_eq_tol(dbeta[C - 1], 1.5f, 1e-5f);
+    sfr_net_destroy(s.net);
+}
+END_TEST
+
 START_TEST(profile_prints_every_layer_and_pass)
 {
     char path[] = "/tmp/sfr_profile_XXXXXX";
@@ -171,6 +207,7 @@ Suite *net_layout_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, tap_on_a_fused_batchnorm_shows_its_real_output);
     tcase_add_test(tc, tap_gradient_reaches_parameters_through_the_blocked_layout);
+    tcase_add_test(tc, sparse_tap_gradient_is_not_skipped);
     tcase_add_test(tc, profile_prints_every_layer_and_pass);
     suite_add_tcase(s, tc);
     return s;

@@ -36,7 +36,10 @@ static sfr_status seed_gradient(sfr_net *net, int i, const float *dlogits, const
     } else if (l->consumers == 0) {
         memset(l->diff, 0, l->bytes);
     }
-    if (st != SFR_OK || l->tap == NULL)
+    /* A tap the host gave no gradient (a step without SFR pairs on it) stays
+     * zero: skipping its add saves a layout conversion of the whole tensor,
+     * and a scan that finds a nonzero value stops at once. */
+    if (st != SFR_OK || l->tap == NULL || sfri_all_zero(l->tap->grad, sfri_tap_numel(l->tap)))
         return st;
     if (l->plain_md)
         sfri_add_into(l->diff, l->tap->grad, sfri_tap_numel(l->tap));

@@ -159,20 +159,43 @@ sfr_status sfri_bind(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_des
     return st;
 }
 
-sfr_status sfri_make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint,
-                        dnnl_primitive_desc_t *pd, const char *what, const char *fn)
+/* A primitive descriptor with a user-managed scratchpad and, with relu, a
+ * ReLU applied to its destination as a post-op. */
+static sfr_status make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint, int relu,
+                          dnnl_primitive_desc_t *pd, const char *what, const char *fn)
 {
     dnnl_primitive_attr_t attr;
+    dnnl_post_ops_t ops = NULL;
     dnnl_status_t st = dnnl_primitive_attr_create(&attr);
     if (st != dnnl_success)
         return sfri_dnnl_fail(st, fn, "attribute creation");
     st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (st == dnnl_success && relu) {
+        st = dnnl_post_ops_create(&ops);
+        if (st == dnnl_success)
+            st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.f, 0.f);
+        if (st == dnnl_success)
+            st = dnnl_primitive_attr_set_post_ops(attr, ops);
+    }
     if (st == dnnl_success)
         st = dnnl_primitive_desc_create(pd, op, attr, net->engine, hint);
+    dnnl_post_ops_destroy(ops);
     dnnl_primitive_attr_destroy(attr);
     if (st != dnnl_success)
         *pd = NULL;
     return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, what);
+}
+
+sfr_status sfri_make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint,
+                        dnnl_primitive_desc_t *pd, const char *what, const char *fn)
+{
+    return make_pd(net, op, hint, 0, pd, what, fn);
+}
+
+sfr_status sfri_make_pd_relu(sfr_net *net, const void *op, dnnl_primitive_desc_t *pd,
+                             const char *what, const char *fn)
+{
+    return make_pd(net, op, NULL, 1, pd, what, fn);
 }
 
 /* Step s's scratchpad memory gets a buffer once every step is made and the
@@ -378,7 +401,8 @@ static void plan_fusions(sfr_net *net)
     for (int i = 1; i < net->n_layers; i++) {
         struct sfri_layer *l = net->layers[i];
         struct sfri_layer *src = net->layers[l->in[0]];
-        if (l->kind == SFRI_LAYER_RELU && src->kind == SFRI_LAYER_BN && may_overwrite_input(net, l))
+        if (l->kind == SFRI_LAYER_RELU && (src->kind == SFRI_LAYER_BN || src->kind == SFRI_LAYER_ADD) &&
+            may_overwrite_input(net, l))
             src->fuse_relu = 1;
         if ((l->kind == SFRI_LAYER_RELU || l->kind == SFRI_LAYER_ADD) && may_overwrite_input(net, l)) {
             l->in_place = 1;

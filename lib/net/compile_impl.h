@@ -15,6 +15,11 @@ void *sfri_net_buffer(sfr_net *net, size_t bytes, const char *fn);
 sfr_status sfri_make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint,
                         dnnl_primitive_desc_t *pd, const char *what, const char *fn);
 
+/* The same with a ReLU post-op on the destination (the residual add that
+ * computes the ReLU after it). */
+sfr_status sfri_make_pd_relu(sfr_net *net, const void *op, dnnl_primitive_desc_t *pd,
+                             const char *what, const char *fn);
+
 /* Creates step s of layer for pass from pd, with its scratchpad argument. */
 sfr_status sfri_make_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
                           int layer, int pass, const char *fn);

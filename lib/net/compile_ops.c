@@ -371,7 +371,8 @@ static sfr_status compile_bn(struct op_ctx *c)
 }
 
 /* ReLU, in place on its input when it may be; nothing at all when the
- * batch norm before it computes it. Backward uses the output: relu'(x) = [y > 0]. */
+ * batch norm before it computes it, only the backward when the residual
+ * add before it does. Backward uses the output: relu'(x) = [y > 0]. */
 static sfr_status compile_relu(struct op_ctx *c)
 {
     sfr_net *net = c->net;
@@ -379,8 +380,9 @@ static sfr_status compile_relu(struct op_ctx *c)
     const char *fn = c->fn;
     const dnnl_memory_desc_t *md = &c->src->md;
     sfr_status st = sfri_set_layout(net, l, md, fn);
-    if (st != SFR_OK || c->src->fuse_relu)
+    if (st != SFR_OK || (c->src->fuse_relu && c->src->kind == SFRI_LAYER_BN))
         return st;
+    int fused = c->src->fuse_relu; /* the add computed it */
     dnnl_eltwise_desc_t fd, bd;
     dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
     dnnl_status_t ds = dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training,
@@ -390,11 +392,11 @@ static sfr_status compile_relu(struct op_ctx *c)
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, fn, "eltwise descriptor");
     st = sfri_make_pd(net, &fd, NULL, &fpd, "relu forward", fn);
-    if (st == SFR_OK)
+    if (st == SFR_OK && !fused)
         st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
-    if (st == SFR_OK)
+    if (st == SFR_OK && !fused)
         st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK)
+    if (st == SFR_OK && !fused)
         st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
     if (st == SFR_OK && c->back) {
         st = sfri_make_pd(net, &bd, fpd, &bpd, "relu backward", fn);
@@ -469,9 +471,10 @@ static sfr_status compile_pool(struct op_ctx *c)
     return st;
 }
 
-/* Residual add (oneDNN binary, in place on input 0 when it may be), in
- * input 0's layout. Backward hands the gradient to both inputs: backward.c
- * copies or adds it where the layouts match, a reorder does it where not. */
+/* Residual add (oneDNN binary, in place on input 0 when it may be, with
+ * the next ReLU as a post-op when it is fused), in input 0's layout.
+ * Backward hands the gradient to both inputs: backward.c copies or adds it
+ * where the layouts match, a reorder does it where not. */
 static sfr_status compile_add(struct op_ctx *c)
 {
     sfr_net *net = c->net;
@@ -486,7 +489,8 @@ static sfr_status compile_add(struct op_ctx *c)
     dnnl_status_t ds = dnnl_binary_desc_init(&d, dnnl_binary_add, &c->src->md, &b->md, &l->md);
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, fn, "binary descriptor");
-    st = sfri_make_pd(net, &d, NULL, &pd, "residual add", fn);
+    st = l->fuse_relu ? sfri_make_pd_relu(net, &d, &pd, "residual add", fn)
+                      : sfri_make_pd(net, &d, NULL, &pd, "residual add", fn);
     if (st == SFR_OK)
         st = sfri_make_step(net, &l->fwd, pd, c->id, SFRI_PASS_FWD, fn);
     if (st == SFR_OK)

@@ -18,9 +18,10 @@
  *
  * Fusions chosen at compile, only where nobody can see the difference:
  * a batch norm whose only consumer is a ReLU and which is not tapped runs
- * the ReLU itself (dnnl_fuse_norm_relu); a ReLU or a residual add whose
- * input 0 has no other consumer and no tap runs in place on that input's
- * buffers. Asking for a tap on such a hidden output after compile
+ * the ReLU itself (dnnl_fuse_norm_relu), and so does such a residual add
+ * (a ReLU post-op; the ReLU layer keeps its backward); a ReLU or a
+ * residual add whose input 0 has no other consumer and no tap runs in
+ * place on that input's buffers. Asking for a tap on such a hidden output after compile
  * recompiles the net so that the output exists.
  *
  * Lifetime: the layer list, the parameter buffers and the batch-norm state
@@ -111,7 +112,7 @@ struct sfri_layer {
     int consumers;         /* layers that take this one as an input */
     int last_consumer;     /* the highest-numbered of them, -1 when none */
     int grad_mode[2];      /* enum sfri_grad_mode for input slot 0 and 1 */
-    int fuse_relu;         /* BN: its only consumer, a ReLU, is computed by its primitive */
+    int fuse_relu;         /* BN, ADD: its only consumer, a ReLU, is computed by its primitive */
     int in_place;          /* out and diff are input 0's buffers */
     int hidden;            /* out is overwritten by a consumer: a tap needs a recompile */
     struct sfri_step fwd;      /* training forward (and eval forward unless fwd_eval) */
@@ -228,6 +229,10 @@ sfr_status sfri_net_recompile(sfr_net *net, const char *func);
 
 /* dst[i] += src[i] for n floats. */
 void sfri_add_into(float *dst, const float *src, int64_t n);
+
+/* 1 when every one of the n floats is zero (either sign), else 0: adding
+ * them would change nothing. NaN counts as nonzero. */
+int sfri_all_zero(const float *x, int64_t n);
 
 /* N*C*H*W of a layer's output at the compiled batch size. */
 static inline int64_t sfri_layer_numel(const sfr_net *net, const struct sfri_layer *l)
