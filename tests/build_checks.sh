@@ -79,7 +79,7 @@ soname)
     ;;
 install)
     stage=$tmp/stage
-    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" install \
+    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" install BUILD="$build" \
         DESTDIR="$stage" PREFIX=/usr > "$tmp/install.log" 2>&1 ||
         { cat "$tmp/install.log"; exit 1; }
     lib=$stage/usr/lib
@@ -95,7 +95,7 @@ install)
         $(pkg-config --cflags --libs sfr) -o "$tmp/print_version"
     out=$(LD_LIBRARY_PATH=$lib "$tmp/print_version")
     [ "$out" = "libsfr $version" ] || { echo "printed '$out'"; exit 1; }
-    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" uninstall \
+    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" uninstall BUILD="$build" \
         DESTDIR="$stage" PREFIX=/usr > "$tmp/uninstall.log" 2>&1 ||
         { cat "$tmp/uninstall.log"; exit 1; }
     left=$(find "$stage" -type f)

@@ -93,7 +93,7 @@ mpi)
     ;;
 static)
     stage=$tmp/stage
-    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" install \
+    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" install BUILD="$build" \
         DESTDIR="$stage" PREFIX=/usr > "$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
     lib=$stage/usr/lib
     [ -f "$stage/usr/include/sfr/sfr.hpp" ] || { echo "sfr.hpp is not installed"; exit 1; }
