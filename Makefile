@@ -179,6 +179,7 @@ ASAN_CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
                -fno-sanitize-recover=all
 ASAN_ENV := ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=1 \
             LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+            SFR_LINK_FLAGS='-fsanitize=address,undefined' \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 check-asan: deps
 	$(MAKE) BUILD=build-asan CFLAGS='$(ASAN_CFLAGS)' examples build-asan/tests/run_tests
