@@ -230,11 +230,11 @@ BENCH_TRAIN := $(BUILD)/bench/bench_train
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 BENCH_LDLIBS := -L$(BUILD) -lsfr -lm -Wl,-rpath,'$$ORIGIN/..'
 
-$(BENCH_SFR): bench/bench_sfr.c $(SHARED) $(LINKS) $(HEADERS)
+$(BENCH_SFR): bench/bench_sfr.c bench/bench_util.h $(SHARED) $(LINKS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) $(CFLAGS) -o $@ $< $(BENCH_LDLIBS)
 
-$(BENCH_TRAIN): bench/bench_train.c tests/reference_nets.c tests/reference_nets.h $(SHARED) \
+$(BENCH_TRAIN): bench/bench_train.c bench/bench_util.h tests/reference_nets.c tests/reference_nets.h $(SHARED) \
                 $(LINKS) $(HEADERS)
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -fopenmp $(CFLAGS) -o $@ $(filter %.c,$^) $(BENCH_LDLIBS)

@@ -18,6 +18,9 @@
 
 #include "sfr/sfr.h"
 
+#define BENCH_NAME "bench_sfr"
+#include "bench_util.h"
+
 #define RUNS 50
 #define WARMUP 5
 
@@ -51,38 +54,6 @@ static void fill_relu(float *x, int64_t n)
     for (int64_t i = 0; i < n; i++)
         x[i] = (float)fabs(sqrt(-2 * log(1 - uniform())) * cos(2 * M_PI * uniform()));
 }
-
-static double now_ms(clockid_t clock)
-{
-    struct timespec ts;
-    clock_gettime(clock, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void *xalloc(size_t n)
-{
-    void *p = calloc(n, 1);
-    if (p == NULL) {
-        fprintf(stderr, "bench_sfr: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
-
-#define CHECK(call)                                                                       \
-    do {                                                                                  \
-        sfr_status st_ = (call);                                                          \
-        if (st_ != SFR_OK) {                                                              \
-            fprintf(stderr, "bench_sfr: %s: %s\n", #call, sfr_last_error());              \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
 
 /* Times one case and prints its numbers. */
 static void run_case(const struct bench_case *bc)
@@ -125,9 +96,9 @@ static void run_case(const struct bench_case *bc)
     }
     double times[RUNS], cpu[RUNS], loss = 0;
     for (int r = 0; r < WARMUP + RUNS; r++) {
-        double t0 = now_ms(CLOCK_MONOTONIC), c0 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+        double t0 = clock_ms(CLOCK_MONOTONIC), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
         CHECK(sfr_reg_compute(reg, logits, labels, k > 0 ? n : 0, k, dlogits, &loss));
-        double t1 = now_ms(CLOCK_MONOTONIC), c1 = now_ms(CLOCK_PROCESS_CPUTIME_ID);
+        double t1 = clock_ms(CLOCK_MONOTONIC), c1 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
         if (r >= WARMUP) {
             times[r - WARMUP] = t1 - t0;
             cpu[r - WARMUP] = c1 - c0;

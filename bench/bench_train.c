@@ -26,40 +26,11 @@
 
 #include "../tests/reference_nets.h"
 
+#define BENCH_NAME "bench_train"
+#include "bench_util.h"
+
 #define STEPS 20
 #define WARMUP 3
-
-#define CHECK(call)                                                                       \
-    do {                                                                                  \
-        sfr_status st_ = (call);                                                          \
-        if (st_ != SFR_OK) {                                                              \
-            fprintf(stderr, "bench_train: %s: %s\n", #call, sfr_last_error());            \
-            exit(1);                                                                      \
-        }                                                                                 \
-    } while (0)
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static void *xalloc(size_t n)
-{
-    void *p = calloc(n, 1);
-    if (p == NULL) {
-        fprintf(stderr, "bench_train: out of memory\n");
-        exit(1);
-    }
-    return p;
-}
 
 /* ---- FP32 peak: independent FMA chains, enough of them to cover the
  * latency of every FMA pipe, on every thread. ---- */
@@ -111,7 +82,7 @@ static double measure_peak(int threads, const char **isa)
     *isa = avx512 ? "AVX-512" : "AVX2";
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
-        double flops = 0, t0 = now_ms();
+        double flops = 0, t0 = clock_ms(CLOCK_MONOTONIC);
         volatile float sink = 0;
 #pragma omp parallel num_threads(threads) reduction(+ : flops)
         {
@@ -120,7 +91,7 @@ static double measure_peak(int threads, const char **isa)
             sink += r;
             flops += f;
         }
-        double gflops = flops / ((now_ms() - t0) * 1e6);
+        double gflops = flops / ((clock_ms(CLOCK_MONOTONIC) - t0) * 1e6);
         if (gflops > best)
             best = gflops;
     }
@@ -195,15 +166,15 @@ static struct result run_steps(const struct net_case *nc, int with_sfr)
 
     double times[STEPS], sfr_times[STEPS];
     for (int r = 0; r < WARMUP + STEPS; r++) {
-        double loss, t0 = now_ms();
+        double loss, t0 = clock_ms(CLOCK_MONOTONIC);
         CHECK(sfr_net_forward(net, input, 1));
         CHECK(sfr_net_output(net, &logits, odims));
-        double t1 = now_ms();
+        double t1 = clock_ms(CLOCK_MONOTONIC);
         CHECK(sfr_reg_compute(reg, logits, labels, nc->batch, nc->classes, dlogits, &loss));
-        double t2 = now_ms();
+        double t2 = clock_ms(CLOCK_MONOTONIC);
         CHECK(sfr_net_backward(net, dlogits));
         CHECK(sfr_sgd_step(sgd, net));
-        double t3 = now_ms();
+        double t3 = clock_ms(CLOCK_MONOTONIC);
         if (!isfinite(loss)) {
             fprintf(stderr, "bench_train: %s: the loss is not finite at step %d\n", nc->name, r);
             exit(1);
