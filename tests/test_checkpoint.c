@@ -17,6 +17,7 @@
 #include "common/file_io.h"
 #include "net/checkpoint_format.h"
 #include "sfr/sfr.h"
+#include "temp_dir.h"
 
 enum { NP = 5, NS = 3 };
 #define SIG 0x0123456789abcdefull
@@ -233,32 +234,6 @@ START_TEST(random_bytes_are_rejected)
     }
 }
 END_TEST
-
-/* A fresh directory under /tmp, and its entry count for leak checks. */
-static void make_temp_dir(char dir[64])
-{
-    snprintf(dir, 64, "/tmp/sfr-ckpt-XXXXXX");
-    ck_assert_ptr_nonnull(mkdtemp(dir));
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
-static void remove_tree(const char *dir)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
-}
 
 START_TEST(atomic_write_then_read)
 {

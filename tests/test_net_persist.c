@@ -15,6 +15,7 @@
 #include "common/common.h"
 #include "net/net_state.h"
 #include "sfr/sfr.h"
+#include "temp_dir.h"
 
 enum { BATCH = 3, IN_C = 2, IN_H = 6, IN_W = 6, CLASSES = 4 };
 
@@ -105,25 +106,6 @@ static void drop(struct snapshot *s)
 {
     free(s->params);
     free(s->state);
-}
-
-static int count_entries(const char *dir)
-{
-    DIR *d = opendir(dir);
-    ck_assert_ptr_nonnull(d);
-    int n = 0;
-    for (struct dirent *e; (e = readdir(d)) != NULL;)
-        if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-            n++;
-    closedir(d);
-    return n;
-}
-
-static void remove_tree(const char *dir)
-{
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    ck_assert_int_eq(system(cmd), 0);
 }
 
 /* Writes size bytes of data to path. */
