@@ -122,6 +122,27 @@ void sfri_cost(const struct sfri_pair_shape *sh, const double *x, const double *
     }
 }
 
+/*
+ * tmp (4, 8) = rows p0..p3 of P (cols entries each, stride cstride) times
+ * the 8 groups of yg (cols, G) from q: four accumulators in registers, so
+ * each loaded vector of yg feeds four independent multiply-adds.
+ */
+static inline void plan_tile4(const double *p0, const double *p1, const double *p2,
+                              const double *p3, int64_t cstride, int64_t cols,
+                              const double *yg, int64_t g, sfri_v8d *acc)
+{
+    sfri_v8d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0};
+    for (int64_t l = 0; l < cols; l++) {
+        sfri_v8d yv;
+        memcpy(&yv, yg + l * g, sizeof yv);
+        a0 += p0[l * cstride] * yv;
+        a1 += p1[l * cstride] * yv;
+        a2 += p2[l * cstride] * yv;
+        a3 += p3[l * cstride] * yv;
+    }
+    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+}
+
 SFRI_CLONES
 void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, const double *x,
                     int64_t c, const double *yg, int64_t g, double n_other, double scale,
@@ -133,16 +154,15 @@ void sfri_cost_grad(const double *plan, int64_t a, int64_t b, int transposed, co
     const int64_t per = c / g;
     for (int64_t i0 = 0; i0 < rows; i0 += 4) {
         const int64_t nr = rows - i0 < 4 ? rows - i0 : 4;
-        /* tmp (nr, G) = P rows i0.. times yg (cols, G): 8 groups per vector. */
+        /* tmp (nr, G) = P rows i0.. times yg (cols, G): 8 groups per vector. A last
+         * block of fewer than 4 rows repeats its last row in the unused slots. */
+        const double *pr[4];
+        for (int64_t r = 0; r < 4; r++)
+            pr[r] = plan + (i0 + (r < nr ? r : nr - 1)) * rstride;
         int64_t q = 0;
         for (; q + 8 <= g; q += 8) {
-            sfri_v8d acc[4] = {{0}};
-            for (int64_t l = 0; l < cols; l++) {
-                sfri_v8d yv;
-                memcpy(&yv, yg + l * g + q, sizeof yv);
-                for (int64_t r = 0; r < nr; r++)
-                    acc[r] += plan[(i0 + r) * rstride + l * cstride] * yv;
-            }
+            sfri_v8d acc[4];
+            plan_tile4(pr[0], pr[1], pr[2], pr[3], cstride, cols, yg + q, g, acc);
             for (int64_t r = 0; r < nr; r++)
                 memcpy(tmp + r * g + q, &acc[r], sizeof acc[r]);
         }
