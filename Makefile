@@ -75,6 +75,10 @@ $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
+# The regularizer's kernels may fuse multiply and add (ISO C mode forbids it
+# by default): their clones for x86-64-v3 and v4 then use FMA instructions.
+$(BUILD)/lib/reg/%.o: LIB_CFLAGS += -ffp-contract=fast
+
 $(SHARED): $(LIB_OBJS) $(MAP)
 	$(CC) -shared -Wl,-soname,$(SONAME) -Wl,--version-script=$(MAP) -Wl,--no-undefined \
 	    $(CFLAGS) $(LDFLAGS) -o $@ $(LIB_OBJS) $(LIB_LDLIBS)
