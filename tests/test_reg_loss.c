@@ -49,7 +49,7 @@ START_TEST(fast_pool_normalize_matches_reference)
             float *in = malloc((size_t)(c * h * w) * sizeof(float));
             fx_fill(in, c * h * w, 0);
             double *ind = fx_to_double(in, c * h * w);
-            int64_t wh[2 * 8], ww[2 * 8];
+            int64_t wh[2 * 32], ww[2 * 32];
             sfri_pool_windows(h, gh, wh);
             sfri_pool_windows(w, gw, ww);
             struct sfri_pool_geom geo = {c, h, w, gh, gw, wh, ww};
@@ -62,9 +62,10 @@ START_TEST(fast_pool_normalize_matches_reference)
                 for (int64_t j = 0; j < c; j++)
                     ss += want[i * c + j] * want[i * c + j];
                 double rr = norm == SFR_NORM_RMS ? sqrt(ss / (double)c + 1e-6) : 1;
-                ck_assert_double_eq_tol(r[i], rr, 1e-12);
+                /* Windows are summed in float: about 7 significant digits. */
+                ck_assert_double_eq_tol(r[i], rr, 1e-6 * rr);
                 for (int64_t j = 0; j < c; j++)
-                    ck_assert_double_eq_tol(out[i * c + j], want[i * c + j] / rr, 1e-12);
+                    ck_assert_double_eq_tol(out[i * c + j], want[i * c + j] / rr, 1e-6);
             }
             /* A NaN anywhere is caught. */
             in[c * h * w - 1] = NAN;
@@ -84,16 +85,16 @@ END_TEST
 /*
  * Shapes that take every branch of the fast pooling and its gradient: evenly
  * divided windows (28 -> 4, 32 -> 4), overlapping ones (7 -> 4, 14 -> 4, 9 ->
- * 2), grid 1, grid = input size with channels past a multiple of the
- * transpose block (11), and widths that use every vector chunk (4, 8, 16 and
- * single columns). Planes of at most 256 elements take the path with 8
+ * 2), grid 1, grid = input size on a small plane with channels past a
+ * multiple of 8 (11) and on a plane too large for the lanes (17 x 16), and
+ * widths that use every vector chunk (4, 8, 16 and single columns). Planes of at most 256 elements take the path with 8
  * channels in vector lanes: with full and partial channel blocks (16, 11),
  * with and without positions past a multiple of 8 (8 x 8, 7 x 7).
  */
 static const int64_t branch_shapes[][5] = {
     {2, 28, 28, 4, 4}, {3, 32, 32, 4, 4}, {11, 7, 7, 4, 4}, {4, 14, 14, 4, 4}, {3, 9, 13, 2, 5},
     {5, 6, 6, 1, 1},   {11, 4, 4, 4, 4},  {17, 3, 5, 3, 5}, {2, 5, 31, 2, 3},  {3, 1, 20, 1, 6},
-    {16, 8, 8, 3, 3},  {9, 16, 16, 5, 5},
+    {16, 8, 8, 3, 3},  {9, 16, 16, 5, 5}, {3, 17, 16, 17, 16},
 };
 
 START_TEST(fast_pool_gradient_matches_reference_on_every_branch)
@@ -102,7 +103,7 @@ START_TEST(fast_pool_gradient_matches_reference_on_every_branch)
     for (size_t si = 0; si < sizeof branch_shapes / sizeof branch_shapes[0]; si++) {
         int64_t c = branch_shapes[si][0], h = branch_shapes[si][1], w = branch_shapes[si][2];
         int64_t gh = branch_shapes[si][3], gw = branch_shapes[si][4], a = gh * gw, n = c * h * w;
-        int64_t wh[2 * 8], ww[2 * 8];
+        int64_t wh[2 * 32], ww[2 * 32];
         sfri_pool_windows(h, gh, wh);
         sfri_pool_windows(w, gw, ww);
         struct sfri_pool_geom geo = {c, h, w, gh, gw, wh, ww};
@@ -110,7 +111,7 @@ START_TEST(fast_pool_gradient_matches_reference_on_every_branch)
             /* Forward, for the normalized features and their rms. */
             float *in = malloc((size_t)n * sizeof(float));
             fx_fill(in, n, 1);
-            double *feat = malloc((size_t)(a * c) * sizeof(double)), r[64];
+            double *feat = malloc((size_t)(a * c) * sizeof(double)), r[512];
             double *buf = malloc((sfri_pool_backward_scratch(w, gh, gw) +
                                   sfri_pool_scratch(w, gh, gw)) * sizeof(double));
             ck_assert_int_eq(sfri_pool_normalize(&geo, in, norm, 1e-6, feat, r, buf), 0);
@@ -118,7 +119,7 @@ START_TEST(fast_pool_gradient_matches_reference_on_every_branch)
             double *pooled = malloc((size_t)(a * c) * sizeof(double));
             sfri_ref_pool(want, c, h, w, gh, gw, pooled);
             for (int64_t i = 0; i < a * c; i++)
-                ck_assert_double_eq_tol(feat[i] * r[i / c], pooled[i], 1e-12);
+                ck_assert_double_eq_tol(feat[i] * r[i / c], pooled[i], 1e-6);
             /* Backward into a gradient that already holds values. */
             double *dout = malloc((size_t)(a * c) * sizeof(double));
             double *dpool = malloc((size_t)(a * c) * sizeof(double));
@@ -162,12 +163,12 @@ START_TEST(fast_pool_huge_finite_values_are_finite_and_nan_inf_are_not)
     for (size_t si = 0; si < sizeof branch_shapes / sizeof branch_shapes[0]; si++) {
         int64_t c = branch_shapes[si][0], h = branch_shapes[si][1], w = branch_shapes[si][2];
         int64_t gh = branch_shapes[si][3], gw = branch_shapes[si][4], a = gh * gw, n = c * h * w;
-        int64_t wh[2 * 8], ww[2 * 8];
+        int64_t wh[2 * 32], ww[2 * 32];
         sfri_pool_windows(h, gh, wh);
         sfri_pool_windows(w, gw, ww);
         struct sfri_pool_geom geo = {c, h, w, gh, gw, wh, ww};
         float *in = malloc((size_t)n * sizeof(float));
-        double *out = malloc((size_t)(a * c) * sizeof(double)), r[64], buf[64];
+        double *out = malloc((size_t)(a * c) * sizeof(double)), r[512], buf[256];
         for (int64_t i = 0; i < n; i++)
             in[i] = i % 3 == 2 ? -FLT_MAX : FLT_MAX;
         for (int norm = 0; norm < 2; norm++) {

@@ -2,10 +2,11 @@
  * Adaptive average pooling to local features and their normalization
  * (SFR.md sections 2, 3), forward and backward, one sample at a time.
  *
- * Rows of a window are first summed into a row buffer with vector adds
- * over the width (independent lanes, no long dependency chain), then each
- * cell sums its columns of that buffer: every input element is read once
- * per window that holds it. Backward, each gradient row is read and written
+ * Windows are summed in float (see column_sums), and a map whose float
+ * sums overflow is pooled again in double. Rows of a window are first
+ * summed into a row buffer with vector adds over the width (independent
+ * lanes, no long dependency chain), then each cell sums its columns of
+ * that buffer: every input element is read once per window that holds it. Backward, each gradient row is read and written
  * once: rows held by the same windows get their summed contribution.
  * Planes of at most LANE_PLANE_MAX elements are too narrow for that: they
  * are handled 8 channels at a time, one channel per vector lane.
@@ -42,93 +43,112 @@ static void inverse_sizes(const int64_t *win, int64_t cells, double *inv)
 }
 
 /*
- * acc (W) = sum of rows (R, W) in double: columns in register chunks, rows
- * inner. Inline, so that each clone of the callers gets its own registers.
+ * acc (W) = sum of rows (R, W), in float: a window holds at most a few
+ * hundred values of like sign after a ReLU, so float keeps about 6
+ * significant digits, far inside the contract's tolerance, at half the
+ * vector work of double and without conversions. Columns in register
+ * chunks, rows inner. Inline, so that each clone of the callers gets its
+ * own registers.
  */
-static inline void column_sums(const float *rows, int64_t nrows, int64_t w, double *acc)
+static inline void column_sums(const float *rows, int64_t nrows, int64_t w, float *acc)
 {
     int64_t x = 0;
-    for (; x + 8 <= w; x += 8) {
-        sfri_v8d s = {0};
+    for (; x + 16 <= w; x += 16) {
+        sfri_v16f s = {0}, v;
         for (int64_t y = 0; y < nrows; y++) {
-            sfri_v8f v;
             memcpy(&v, rows + y * w + x, sizeof v);
-            s += __builtin_convertvector(v, sfri_v8d);
+            s += v;
+        }
+        memcpy(acc + x, &s, sizeof s);
+    }
+    for (; x + 8 <= w; x += 8) {
+        sfri_v8f s = {0}, v;
+        for (int64_t y = 0; y < nrows; y++) {
+            memcpy(&v, rows + y * w + x, sizeof v);
+            s += v;
         }
         memcpy(acc + x, &s, sizeof s);
     }
     for (; x + 4 <= w; x += 4) {
-        sfri_v4d s = {0};
+        sfri_v4f s = {0}, v;
         for (int64_t y = 0; y < nrows; y++) {
-            sfri_v4f v;
             memcpy(&v, rows + y * w + x, sizeof v);
-            s += __builtin_convertvector(v, sfri_v4d);
+            s += v;
         }
         memcpy(acc + x, &s, sizeof s);
     }
     for (; x < w; x++) {
-        double s = 0;
+        float s = 0;
         for (int64_t y = 0; y < nrows; y++)
-            s += (double)rows[y * w + x];
+            s += rows[y * w + x];
         acc[x] = s;
     }
 }
 
-/* rows (R, W) += g (W) on every row: columns in register chunks, rows inner. */
+/*
+ * rows (R, W) += g (W) on every row, row after row: the rows are read and
+ * written in address order, which the hardware prefetcher follows, and g
+ * stays in the first-level cache.
+ */
 static inline void add_to_rows(float *rows, int64_t nrows, int64_t w, const float *g)
 {
-    int64_t x = 0;
-    for (; x + 16 <= w; x += 16) {
-        sfri_v16f gv, v;
-        memcpy(&gv, g + x, sizeof gv);
-        for (int64_t y = 0; y < nrows; y++) {
-            memcpy(&v, rows + y * w + x, sizeof v);
+    for (int64_t y = 0; y < nrows; y++) {
+        float *row = rows + y * w;
+        int64_t x = 0;
+        for (; x + 16 <= w; x += 16) {
+            sfri_v16f gv, v;
+            memcpy(&gv, g + x, sizeof gv);
+            memcpy(&v, row + x, sizeof v);
             v += gv;
-            memcpy(rows + y * w + x, &v, sizeof v);
+            memcpy(row + x, &v, sizeof v);
         }
-    }
-    for (; x + 8 <= w; x += 8) {
-        sfri_v8f gv, v;
-        memcpy(&gv, g + x, sizeof gv);
-        for (int64_t y = 0; y < nrows; y++) {
-            memcpy(&v, rows + y * w + x, sizeof v);
+        for (; x + 8 <= w; x += 8) {
+            sfri_v8f gv, v;
+            memcpy(&gv, g + x, sizeof gv);
+            memcpy(&v, row + x, sizeof v);
             v += gv;
-            memcpy(rows + y * w + x, &v, sizeof v);
+            memcpy(row + x, &v, sizeof v);
         }
-    }
-    for (; x + 4 <= w; x += 4) {
-        sfri_v4f gv, v;
-        memcpy(&gv, g + x, sizeof gv);
-        for (int64_t y = 0; y < nrows; y++) {
-            memcpy(&v, rows + y * w + x, sizeof v);
+        for (; x + 4 <= w; x += 4) {
+            sfri_v4f gv, v;
+            memcpy(&gv, g + x, sizeof gv);
+            memcpy(&v, row + x, sizeof v);
             v += gv;
-            memcpy(rows + y * w + x, &v, sizeof v);
+            memcpy(row + x, &v, sizeof v);
         }
+        for (; x < w; x++)
+            row[x] += g[x];
     }
-    for (; x < w; x++)
-        for (int64_t y = 0; y < nrows; y++)
-            rows[y * w + x] += g[x];
 }
 
 /*
- * The first n (1 to 8) lanes of a vector stored to or loaded from memory: a
- * full vector with a fixed size, since a variable-length memcpy is a string
- * move (tens of cycles) on the hot path of every cell.
+ * The first n (1 to 8) doubles of a vector stored to or loaded from memory.
+ * Full vectors are plain vector moves; a partial one goes through an array,
+ * so that the vector itself never needs an address (which would keep it in
+ * memory, not in a register, on the hot path of every cell).
  */
 static inline void store_lanes(double *dst, const sfri_v8d *v, int64_t n)
 {
-    if (n == 8)
+    if (n == 8) {
         memcpy(dst, v, sizeof *v);
-    else
-        memcpy(dst, v, (size_t)n * sizeof(double));
+        return;
+    }
+    double part[8];
+    memcpy(part, v, sizeof *v);
+    for (int64_t t = 0; t < n; t++)
+        dst[t] = part[t];
 }
 
 static inline void load_lanes(const double *src, int64_t n, sfri_v8d *v)
 {
-    if (n == 8)
+    if (n == 8) {
         memcpy(v, src, sizeof *v);
-    else
-        memcpy(v, src, (size_t)n * sizeof(double));
+        return;
+    }
+    double part[8] = {0};
+    for (int64_t t = 0; t < n; t++)
+        part[t] = src[t];
+    memcpy(v, part, sizeof *v);
 }
 
 /* r[t][k] <-> r[k][t] for an 8 x 8 block, in registers (unpack, pair, half swaps).
@@ -155,7 +175,8 @@ static inline void transpose8(sfri_v8f *r)
 
 /*
  * Pooling of a small plane with 8 channels in the lanes: the block is
- * transposed into lanes (H*W, 8) in double, then each cell adds its window.
+ * transposed into lanes (H*W, 8), then each cell adds its window, in float
+ * (see column_sums), and stores its 8 channels as doubles.
  * inv_h (Gh), inv_w (Gw) are the inverse window sizes.
  */
 SFRI_CLONES
@@ -163,34 +184,37 @@ static void pool_lanes(const struct sfri_pool_geom *geo, const float *in, const 
                        const double *inv_w, double *out)
 {
     const int64_t c = geo->c, w = geo->w, hw = geo->h * geo->w, gh = geo->gh, gw = geo->gw;
-    double lanes[LANE_PLANE_MAX * 8] __attribute__((aligned(64)));   // (H*W, 8)
+    float lanes[LANE_PLANE_MAX * 8] __attribute__((aligned(32)));   // (H*W, 8)
+    float pad[LANE_PLANE_MAX * 8];   // a last block of fewer than 8 planes, zero-padded
     for (int64_t c0 = 0; c0 < c; c0 += 8) {
         const int64_t nc = c - c0 < 8 ? c - c0 : 8;
-        const float *blk = in + c0 * hw;   // (nc, H*W)
+        const float *blk = in + c0 * hw;   // (8, H*W)
+        if (nc < 8) {
+            memset(pad, 0, (size_t)(8 * hw) * sizeof(float));
+            memcpy(pad, blk, (size_t)(nc * hw) * sizeof(float));
+            blk = pad;
+        }
         int64_t k0 = 0;
         for (; k0 + 8 <= hw; k0 += 8) {
-            sfri_v8f r[8] = {{0}};
-            for (int64_t t = 0; t < nc; t++)
+            sfri_v8f r[8];
+            for (int t = 0; t < 8; t++)
                 memcpy(&r[t], blk + t * hw + k0, sizeof r[t]);
             transpose8(r);
-            for (int k = 0; k < 8; k++) {
-                sfri_v8d v = __builtin_convertvector(r[k], sfri_v8d);
-                memcpy(lanes + (k0 + k) * 8, &v, sizeof v);
-            }
+            memcpy(lanes + k0 * 8, r, sizeof r);
         }
         for (; k0 < hw; k0++)
-            for (int64_t t = 0; t < 8; t++)
-                lanes[k0 * 8 + t] = t < nc ? (double)blk[t * hw + k0] : 0;
+            for (int t = 0; t < 8; t++)
+                lanes[k0 * 8 + t] = blk[t * hw + k0];
         for (int64_t i = 0; i < gh; i++)
             for (int64_t j = 0; j < gw; j++) {
-                sfri_v8d sum = {0}, v;
+                sfri_v8f sum = {0}, v;
                 for (int64_t y = geo->win_h[2 * i]; y < geo->win_h[2 * i + 1]; y++)
                     for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++) {
                         memcpy(&v, lanes + (y * w + x) * 8, sizeof v);
                         sum += v;
                     }
-                sum *= inv_h[i] * inv_w[j];
-                store_lanes(out + (i * gw + j) * c + c0, &sum, nc);
+                sfri_v8d mean = __builtin_convertvector(sum, sfri_v8d) * (inv_h[i] * inv_w[j]);
+                store_lanes(out + (i * gw + j) * c + c0, &mean, nc);
             }
     }
 }
@@ -200,11 +224,12 @@ SFRI_CLONES
 static void pool(const struct sfri_pool_geom *geo, const float *in, double *out, double *buf)
 {
     const int64_t c = geo->c, h = geo->h, w = geo->w, gh = geo->gh, gw = geo->gw;
-    double *acc = buf, *inv_h = acc + w, *inv_w = inv_h + gh;   // (W), (Gh), (Gw)
+    double *inv_h = buf, *inv_w = inv_h + gh;   // (Gh), (Gw)
+    float *acc = (float *)(inv_w + gw);          // (W)
     inverse_sizes(geo->win_h, gh, inv_h);
     inverse_sizes(geo->win_w, gw, inv_w);
     const int same = gh == h && gw == w;
-    if (!same && h * w <= LANE_PLANE_MAX) {
+    if (h * w <= LANE_PLANE_MAX) {
         pool_lanes(geo, in, inv_h, inv_w, out);
         return;
     }
@@ -226,21 +251,44 @@ static void pool(const struct sfri_pool_geom *geo, const float *in, double *out,
             int64_t h0 = geo->win_h[2 * i], h1 = geo->win_h[2 * i + 1];
             column_sums(plane + h0 * w, h1 - h0, w, acc);
             for (int64_t j = 0; j < gw; j++) {
-                double sum = 0;
+                float sum = 0;
                 for (int64_t x = geo->win_w[2 * j]; x < geo->win_w[2 * j + 1]; x++)
                     sum += acc[x];
-                out[(i * gw + j) * c + ch] = sum * inv_h[i] * inv_w[j];
+                out[(i * gw + j) * c + ch] = (double)sum * inv_h[i] * inv_w[j];
             }
         }
     }
 }
 
-SFRI_CLONES
-int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
-                        double delta, double *out, double *r, double *buf)
+/*
+ * out (A, C) = pooled in (C, H, W) with every window summed in double: the
+ * fallback for maps whose float window sums overflowed (values near FLT_MAX
+ * are finite and must stay so), and the judge of whether a map really
+ * holds a non-finite value.
+ */
+static void pool_exact(const struct sfri_pool_geom *geo, const float *in, double *out)
 {
-    const int64_t c = geo->c, a = geo->gh * geo->gw;
-    pool(geo, in, out, buf);
+    const int64_t c = geo->c, h = geo->h, w = geo->w, gw = geo->gw;
+    for (int64_t ch = 0; ch < c; ch++)
+        for (int64_t i = 0; i < geo->gh; i++)
+            for (int64_t j = 0; j < gw; j++) {
+                const int64_t y0 = geo->win_h[2 * i], y1 = geo->win_h[2 * i + 1];
+                const int64_t x0 = geo->win_w[2 * j], x1 = geo->win_w[2 * j + 1];
+                double sum = 0;
+                for (int64_t y = y0; y < y1; y++)
+                    for (int64_t x = x0; x < x1; x++)
+                        sum += (double)in[(ch * h + y) * w + x];
+                out[(i * gw + j) * c + ch] = sum / (double)((y1 - y0) * (x1 - x0));
+            }
+}
+
+/*
+ * Normalizes the pooled features out (A, C) in place and writes r (A);
+ * returns -1 when a feature is not finite.
+ */
+SFRI_CLONES
+static int normalize(double *out, int64_t a, int64_t c, int norm, double delta, double *r)
+{
     int bad = 0;
     for (int64_t k = 0; k < a; k++) {
         double *f = out + k * c;   // (C)
@@ -262,6 +310,17 @@ int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int n
     return bad ? -1 : 0;
 }
 
+int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
+                        double delta, double *out, double *r, double *buf)
+{
+    const int64_t c = geo->c, a = geo->gh * geo->gw;
+    pool(geo, in, out, buf);
+    if (normalize(out, a, c, norm, delta, r) == 0)
+        return 0;
+    pool_exact(geo, in, out);
+    return normalize(out, a, c, norm, delta, r);
+}
+
 /*
  * The pooling's transpose for a small plane with 8 channels in the lanes:
  * each cell adds its gradient over its size to its window of lanes
@@ -273,12 +332,13 @@ static void unpool_lanes(const struct sfri_pool_geom *geo, const double *d,
 {
     const int64_t c = geo->c, w = geo->w, hw = geo->h * geo->w, gh = geo->gh, gw = geo->gw;
     float lanes[LANE_PLANE_MAX * 8] __attribute__((aligned(32)));   // (H*W, 8)
+    float pad[LANE_PLANE_MAX * 8];   // a last block of fewer than 8 planes
     memset(lanes, 0, (size_t)(hw * 8) * sizeof(float));
     for (int64_t c0 = 0; c0 < c; c0 += 8) {
         const int64_t nc = c - c0 < 8 ? c - c0 : 8;
         for (int64_t i = 0; i < gh; i++)
             for (int64_t j = 0; j < gw; j++) {
-                sfri_v8d gd = {0};
+                sfri_v8d gd;
                 load_lanes(d + (i * gw + j) * c + c0, nc, &gd);
                 sfri_v8f g = __builtin_convertvector(gd * (inv_h[i] * inv_w[j]), sfri_v8f), v;
                 for (int64_t y = geo->win_h[2 * i]; y < geo->win_h[2 * i + 1]; y++)
@@ -288,26 +348,31 @@ static void unpool_lanes(const struct sfri_pool_geom *geo, const double *d,
                         memcpy(lanes + (y * w + x) * 8, &v, sizeof v);
                     }
             }
-        /* Added to the planes and cleared for the next block in the same pass. */
-        float *blk = grad + c0 * hw;   // (nc, H*W)
+        /* Added to the planes (or, for a partial block, to a zeroed copy whose
+         * first nc planes are then added) and cleared for the next block. */
+        float *blk = nc == 8 ? grad + c0 * hw : pad;   // (8, H*W)
+        if (nc < 8)
+            memset(pad, 0, (size_t)(8 * hw) * sizeof(float));
         int64_t k0 = 0;
         for (; k0 + 8 <= hw; k0 += 8) {
             sfri_v8f r[8], v;
             memcpy(r, lanes + k0 * 8, sizeof r);
             memset(lanes + k0 * 8, 0, sizeof r);
             transpose8(r);
-            for (int64_t t = 0; t < nc; t++) {
+            for (int t = 0; t < 8; t++) {
                 memcpy(&v, blk + t * hw + k0, sizeof v);
                 v += r[t];
                 memcpy(blk + t * hw + k0, &v, sizeof v);
             }
         }
         for (; k0 < hw; k0++)
-            for (int64_t t = 0; t < 8; t++) {
-                if (t < nc)
-                    blk[t * hw + k0] += lanes[k0 * 8 + t];
+            for (int t = 0; t < 8; t++) {
+                blk[t * hw + k0] += lanes[k0 * 8 + t];
                 lanes[k0 * 8 + t] = 0;
             }
+        if (nc < 8)
+            for (int64_t k = 0; k < nc * hw; k++)
+                grad[c0 * hw + k] += pad[k];
     }
 }
 
@@ -319,7 +384,7 @@ void sfri_unpool(const struct sfri_pool_geom *geo, const double *d, float *grad,
     inverse_sizes(geo->win_h, gh, inv_h);
     inverse_sizes(geo->win_w, gw, inv_w);
     const int same = gh == h && gw == w;
-    if (!same && h * w <= LANE_PLANE_MAX) {
+    if (h * w <= LANE_PLANE_MAX) {
         unpool_lanes(geo, d, inv_h, inv_w, grad);
         return;
     }
