@@ -185,6 +185,16 @@ static void build_conv(struct grad_net *g)
     ck_assert_int_eq(sfr_net_conv2d(g->net, front(g), 4, 3, 2, 1, 1, &id), SFR_OK);
 }
 
+/* 64 channels in and out, 3x3, stride 1: the shape that takes oneDNN's
+ * Winograd algorithm (tests/test_net_winograd.c checks that it does). */
+static void build_conv_winograd(struct grad_net *g)
+{
+    int x, c, id;
+    ck_assert_int_eq(sfr_net_input(g->net, 2, 5, 5, &x), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(g->net, x, 64, 3, 1, 1, 1, &c), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(g->net, c, 64, 3, 1, 1, 1, &id), SFR_OK);
+}
+
 static void build_conv_nobias_1x1(struct grad_net *g)
 {
     int id;
@@ -274,6 +284,8 @@ static void build_resnet(struct grad_net *g)
 
 START_TEST(grad_conv) { check_gradients(build_conv, 2, 1, 1e-2, 1e-2); }
 END_TEST
+START_TEST(grad_conv_winograd) { check_gradients(build_conv_winograd, 2, 37, 1e-2, 1e-2); }
+END_TEST
 START_TEST(grad_conv_1x1_stride2) { check_gradients(build_conv_nobias_1x1, 2, 1, 1e-2, 1e-2); }
 END_TEST
 START_TEST(grad_batchnorm) { check_gradients(build_bn, 3, 1, 1e-2, 1e-2); }
@@ -301,6 +313,7 @@ Suite *net_grad_suite(void)
     TCase *tc = tcase_create("finite_differences");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, grad_conv);
+    tcase_add_test(tc, grad_conv_winograd);
     tcase_add_test(tc, grad_conv_1x1_stride2);
     tcase_add_test(tc, grad_batchnorm);
     tcase_add_test(tc, grad_relu);

@@ -114,6 +114,7 @@ struct sfri_layer {
     int grad_mode[2];      /* enum sfri_grad_mode for input slot 0 and 1 */
     int fuse_relu;         /* BN, ADD: its only consumer, a ReLU, is computed by its primitive */
     int in_place;          /* out and diff are input 0's buffers */
+    int winograd;          /* conv: its three primitives use oneDNN's Winograd algorithm */
     int hidden;            /* out is overwritten by a consumer: a tap needs a recompile */
     struct sfri_step fwd;      /* training forward (and eval forward unless fwd_eval) */
     struct sfri_step fwd_eval; /* BN: forward with running statistics */

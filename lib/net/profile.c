@@ -98,7 +98,10 @@ void sfri_prof_report(const sfr_net *net)
         const double *ms = p->ms + (size_t)i * SFRI_N_PASSES;
         char shape[32];
         snprintf(shape, sizeof shape, "%dx%dx%d", l->c, l->h, l->w);
-        const char *fusion = l->fuse_relu ? "+relu" : l->in_place ? "in-place" : "";
+        const char *fusion = l->fuse_relu  ? "+relu"
+                             : l->in_place ? "in-place"
+                             : l->winograd ? "winograd"
+                                           : "";
         double sum = 0;
         for (int k = 0; k < SFRI_N_PASSES; k++) {
             sum += ms[k];
