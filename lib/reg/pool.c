@@ -260,13 +260,7 @@ static void pool(const struct sfri_pool_geom *geo, const float *in, double *out,
     }
 }
 
-/*
- * out (A, C) = pooled in (C, H, W) with every window summed in double: the
- * fallback for maps whose float window sums overflowed (values near FLT_MAX
- * are finite and must stay so), and the judge of whether a map really
- * holds a non-finite value.
- */
-static void pool_exact(const struct sfri_pool_geom *geo, const float *in, double *out)
+void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int blocked, double *out)
 {
     const int64_t c = geo->c, h = geo->h, w = geo->w, gw = geo->gw;
     for (int64_t ch = 0; ch < c; ch++)
@@ -277,17 +271,14 @@ static void pool_exact(const struct sfri_pool_geom *geo, const float *in, double
                 double sum = 0;
                 for (int64_t y = y0; y < y1; y++)
                     for (int64_t x = x0; x < x1; x++)
-                        sum += (double)in[(ch * h + y) * w + x];
+                        sum += (double)in[blocked ? (((ch / 16) * h + y) * w + x) * 16 + ch % 16
+                                                  : (ch * h + y) * w + x];
                 out[(i * gw + j) * c + ch] = sum / (double)((y1 - y0) * (x1 - x0));
             }
 }
 
-/*
- * Normalizes the pooled features out (A, C) in place and writes r (A);
- * returns -1 when a feature is not finite.
- */
 SFRI_CLONES
-static int normalize(double *out, int64_t a, int64_t c, int norm, double delta, double *r)
+int sfri_normalize_pooled(double *out, int64_t a, int64_t c, int norm, double delta, double *r)
 {
     int bad = 0;
     for (int64_t k = 0; k < a; k++) {
@@ -315,10 +306,10 @@ int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int n
 {
     const int64_t c = geo->c, a = geo->gh * geo->gw;
     pool(geo, in, out, buf);
-    if (normalize(out, a, c, norm, delta, r) == 0)
+    if (sfri_normalize_pooled(out, a, c, norm, delta, r) == 0)
         return 0;
-    pool_exact(geo, in, out);
-    return normalize(out, a, c, norm, delta, r);
+    sfri_pool_exact(geo, in, 0, out);
+    return sfri_normalize_pooled(out, a, c, norm, delta, r);
 }
 
 /*

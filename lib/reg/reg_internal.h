@@ -96,6 +96,10 @@ struct sfri_pair {
     int iterations;     /* largest Sinkhorn iteration count of that compute */
     double error;       /* largest final row-marginal error of that compute */
     struct sfri_pair_shape shape;
+    /* In a compute: this pair's gradient is the first written into its
+     * student's (teacher's) blocked gradient since the net's training
+     * forward, which it then overwrites instead of adding to. */
+    int zero_student, zero_teacher;
 };
 
 struct sfr_reg {
@@ -145,11 +149,27 @@ struct sfri_pool_geom {
  * Adaptive average pooling of one sample, channels last, then normalization.
  * in (C, H, W) -> out (A, C), r (A) the rms of each local feature (1 with
  * `none`). Returns 0 when every pooled value is finite, else -1 (a non-finite
- * input always reaches some cell). Never overflows: sums are in double.
- * buf holds sfri_pool_scratch(W, Gh, Gw) doubles.
+ * input always reaches some cell). Windows are summed in float; a map whose
+ * float sums overflow is pooled again in double, so finite inputs (even near
+ * FLT_MAX) give finite features. buf holds sfri_pool_scratch(W, Gh, Gw)
+ * doubles.
  */
 int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
                         double delta, double *out, double *r, double *buf);
+
+/*
+ * The same for one sample of a net tap in oneDNN's nChw16c layout,
+ * in (C/16, H, W, 16) with C a multiple of 16 (pool_blocked.c).
+ */
+int sfri_pool_normalize_blocked(const struct sfri_pool_geom *geo, const float *in, int norm,
+                                double delta, double *out, double *r);
+
+/* Pooling with every window summed in double, of in (C, H, W) or, blocked,
+ * (C/16, H, W, 16): the fallback when float sums overflow. */
+void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int blocked, double *out);
+
+/* Normalizes pooled features out (A, C) in place, writes r (A); -1 when one is not finite. */
+int sfri_normalize_pooled(double *out, int64_t a, int64_t c, int norm, double delta, double *r);
 
 /* Doubles of scratch the pooling of a side needs. */
 static inline size_t sfri_pool_scratch(int64_t w, int64_t gh, int64_t gw)
@@ -183,6 +203,14 @@ void sfri_normalize_backward(int64_t a, int64_t c, int norm, const double *out, 
  * d (A, C). buf holds sfri_pool_backward_scratch(W, Gh, Gw) doubles.
  */
 void sfri_unpool(const struct sfri_pool_geom *geo, const double *d, float *grad, double *buf);
+
+/*
+ * The same into one sample's gradient in nChw16c, grad (C/16, H, W, 16);
+ * with zero, the sample's gradient is set to zero first (a net tap's
+ * blocked gradient not yet written since the last training forward).
+ */
+void sfri_unpool_blocked(const struct sfri_pool_geom *geo, const double *d, float *grad,
+                         int zero);
 
 /* Group sums: x (A, C) -> xg (A, G), C a multiple of G, groups of C/G channels. */
 void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg);
