@@ -36,10 +36,17 @@ static sfr_status seed_gradient(sfr_net *net, int i, const float *dlogits, const
     } else if (l->consumers == 0) {
         memset(l->diff, 0, l->bytes);
     }
+    if (st != SFR_OK || l->tap == NULL)
+        return st;
+    /* The regularizer's gradient in the layer's own layout. */
+    if (l->tap->blocked_grad_live)
+        sfri_add_into(l->diff, l->tap->blocked_grad, sfri_tap_numel(l->tap));
     /* A tap the host gave no gradient (a step without SFR pairs on it) stays
      * zero: skipping its add saves a layout conversion of the whole tensor,
-     * and a scan that finds a nonzero value stops at once. */
-    if (st != SFR_OK || l->tap == NULL || sfri_all_zero(l->tap->grad, sfri_tap_numel(l->tap)))
+     * and a scan that finds a nonzero value stops at once. A blocked tap's
+     * plain gradient is only written once the host has asked for it. */
+    if ((l->tap->blocked != NULL && !l->tap->host_grad) ||
+        sfri_all_zero(l->tap->grad, sfri_tap_numel(l->tap)))
         return st;
     if (l->plain_md)
         sfri_add_into(l->diff, l->tap->grad, sfri_tap_numel(l->tap));

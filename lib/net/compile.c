@@ -57,6 +57,8 @@ void sfri_net_release_compiled(sfr_net *net)
             sfri_free(l->tap->grad);
             l->tap->grad = NULL;
             l->tap->data = NULL;
+            l->tap->blocked = NULL;
+            l->tap->blocked_grad = NULL;
             memset(l->tap->dims, 0, sizeof l->tap->dims);
         }
     }
@@ -326,6 +328,21 @@ static sfr_status ensure_plain(sfr_net *net, struct sfri_layer *l, int id, const
     return st;
 }
 
+/*
+ * Whether the regularizer can read l's output and write its gradient in
+ * the layer's own layout (see the blocked view in tap/tap.h): nChw16c
+ * exactly, C a multiple of 16 (no padding), and a gradient to add into.
+ */
+static int has_blocked_view(sfr_net *net, const struct sfri_layer *l)
+{
+    if (l->plain_md || l->diff == NULL || l->c % 16 != 0)
+        return 0;
+    dnnl_memory_desc_t md;
+    const dnnl_dims_t dims = {net->batch, l->c, l->h, l->w};
+    return dnnl_memory_desc_init_by_tag(&md, 4, dims, dnnl_f32, dnnl_nChw16c) == dnnl_success &&
+           dnnl_memory_desc_equal(&md, &l->md);
+}
+
 sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
 {
     struct sfri_layer *l = net->layers[tap->layer];
@@ -356,6 +373,14 @@ sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
     tap->dims[3] = l->w;
     tap->data = l->plain;
     tap->grad = grad;
+    tap->blocked = NULL;
+    tap->blocked_grad = NULL;
+    tap->blocked_grad_live = tap->plain_fresh = 0;
+    if (has_blocked_view(net, l)) {
+        if ((tap->blocked_grad = sfri_net_buffer(net, l->bytes, func)) == NULL)
+            return SFR_ERR_NOMEM;
+        tap->blocked = l->out;
+    }
     return SFR_OK;
 }
 

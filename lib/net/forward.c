@@ -67,7 +67,7 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
                 return sfri_dnnl_fail(ds, fn, "stream wait");
             update_running_stats(net, l);
         }
-        if (st == SFR_OK)
+        if (st == SFR_OK && !sfri_net_plain_deferred(net, i))
             st = sfri_net_run(net, &l->to_plain, fn);
         if (st != SFR_OK)
             return st;
@@ -75,12 +75,17 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
     dnnl_status_t ds = dnnl_stream_wait(net->stream);
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, fn, "stream wait");
-    if (training) {
-        for (int i = 0; i < net->n_layers; i++) {
-            sfr_tap *tap = net->layers[i]->tap;
-            if (tap != NULL)
-                memset(tap->grad, 0, (size_t)sfri_tap_numel(tap) * sizeof(float));
-        }
+    for (int i = 0; i < net->n_layers; i++) {
+        sfr_tap *tap = net->layers[i]->tap;
+        if (tap == NULL)
+            continue;
+        tap->plain_fresh = !sfri_net_plain_deferred(net, i);
+        if (!training)
+            continue;
+        /* A blocked gradient is overwritten by the first write after this. */
+        tap->blocked_grad_live = 0;
+        if (tap->blocked == NULL || tap->host_grad)
+            memset(tap->grad, 0, (size_t)sfri_tap_numel(tap) * sizeof(float));
     }
     sfri_prof_count(net, 0);
     net->phase = training ? SFRI_PHASE_TRAINED : SFRI_PHASE_EVALUATED;

@@ -188,6 +188,12 @@ sfr_status sfri_dnnl_fail(dnnl_status_t st, const char *func, const char *what);
 /* Executes one step on the net's stream (nothing when it has no primitive). */
 sfr_status sfri_net_run(sfr_net *net, const struct sfri_step *s, const char *func);
 
+/*
+ * Whether a forward skips the plain copy of layer's output: a tap with a
+ * blocked view whose data the host has not asked for (net/taps.c).
+ */
+int sfri_net_plain_deferred(const sfr_net *net, int layer);
+
 /* Executes one step on stream (nothing when it has no primitive). */
 sfr_status sfri_net_run_on(sfr_net *net, dnnl_stream_t stream, const struct sfri_step *s,
                            const char *func);

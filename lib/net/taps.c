@@ -1,4 +1,4 @@
-/* sfr_net_tap: the net's taps on its layer outputs. */
+/* sfr_net_tap: the net's taps on its layer outputs, and their plain copies. */
 #include "../tap/tap.h"
 #include "net_impl.h"
 
@@ -29,5 +29,27 @@ SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out)
         }
     }
     *out = l->tap;
+    return SFR_OK;
+}
+
+int sfri_net_plain_deferred(const sfr_net *net, int layer)
+{
+    const sfr_tap *tap = net->layers[layer]->tap;
+    return tap != NULL && tap->blocked != NULL && !tap->host_data && layer != net->n_layers - 1;
+}
+
+sfr_status sfri_net_tap_make_plain(sfr_tap *tap, const char *func)
+{
+    sfr_net *net = tap->owner;
+    if (tap->plain_fresh ||
+        (net->phase != SFRI_PHASE_TRAINED && net->phase != SFRI_PHASE_EVALUATED))
+        return SFR_OK;
+    sfr_status st = sfri_net_run(net, &net->layers[tap->layer]->to_plain, func);
+    if (st != SFR_OK)
+        return st;
+    dnnl_status_t ds = dnnl_stream_wait(net->stream);
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, func, "stream wait");
+    tap->plain_fresh = 1;
     return SFR_OK;
 }

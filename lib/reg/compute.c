@@ -83,6 +83,27 @@ static struct sfri_pool_geom geom(const sfr_reg *reg, const struct sfri_pair_sha
     return g;
 }
 
+/* Sample s of a tap pooled and normalized: from its blocked view when it has one. */
+static int pool_side(const sfr_tap *tap, const struct sfri_pool_geom *g, int64_t s,
+                     const struct sfri_feature_opts *o, double *feat, double *r, double *scr)
+{
+    const int64_t off = s * g->c * g->h * g->w;
+    if (tap->blocked != NULL)
+        return sfri_pool_normalize_blocked(g, tap->blocked + off, o->norm, o->delta, feat, r);
+    return sfri_pool_normalize(g, tap->data + off, o->norm, o->delta, feat, r, scr);
+}
+
+/* Gradient d (A, C) of sample s added through the pooling into a tap. */
+static void unpool_side(sfr_tap *tap, const struct sfri_pool_geom *g, int64_t s,
+                        const double *d, int zero, double *scr)
+{
+    const int64_t off = s * g->c * g->h * g->w;
+    if (tap->blocked != NULL)
+        sfri_unpool_blocked(g, d, tap->blocked_grad + off, zero);
+    else
+        sfri_unpool(g, d, tap->grad + off, scr);
+}
+
 /*
  * Step 3 for one sample: every map pooled and normalized into feat, the
  * features of the thread's region; returns the smallest 2*pair + side
@@ -96,14 +117,12 @@ static int pool_sample(sfr_reg *reg, int64_t s, double *feat, double *scr,
         const struct sfri_pair *pair = &reg->pairs[p];
         const struct sfri_pair_shape *sh = &pair->shape;
         struct sfri_pool_geom gs = geom(reg, sh, 0), gt = geom(reg, sh, 1);
-        const float *xs = pair->student->data + s * sh->cs * sh->hs * sh->ws;
-        const float *xt = pair->teacher->data + s * sh->ct * sh->ht * sh->wt;
-        if (sfri_pool_normalize(&gs, xs, o->norm, o->delta, feat + sh->xs, feat + sh->rs,
-                                scr) != 0 && 2 * p < bad)
+        if (pool_side(pair->student, &gs, s, o, feat + sh->xs, feat + sh->rs, scr) != 0 &&
+            2 * p < bad)
             bad = 2 * p;
         if (sh->teacher_from == p &&
-            sfri_pool_normalize(&gt, xt, o->norm, o->delta, feat + sh->ys, feat + sh->rt,
-                                scr) != 0 && 2 * p + 1 < bad)
+            pool_side(pair->teacher, &gt, s, o, feat + sh->ys, feat + sh->rt, scr) != 0 &&
+            2 * p + 1 < bad)
             bad = 2 * p + 1;
     }
     return bad;
@@ -203,14 +222,50 @@ static void scatter_gradients(sfr_reg *reg, int64_t n, int threads,
             const struct sfri_pair_shape *sh = &pair->shape;
             double *w = reg->ws;
             struct sfri_pool_geom gs = geom(reg, sh, 0);
-            sfri_unpool(&gs, w + sh->dxs + s * sh->a * sh->cs,
-                        pair->student->grad + s * sh->cs * sh->hs * sh->ws, scr);
+            unpool_side(pair->student, &gs, s, w + sh->dxs + s * sh->a * sh->cs,
+                        pair->zero_student, scr);
             if (!o->teacher_grad)
                 continue;
             struct sfri_pool_geom gt = geom(reg, sh, 1);
-            sfri_unpool(&gt, w + sh->dys + s * sh->b * sh->ct,
-                        pair->teacher->grad + s * sh->ct * sh->ht * sh->wt, scr);
+            unpool_side(pair->teacher, &gt, s, w + sh->dys + s * sh->b * sh->ct,
+                        pair->zero_teacher, scr);
         }
+    }
+}
+
+/*
+ * Before step 6: which pair writes first, in step 6's order, into each
+ * blocked gradient not written since the net's training forward (it
+ * overwrites, so the forward need not zero those buffers); after it, all
+ * of them hold values.
+ */
+static void plan_blocked_gradients(sfr_reg *reg, int teacher_grad)
+{
+    for (int p = 0; p < reg->npairs; p++) {
+        struct sfri_pair *pair = &reg->pairs[p];
+        pair->zero_student = pair->student->blocked != NULL && !pair->student->blocked_grad_live;
+        pair->zero_teacher = teacher_grad && pair->teacher->blocked != NULL &&
+                             !pair->teacher->blocked_grad_live && pair->teacher != pair->student;
+        for (int q = 0; q < p; q++) {
+            const struct sfri_pair *prev = &reg->pairs[q];
+            int student_done = prev->student == pair->student ||
+                               (teacher_grad && prev->teacher == pair->student);
+            int teacher_done = prev->student == pair->teacher ||
+                               (teacher_grad && prev->teacher == pair->teacher);
+            pair->zero_student = pair->zero_student && !student_done;
+            pair->zero_teacher = pair->zero_teacher && !teacher_done;
+        }
+    }
+}
+
+static void mark_blocked_gradients(sfr_reg *reg, int teacher_grad)
+{
+    for (int p = 0; p < reg->npairs; p++) {
+        struct sfri_pair *pair = &reg->pairs[p];
+        if (pair->student->blocked != NULL)
+            pair->student->blocked_grad_live = 1;
+        if (teacher_grad && pair->teacher->blocked != NULL)
+            pair->teacher->blocked_grad_live = 1;
     }
 }
 
@@ -292,7 +347,9 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
         label_loss = sfri_label_term(&lo, logits, labels, n, k, reg->ids,
                                      fresh_bank ? NULL : reg->bank, reg->bank_seen, dlogits);
     }
+    plan_blocked_gradients(reg, fo.teacher_grad);
     scatter_gradients(reg, n_feat, threads, &fo);
+    mark_blocked_gradients(reg, fo.teacher_grad);
 
     double total = label_loss + store_pair_results(reg, n_feat);
     reg->label_loss = label_loss;

@@ -81,6 +81,13 @@ SFR_API sfr_status sfr_tap_data(const sfr_tap *tap, const float **data)
         return st;
     if (data == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, "sfr_tap_data", "data is NULL");
+    if (tap->blocked != NULL) {
+        /* The host reads the data: from now on every forward copies it. */
+        sfr_tap *t = (sfr_tap *)tap;
+        if ((st = sfri_net_tap_make_plain(t, "sfr_tap_data")) != SFR_OK)
+            return st;
+        t->host_data = 1;
+    }
     *data = tap->data;
     return SFR_OK;
 }
@@ -92,6 +99,9 @@ SFR_API sfr_status sfr_tap_grad(sfr_tap *tap, float **grad)
         return st;
     if (grad == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, "sfr_tap_grad", "grad is NULL");
+    /* The host may write the gradient: from now on forward zeroes it and
+     * backward adds it (until now nothing wrote it, so it is still zero). */
+    tap->host_grad = 1;
     *grad = tap->grad;
     return SFR_OK;
 }

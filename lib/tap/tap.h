@@ -18,6 +18,22 @@ struct sfr_tap {
     float *grad;            /* (N, C, H, W) or NULL: gradients are added here */
     struct sfr_net *owner;  /* the net it belongs to, or NULL for a wrapped tap */
     int layer;              /* the owner's layer id, -1 for a wrapped tap */
+
+    /*
+     * A net tap on a layer kept in oneDNN's nChw16c layout with C a multiple
+     * of 16 has a blocked view: the regularizer pools blocked directly and
+     * adds its gradient into blocked_grad, which backward adds to the layer's
+     * gradient, so no copy between layouts is made for it. The plain data
+     * copy is made after every forward only once the host has asked for the
+     * data pointer (host_data); before that, sfr_tap_data makes it when asked.
+     * The plain gradient is zeroed by every training forward and added by
+     * backward only once the host has asked for its pointer (host_grad).
+     */
+    const float *blocked;   /* (N, C/16, H, W, 16): the layer's output, or NULL */
+    float *blocked_grad;    /* same layout, or NULL */
+    int blocked_grad_live;  /* blocked_grad holds values added since the last training forward */
+    int plain_fresh;        /* data holds the output of the last forward */
+    int host_data, host_grad;
 };
 
 /* Allocates a tap owned by net for layer, with no buffers yet. */
@@ -25,6 +41,12 @@ sfr_tap *sfri_tap_new_owned(struct sfr_net *net, int layer);
 
 /* Frees a tap owned by a net (sfr_tap_destroy ignores owned taps). */
 void sfri_tap_free_owned(sfr_tap *tap);
+
+/*
+ * Makes the plain copy of a net tap's data current (a blocked tap skips it
+ * while the host has not asked for it); net/taps.c.
+ */
+sfr_status sfri_net_tap_make_plain(sfr_tap *tap, const char *func);
 
 /* N*C*H*W of a tap. */
 static inline int64_t sfri_tap_numel(const sfr_tap *tap)
