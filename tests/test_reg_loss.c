@@ -195,26 +195,42 @@ END_TEST
 
 START_TEST(fast_cost_matches_reference_both_directions)
 {
-    const int64_t chans[][2] = {{4, 4}, {4, 12}, {12, 4}, {3, 24}, {16, 2}};
+    /* (Cs, Ct, A, B): both directions; 4-row tiles with a remainder row; a
+     * partial 16-column tile and two tiles; more than 128 groups (two depth
+     * blocks of the cross term). */
+    const int64_t cases[][4] = {{4, 4, 5, 7},  {4, 12, 5, 7},   {12, 4, 5, 7},
+                                {3, 24, 5, 7}, {16, 2, 5, 7},   {8, 16, 9, 20},
+                                {160, 320, 6, 3}};
     fx_seed(2);
-    for (int ci = 0; ci < 5; ci++) {
-        int64_t cs = chans[ci][0], ct = chans[ci][1], a = 5, b = 7;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        int64_t cs = cases[ci][0], ct = cases[ci][1], a = cases[ci][2], b = cases[ci][3];
         struct sfri_pair_shape sh = {.cs = cs, .ct = ct, .a = a, .b = b};
         sh.g = cs < ct ? cs : ct;
         sh.m = cs < ct ? ct : cs;
         sh.n_s = cs / sh.g;
         sh.n_t = ct / sh.g;
-        double x[5 * 16], y[7 * 24], xg[5 * 16], yg[7 * 24], cost[35], want[35];
-        for (int i = 0; i < a * cs; i++)
+        double *x = malloc((size_t)(a * cs) * sizeof(double));
+        double *y = malloc((size_t)(b * ct) * sizeof(double));
+        double *xg = malloc((size_t)(a * sh.g) * sizeof(double));
+        double *yg = malloc((size_t)(b * sh.g) * sizeof(double));
+        double *cost = malloc((size_t)(a * b) * sizeof(double));
+        double *want = malloc((size_t)(a * b) * sizeof(double));
+        for (int64_t i = 0; i < a * cs; i++)
             x[i] = fx_gauss();
-        for (int i = 0; i < b * ct; i++)
+        for (int64_t i = 0; i < b * ct; i++)
             y[i] = fx_gauss();
         sfri_group_sum(x, a, cs, sh.g, xg);
         sfri_group_sum(y, b, ct, sh.g, yg);
         sfri_cost(&sh, x, y, xg, yg, cost);
         sfri_ref_cost(x, y, a, b, cs, ct, want);
-        for (int i = 0; i < a * b; i++)
+        for (int64_t i = 0; i < a * b; i++)
             ck_assert_double_eq_tol(cost[i], want[i], 1e-12 * (1 + want[i]));
+        free(x);
+        free(y);
+        free(xg);
+        free(yg);
+        free(cost);
+        free(want);
     }
 }
 END_TEST

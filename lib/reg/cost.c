@@ -7,9 +7,9 @@
  * the group sums of both sides, and
  *     M * C_ab = n_t * |x_a|^2 - 2 xg_a . yg_b + n_s * |y_b|^2.
  *
- * Both GEMMs are register tiles: 4 rows of the left factor against 8
- * columns of the right one held in one vector, so each loaded vector feeds
- * 4 independent multiply-adds (A, B and G are 16 to 512 here: far too small
+ * Both GEMMs are register tiles: 4 rows of the left factor against 16
+ * (cost) or 8 (gradient) columns of the right one held in vectors, so each
+ * loaded vector feeds 4 or 8 independent multiply-adds (A, B and G are 16 to 512 here: far too small
  * for a library GEMM's packing to pay off).
  */
 #include <string.h>
@@ -18,7 +18,7 @@
 #include "vec.h"
 
 /* Teacher features per column tile of the cross term, and groups per depth block. */
-#define TILE_B 8
+#define TILE_B 16
 #define TILE_G 128
 
 /* xg (A, G) from x (A, G*per): with per a constant the compiler vectorizes the strides. */
@@ -59,26 +59,36 @@ static double sq_norm(const double *row, int64_t c)
 }
 
 /*
- * acc[r] += sum_q left[r * ld + q] * tile[q] for r < rows (at most 4), q < nq:
- * rows of the left factor against one column tile.
+ * out[r][0..15] = sum_q left[r * ld + q] * (lo[q], hi[q]) for 4 rows of the
+ * left factor against a column tile of 16 held as two vectors: eight
+ * independent multiply-add chains, enough to keep both FMA pipes busy.
  */
-static inline void tile_rows(const double *left, int64_t ld, int64_t rows, int64_t nq,
-                             const sfri_v8d *tile, sfri_v8d *acc)
+static inline void tile4(const double *left, int64_t ld, int64_t nq, const sfri_v8d *lo,
+                         const sfri_v8d *hi, double out[4][TILE_B])
 {
-    sfri_v8d a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    if (rows == 4) {
-        for (int64_t q = 0; q < nq; q++) {
-            sfri_v8d t = tile[q];
-            a0 += left[q] * t;
-            a1 += left[ld + q] * t;
-            a2 += left[2 * ld + q] * t;
-            a3 += left[3 * ld + q] * t;
-        }
-    } else {
-        for (int64_t q = 0; q < nq; q++)
-            a0 += left[q] * tile[q];
+    sfri_v8d a0 = {0}, a1 = {0}, a2 = {0}, a3 = {0}, a4 = {0}, a5 = {0}, a6 = {0}, a7 = {0};
+    for (int64_t q = 0; q < nq; q++) {
+        const sfri_v8d tl = lo[q], th = hi[q];
+        const double l0 = left[q], l1 = left[ld + q], l2 = left[2 * ld + q], l3 = left[3 * ld + q];
+        a0 += l0 * tl, a1 += l0 * th;
+        a2 += l1 * tl, a3 += l1 * th;
+        a4 += l2 * tl, a5 += l2 * th;
+        a6 += l3 * tl, a7 += l3 * th;
     }
-    acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
+    memcpy(out[0], &a0, sizeof a0), memcpy(out[0] + 8, &a1, sizeof a1);
+    memcpy(out[1], &a2, sizeof a2), memcpy(out[1] + 8, &a3, sizeof a3);
+    memcpy(out[2], &a4, sizeof a4), memcpy(out[2] + 8, &a5, sizeof a5);
+    memcpy(out[3], &a6, sizeof a6), memcpy(out[3] + 8, &a7, sizeof a7);
+}
+
+/* The same for one row. */
+static inline void tile1(const double *left, int64_t nq, const sfri_v8d *lo, const sfri_v8d *hi,
+                         double out[TILE_B])
+{
+    sfri_v8d a0 = {0}, a1 = {0};
+    for (int64_t q = 0; q < nq; q++)
+        a0 += left[q] * lo[q], a1 += left[q] * hi[q];
+    memcpy(out, &a0, sizeof a0), memcpy(out + 8, &a1, sizeof a1);
 }
 
 SFRI_CLONES
@@ -87,35 +97,39 @@ void sfri_cost(const struct sfri_pair_shape *sh, const double *x, const double *
 {
     const int64_t a = sh->a, b = sh->b, g = sh->g;
     const double inv_m = 1.0 / (double)sh->m;
-    sfri_v8d tile[TILE_G];   /* yg^T of up to 8 teacher features, zero past the last */
+    /* yg^T of up to 16 teacher features, columns 0-7 and 8-15, zero past the last. */
+    sfri_v8d lo[TILE_G], hi[TILE_G];
+    double part[4][TILE_B];
     for (int64_t j0 = 0; j0 < b; j0 += TILE_B) {
         const int64_t nb = b - j0 < TILE_B ? b - j0 : TILE_B;
-        const size_t bytes = (size_t)nb * sizeof(double);
         /* Cross terms xg . yg of columns j0 .. j0+nb, depth block by depth block. */
         for (int64_t q0 = 0; q0 < g; q0 += TILE_G) {
             const int64_t nq = g - q0 < TILE_G ? g - q0 : TILE_G;
             for (int64_t q = 0; q < nq; q++)
-                for (int64_t jj = 0; jj < TILE_B; jj++)
-                    tile[q][jj] = jj < nb ? yg[(j0 + jj) * g + q0 + q] : 0;
-            for (int64_t i = 0; i < a; i += 4) {
-                const int64_t rows = a - i < 4 ? 1 : 4;
-                sfri_v8d acc[4] = {{0}};
-                if (q0 > 0)
-                    for (int64_t r = 0; r < rows; r++)
-                        memcpy(&acc[r], cost + (i + r) * b + j0, bytes);
-                tile_rows(xg + i * g + q0, g, rows, nq, tile, acc);
-                for (int64_t r = 0; r < rows; r++)
-                    memcpy(cost + (i + r) * b + j0, &acc[r], bytes);
-                if (rows == 1)
-                    i -= 3;   /* one row at a time for the last a % 4 */
+                for (int64_t jj = 0; jj < 8; jj++) {
+                    lo[q][jj] = jj < nb ? yg[(j0 + jj) * g + q0 + q] : 0;
+                    hi[q][jj] = jj + 8 < nb ? yg[(j0 + jj + 8) * g + q0 + q] : 0;
+                }
+            int64_t i = 0;
+            for (; i + 4 <= a; i += 4) {
+                tile4(xg + i * g + q0, g, nq, lo, hi, part);
+                for (int64_t r = 0; r < 4; r++)
+                    for (int64_t jj = 0; jj < nb; jj++)
+                        cost[(i + r) * b + j0 + jj] =
+                            (q0 > 0 ? cost[(i + r) * b + j0 + jj] : 0) + part[r][jj];
+            }
+            for (; i < a; i++) {
+                tile1(xg + i * g + q0, nq, lo, hi, part[0]);
+                for (int64_t jj = 0; jj < nb; jj++)
+                    cost[i * b + j0 + jj] = (q0 > 0 ? cost[i * b + j0 + jj] : 0) + part[0][jj];
             }
         }
         double ny[TILE_B];
         for (int64_t jj = 0; jj < nb; jj++)
             ny[jj] = (double)sh->n_s * sq_norm(y + (j0 + jj) * sh->ct, sh->ct);
-        for (int64_t i = 0; i < a; i++) {
-            double nx = (double)sh->n_t * sq_norm(x + i * sh->cs, sh->cs);
-            double *c = cost + i * b + j0;
+        for (int64_t r = 0; r < a; r++) {
+            double nx = (double)sh->n_t * sq_norm(x + r * sh->cs, sh->cs);
+            double *c = cost + r * b + j0;
             for (int64_t jj = 0; jj < nb; jj++)
                 c[jj] = (nx - 2 * c[jj] + ny[jj]) * inv_m;
         }

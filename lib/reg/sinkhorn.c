@@ -64,16 +64,27 @@ static inline void exp_nonpositive(sfri_v8d *v)
 SFRI_CLONES
 void sfri_exp_nonpositive(const double *x, int64_t n, double *y)
 {
-    for (int64_t i0 = 0; i0 < n; i0 += 8) {
-        const int64_t m = n - i0 < 8 ? n - i0 : 8;
-        sfri_v8d v = {0};
-        memcpy(&v, x + i0, (size_t)m * sizeof(double));
+    int64_t i0 = 0;
+    /* Whole vectors by fixed-size moves (a variable-size memcpy is a call). */
+    for (; i0 + 8 <= n; i0 += 8) {
+        sfri_v8d v;
+        memcpy(&v, x + i0, sizeof v);
         exp_nonpositive(&v);
-        memcpy(y + i0, &v, (size_t)m * sizeof(double));
+        memcpy(y + i0, &v, sizeof v);
+    }
+    if (i0 < n) {
+        double part[8] = {0};
+        memcpy(part, x + i0, (size_t)(n - i0) * sizeof(double));
+        sfri_v8d v;
+        memcpy(&v, part, sizeof v);
+        exp_nonpositive(&v);
+        memcpy(part, &v, sizeof v);
+        memcpy(y + i0, part, (size_t)(n - i0) * sizeof(double));
     }
 }
 
 /* K (A, B) = exp(-(C - cmin)/eps) and its transpose kt (B, A); (C - cmin)/eps <= KERNEL_RANGE. */
+SFRI_CLONES
 static void build_kernel(const double *cost, int64_t a, int64_t b, double cmin, double eps,
                          double *k, double *kt)
 {
@@ -86,21 +97,40 @@ static void build_kernel(const double *cost, int64_t a, int64_t b, double cmin, 
             kt[j * a + i] = k[i * b + j];
 }
 
-/* y (B) = M^T x for m (A, B), x (A): rows of M scaled and added, vectorized over B. */
+/*
+ * y (B) = M^T x for m (A, B), x (A): 8 columns at a time in registers, rows
+ * alternating between two accumulators (y kept in memory would make every
+ * row wait for the previous row's store).
+ */
 SFRI_CLONES
 static void matvec_t(const double *m, int64_t a, int64_t b, const double *x, double *y)
 {
-    for (int64_t j = 0; j < b; j++)
-        y[j] = 0;
-    for (int64_t i = 0; i < a; i++) {
-        const double xi = x[i];
-        const double *row = m + i * b;
-#pragma omp simd
-        for (int64_t j = 0; j < b; j++)
-            y[j] += row[j] * xi;
+    int64_t j = 0;
+    for (; j + 8 <= b; j += 8) {
+        sfri_v8d s0 = {0}, s1 = {0}, v;
+        int64_t i = 0;
+        for (; i + 2 <= a; i += 2) {
+            memcpy(&v, m + i * b + j, sizeof v);
+            s0 += v * x[i];
+            memcpy(&v, m + (i + 1) * b + j, sizeof v);
+            s1 += v * x[i + 1];
+        }
+        if (i < a) {
+            memcpy(&v, m + i * b + j, sizeof v);
+            s0 += v * x[i];
+        }
+        s0 += s1;
+        memcpy(y + j, &s0, sizeof s0);
+    }
+    for (; j < b; j++) {
+        double s = 0;
+        for (int64_t i = 0; i < a; i++)
+            s += m[i * b + j] * x[i];
+        y[j] = s;
     }
 }
 
+SFRI_CLONES
 static void sinkhorn_kernel(const double *cost, int64_t a, int64_t b, double eps, double cmin,
                             int max_iter, double tol, double *plan, int *iterations,
                             double *error, double *scratch)
@@ -186,6 +216,7 @@ static void sinkhorn_log(const double *cost, int64_t a, int64_t b, double eps, i
     *error = e;
 }
 
+SFRI_CLONES
 void sfri_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
                    double tol, double *plan, int *iterations, double *error, double *scratch)
 {
