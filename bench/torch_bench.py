@@ -2,18 +2,20 @@
 """PyTorch's training steps on the reference networks, timed as bench_train
 times libsfr's, so that both can be read side by side in one run.
 
-A step is forward, cross-entropy, backward and torch.optim.SGD (lr 0.01,
+A step is forward, the loss, backward and torch.optim.SGD (lr 0.01,
 momentum 0.9, weight decay 5e-4) on one fixed batch of N(0, 1) images:
-fmnist-resnet at batch 128 and cifar-resnet18 at batch 32. Median (min, max)
-ms of 20 steps after 3 warm-up, images/s and GFLOP/s from the FLOP counts of
-NETWORKS.md.
+fmnist-resnet at batch 128 and cifar-resnet18 at batch 32. "ce" is
+cross-entropy alone, "ce+sfr" adds the SFR pairs stage1..3 -> stage4 of
+bench/torch_sfr.py (SFR.md's defaults, beta 1). "sfr" times the SFR
+objective alone with its gradients on the tap shapes of bench_sfr
+(|gaussian| features, plus the label term for fmnist-resnet). Median (min,
+max) ms of 20 steps after 3 warm-up, images/s and GFLOP/s from the FLOP
+counts of NETWORKS.md.
 
     bench/torch_bench.py [--threads 2 1] [--with-libsfr]
 
---with-libsfr then runs build/bench/bench_train with the same thread counts
-(build it first with `make bench` or `make build/bench/bench_train`).
-PyTorch's CE+SFR step needs an SFR implementation in PyTorch, which this
-script does not carry; it times the plain CE steps only.
+--with-libsfr then runs build/bench/bench_sfr and build/bench/bench_train
+with the same thread counts (build them first with `make bench`).
 """
 import argparse
 import os
@@ -24,6 +26,7 @@ import time
 import torch
 
 from torch_models import cifar_resnet18, fmnist_resnet
+from torch_sfr import sfr_loss
 
 STEPS, WARMUP = 20, 3
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -33,24 +36,55 @@ CASES = [  # name, model, batch, input shape, classes, MFLOP per image (fwd + bw
 ]
 
 
-def time_case(make, batch, shape, classes):
+# The SFR objective alone, as bench_sfr: N, students and teacher (C, H, W), classes.
+SFR_CASES = [
+    ("fmnist-resnet", 128, [(16, 28, 28), (32, 14, 14), (64, 7, 7)], (128, 4, 4), 10),
+    ("cifar-resnet18", 32, [(64, 32, 32), (128, 16, 16), (256, 8, 8)], (512, 4, 4), 0),
+]
+
+
+def timed(step):
+    """Median, min, max ms of STEPS calls of step() after WARMUP."""
+    times = []
+    for i in range(WARMUP + STEPS):
+        t0 = time.perf_counter()
+        step()
+        t1 = time.perf_counter()
+        if i >= WARMUP:
+            times.append((t1 - t0) * 1e3)
+    return statistics.median(times), min(times), max(times)
+
+
+def time_case(make, batch, shape, classes, with_sfr):
     torch.manual_seed(1)
     model = make()
     model.train()
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(batch, *shape)
     y = torch.randint(0, classes, (batch,))
-    times = []
-    for step in range(WARMUP + STEPS):
-        t0 = time.perf_counter()
+
+    def step():
         opt.zero_grad(set_to_none=True)
-        logits, _ = model(x)
-        torch.nn.functional.cross_entropy(logits, y).backward()
+        logits, feats = model(x)
+        if with_sfr:
+            sfr_loss(feats, logits, y).backward()
+        else:
+            torch.nn.functional.cross_entropy(logits, y).backward()
         opt.step()
-        t1 = time.perf_counter()
-        if step >= WARMUP:
-            times.append((t1 - t0) * 1e3)
-    return statistics.median(times), min(times), max(times)
+    return timed(step)
+
+
+def time_sfr(n, students, teacher, classes):
+    torch.manual_seed(1)
+    feats = [torch.randn(n, *s).abs().requires_grad_() for s in students + [teacher]]
+    logits = torch.empty(n, classes).uniform_(-2, 2).requires_grad_() if classes else None
+    labels = torch.randint(0, classes, (n,)) if classes else None
+
+    def step():
+        for f in feats + ([logits] if classes else []):
+            f.grad = None
+        sfr_loss(feats, logits, labels).backward()
+    return timed(step)
 
 
 def main():
@@ -66,13 +100,22 @@ def main():
         print(f"{'net':<15} {'batch':<5} {'step':<7} {'th':>2}  {'ms':>8}  {'min':>8}  {'max':>8}  "
               f"{'img/s':>8}  {'GFLOP/s':>7}")
         for name, make, batch, shape, classes, mflop in CASES:
-            med, lo, hi = time_case(make, batch, shape, classes)
-            print(f"{name:<15} b{batch:<4} {'ce':<7} {threads:>2}  {med:8.2f}  {lo:8.2f}  {hi:8.2f}  "
-                  f"{batch * 1e3 / med:8.0f}  {mflop * batch / med:7.1f}", flush=True)
+            for with_sfr in (False, True):
+                med, lo, hi = time_case(make, batch, shape, classes, with_sfr)
+                print(f"{name:<15} b{batch:<4} {'ce+sfr' if with_sfr else 'ce':<7} {threads:>2}  "
+                      f"{med:8.2f}  {lo:8.2f}  {hi:8.2f}  {batch * 1e3 / med:8.0f}  "
+                      f"{mflop * batch / med:7.1f}", flush=True)
+        for name, n, students, teacher, classes in SFR_CASES:
+            med, lo, hi = time_sfr(n, students, teacher, classes)
+            print(f"{name:<15} N{n:<4} {'sfr':<7} {threads:>2}  {med:8.2f}  {lo:8.2f}  {hi:8.2f}",
+                  flush=True)
     if args.with_libsfr:
-        exe = os.path.join(HERE, "..", "build", "bench", "bench_train")
-        print()
-        subprocess.run([exe] + [str(t) for t in args.threads], check=True)
+        for prog in ("bench_sfr", "bench_train"):
+            exe = os.path.join(HERE, "..", "build", "bench", prog)
+            for threads in args.threads if prog == "bench_sfr" else [None]:
+                print()
+                argv = [exe] + ([str(threads)] if threads else [str(t) for t in args.threads])
+                subprocess.run(argv, check=True)
 
 
 if __name__ == "__main__":
