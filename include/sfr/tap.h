@@ -91,6 +91,11 @@ SFR_API sfr_status sfr_tap_dims(const sfr_tap *tap, int64_t dims[4]);
  *
  * For a net's tap the buffer is owned by the net, valid until the net's
  * next compile or destroy, and holds the layer's output after a forward.
+ * A net keeps most layers in a blocked layout, and the regularizer reads
+ * those directly: the plain copy in this buffer is made after every forward
+ * once the host has asked for it here, and before that by this call (which
+ * then runs on the net's stream, so like every use of the net it must not
+ * run at the same time as another call on that net).
  * For a wrapped tap it is the host's pointer.
  *
  * @param[in]  tap  A live tap.
@@ -108,8 +113,10 @@ SFR_API sfr_status sfr_tap_data(const sfr_tap *tap, const float **data);
  *
  * For a net's tap the buffer is owned by the net, valid until the net's
  * next compile or destroy, zeroed by every training forward, and added into
- * the layer's gradient by sfr_net_backward(). For a wrapped tap it is the
- * host's pointer, NULL when the tap was made without one.
+ * the layer's gradient by sfr_net_backward(). (Until the host first asks
+ * for it, nothing writes it and the net skips it; the regularizer adds its
+ * gradients to the layer through a buffer of its own.) For a wrapped tap it
+ * is the host's pointer, NULL when the tap was made without one.
  *
  * @param[in]  tap  A live tap.
  * @param[out] grad Receives the (N, C, H, W) floats, NCHW contiguous, or NULL.
