@@ -329,18 +329,28 @@ static sfr_status ensure_plain(sfr_net *net, struct sfri_layer *l, int id, const
 }
 
 /*
- * Whether the regularizer can read l's output and write its gradient in
- * the layer's own layout (see the blocked view in tap/tap.h): nChw16c
- * exactly, C a multiple of 16 (no padding), and a gradient to add into.
+ * The channel block with which the regularizer can read l's output and
+ * write its gradient in the layer's own layout (see the blocked view in
+ * tap/tap.h): 16 for nChw16c, 8 for nChw8c, exactly, with C a multiple of
+ * the block (no padding) and a gradient to add into; 0 otherwise.
  */
-static int has_blocked_view(sfr_net *net, const struct sfri_layer *l)
+static int blocked_view(sfr_net *net, const struct sfri_layer *l)
 {
-    if (l->plain_md || l->diff == NULL || l->c % 16 != 0)
+    static const struct {
+        int block;
+        dnnl_format_tag_t tag;
+    } layouts[] = {{16, dnnl_nChw16c}, {8, dnnl_nChw8c}};
+    if (l->plain_md || l->diff == NULL)
         return 0;
-    dnnl_memory_desc_t md;
     const dnnl_dims_t dims = {net->batch, l->c, l->h, l->w};
-    return dnnl_memory_desc_init_by_tag(&md, 4, dims, dnnl_f32, dnnl_nChw16c) == dnnl_success &&
-           dnnl_memory_desc_equal(&md, &l->md);
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        dnnl_memory_desc_t md;
+        if (l->c % layouts[i].block == 0 &&
+            dnnl_memory_desc_init_by_tag(&md, 4, dims, dnnl_f32, layouts[i].tag) == dnnl_success &&
+            dnnl_memory_desc_equal(&md, &l->md))
+            return layouts[i].block;
+    }
+    return 0;
 }
 
 sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
@@ -376,7 +386,8 @@ sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
     tap->blocked = NULL;
     tap->blocked_grad = NULL;
     tap->blocked_grad_live = tap->plain_fresh = 0;
-    if (has_blocked_view(net, l)) {
+    tap->block = blocked_view(net, l);
+    if (tap->block != 0) {
         if ((tap->blocked_grad = sfri_net_buffer(net, l->bytes, func)) == NULL)
             return SFR_ERR_NOMEM;
         tap->blocked = l->out;

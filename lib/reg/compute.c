@@ -89,7 +89,8 @@ static int pool_side(const sfr_tap *tap, const struct sfri_pool_geom *g, int64_t
 {
     const int64_t off = s * g->c * g->h * g->w;
     if (tap->blocked != NULL)
-        return sfri_pool_normalize_blocked(g, tap->blocked + off, o->norm, o->delta, feat, r);
+        return sfri_pool_normalize_blocked(g, tap->block, tap->blocked + off, o->norm, o->delta,
+                                           feat, r);
     return sfri_pool_normalize(g, tap->data + off, o->norm, o->delta, feat, r, scr);
 }
 
@@ -99,7 +100,7 @@ static void unpool_side(sfr_tap *tap, const struct sfri_pool_geom *g, int64_t s,
 {
     const int64_t off = s * g->c * g->h * g->w;
     if (tap->blocked != NULL)
-        sfri_unpool_blocked(g, d, tap->blocked_grad + off, zero);
+        sfri_unpool_blocked(g, tap->block, d, tap->blocked_grad + off, zero);
     else
         sfri_unpool(g, d, tap->grad + off, scr);
 }

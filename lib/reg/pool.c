@@ -260,7 +260,7 @@ static void pool(const struct sfri_pool_geom *geo, const float *in, double *out,
     }
 }
 
-void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int blocked, double *out)
+void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int block, double *out)
 {
     const int64_t c = geo->c, h = geo->h, w = geo->w, gw = geo->gw;
     for (int64_t ch = 0; ch < c; ch++)
@@ -271,8 +271,9 @@ void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int bloc
                 double sum = 0;
                 for (int64_t y = y0; y < y1; y++)
                     for (int64_t x = x0; x < x1; x++)
-                        sum += (double)in[blocked ? (((ch / 16) * h + y) * w + x) * 16 + ch % 16
-                                                  : (ch * h + y) * w + x];
+                        sum += (double)in[block ? (((ch / block) * h + y) * w + x) * block +
+                                                      ch % block
+                                                : (ch * h + y) * w + x];
                 out[(i * gw + j) * c + ch] = sum / (double)((y1 - y0) * (x1 - x0));
             }
 }

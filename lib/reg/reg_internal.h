@@ -158,15 +158,16 @@ int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int n
                         double delta, double *out, double *r, double *buf);
 
 /*
- * The same for one sample of a net tap in oneDNN's nChw16c layout,
- * in (C/16, H, W, 16) with C a multiple of 16 (pool_blocked.c).
+ * The same for one sample of a net tap in oneDNN's nChw16c or nChw8c
+ * layout, in (C/block, H, W, block) with block 16 or 8 and C a multiple of
+ * it (pool_blocked.c).
  */
-int sfri_pool_normalize_blocked(const struct sfri_pool_geom *geo, const float *in, int norm,
-                                double delta, double *out, double *r);
+int sfri_pool_normalize_blocked(const struct sfri_pool_geom *geo, int block, const float *in,
+                                int norm, double delta, double *out, double *r);
 
-/* Pooling with every window summed in double, of in (C, H, W) or, blocked,
- * (C/16, H, W, 16): the fallback when float sums overflow. */
-void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int blocked, double *out);
+/* Pooling with every window summed in double, of in (C, H, W) (block 0) or
+ * (C/block, H, W, block): the fallback when float sums overflow. */
+void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int block, double *out);
 
 /* Normalizes pooled features out (A, C) in place, writes r (A); -1 when one is not finite. */
 int sfri_normalize_pooled(double *out, int64_t a, int64_t c, int norm, double delta, double *r);
@@ -205,12 +206,12 @@ void sfri_normalize_backward(int64_t a, int64_t c, int norm, const double *out, 
 void sfri_unpool(const struct sfri_pool_geom *geo, const double *d, float *grad, double *buf);
 
 /*
- * The same into one sample's gradient in nChw16c, grad (C/16, H, W, 16);
- * with zero, the sample's gradient is set to zero first (a net tap's
+ * The same into one sample's gradient grad (C/block, H, W, block), block 16
+ * or 8; with zero, the sample's gradient is set to zero first (a net tap's
  * blocked gradient not yet written since the last training forward).
  */
-void sfri_unpool_blocked(const struct sfri_pool_geom *geo, const double *d, float *grad,
-                         int zero);
+void sfri_unpool_blocked(const struct sfri_pool_geom *geo, int block, const double *d,
+                         float *grad, int zero);
 
 /* Group sums: x (A, C) -> xg (A, G), C a multiple of G, groups of C/G channels. */
 void sfri_group_sum(const double *x, int64_t a, int64_t c, int64_t g, double *xg);

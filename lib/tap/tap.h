@@ -20,8 +20,9 @@ struct sfr_tap {
     int layer;              /* the owner's layer id, -1 for a wrapped tap */
 
     /*
-     * A net tap on a layer kept in oneDNN's nChw16c layout with C a multiple
-     * of 16 has a blocked view: the regularizer pools blocked directly and
+     * A net tap on a layer kept in oneDNN's nChw16c or nChw8c layout (the
+     * AVX-512 and AVX2 kernels' choices) with C a multiple of the block has
+     * a blocked view: the regularizer pools blocked directly and
      * adds its gradient into blocked_grad, which backward adds to the layer's
      * gradient, so no copy between layouts is made for it. The plain data
      * copy is made after every forward only once the host has asked for the
@@ -29,7 +30,8 @@ struct sfr_tap {
      * The plain gradient is zeroed by every training forward and added by
      * backward only once the host has asked for its pointer (host_grad).
      */
-    const float *blocked;   /* (N, C/16, H, W, 16): the layer's output, or NULL */
+    const float *blocked;   /* (N, C/block, H, W, block): the layer's output, or NULL */
+    int block;              /* 16 or 8 with a blocked view */
     float *blocked_grad;    /* same layout, or NULL */
     int blocked_grad_live;  /* blocked_grad holds values added since the last training forward */
     int plain_fresh;        /* data holds the output of the last forward */
