@@ -183,6 +183,7 @@ static struct sfri_layer proto_of(int kind, int in0, int in1, int c, int h, int 
     p.kind = kind;
     p.in[0] = in0;
     p.in[1] = in1;
+    p.diff_from = -1;
     p.c = c;
     p.h = h;
     p.w = w;

@@ -52,6 +52,7 @@ void sfri_net_release_compiled(sfr_net *net)
         l->consumers = 0;
         l->last_consumer = -1;
         l->fuse_relu = l->in_place = l->hidden = 0;
+        l->diff_from = -1;
         l->grad_mode[0] = l->grad_mode[1] = SFRI_GRAD_NONE;
         if (l->tap != NULL) {
             sfri_free(l->tap->grad);
@@ -301,6 +302,14 @@ sfr_status sfri_set_layout(sfr_net *net, struct sfri_layer *l, const dnnl_memory
     l->out = sfri_net_buffer(net, l->bytes, fn);
     if (l->out == NULL)
         return SFR_ERR_NOMEM;
+    if (l->diff_from >= 0) {
+        const struct sfri_layer *other = net->layers[l->diff_from];
+        if (dnnl_memory_desc_equal(md, &other->md)) {
+            l->diff = other->diff;
+            return SFR_OK;
+        }
+        l->diff_from = -1;   /* another layout: the add copies between them */
+    }
     if (l->kind != SFRI_LAYER_INPUT && (l->diff = sfri_net_buffer(net, l->bytes, fn)) == NULL)
         return SFR_ERR_NOMEM;
     return SFR_OK;
@@ -447,6 +456,61 @@ static void plan_fusions(sfr_net *net)
     }
 }
 
+/* Whether every consumer of layer src other than layer except is below layer limit. */
+static int consumers_below(const sfr_net *net, int src, int except, int limit)
+{
+    for (int j = limit; j < net->n_layers; j++) {
+        const struct sfri_layer *l = net->layers[j];
+        if (j != except && (l->in[0] == src || l->in[1] == src))
+            return 0;
+    }
+    return 1;
+}
+
+/*
+ * A residual add that overwrites its input 0 passes its gradient to that
+ * input for free, and copies it to input 1 when it is input 1's first
+ * gradient (the add is its highest consumer). The copy goes when input 1's
+ * gradient buffer is the add's own (which is input 0's): the later-compiled
+ * of the two inputs takes the other's diff buffer. That buffer must then
+ * hold the add's gradient until input 0's backward has read it, so every
+ * write to input 1's gradient must come later (backward runs from the last
+ * layer down):
+ *   - input 1 below input 0: its other consumers are below input 0 too;
+ *   - input 1 above input 0: the add is its only consumer and it is not in
+ *     place (its own backward would write the buffer first);
+ * and neither input has a tap (a tap's gradient is added to its layer's
+ * buffer at that layer's step), nor is input 0 in place or input 1 the
+ * net's input. A tap asked for later recompiles (sfr_net_tap).
+ */
+static void plan_diff_sharing(sfr_net *net)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        net->layers[i]->diff_from = -1;
+    for (int i = 1; i < net->n_layers; i++) {
+        const struct sfri_layer *add = net->layers[i];
+        if (add->kind != SFRI_LAYER_ADD || !add->in_place || add->grad_mode[1] != SFRI_GRAD_WRITE)
+            continue;
+        int i0 = add->in[0], i1 = add->in[1];
+        struct sfri_layer *in0 = net->layers[i0], *in1 = net->layers[i1];
+        if (i0 == i1 || in0->in_place || in0->tap != NULL || in1->tap != NULL ||
+            in1->kind == SFRI_LAYER_INPUT || in0->diff_from >= 0 || in1->diff_from >= 0)
+            continue;
+        if (i1 < i0 && consumers_below(net, i1, i, i0))
+            in0->diff_from = i1;
+        else if (i1 > i0 && in1->consumers == 1 && !in1->in_place)
+            in1->diff_from = i0;
+    }
+}
+
+int sfri_net_shares_diff(const sfr_net *net, int layer)
+{
+    for (int i = 0; i < net->n_layers; i++)
+        if (i == layer ? net->layers[i]->diff_from >= 0 : net->layers[i]->diff_from == layer)
+            return 1;
+    return 0;
+}
+
 /* Gives the scratchpad and accumulation memories their shared buffers. */
 static sfr_status bind_shared(sfr_net *net, const char *fn)
 {
@@ -498,6 +562,7 @@ static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
     net->batch = batch;
     plan_gradients(net);
     plan_fusions(net);
+    plan_diff_sharing(net);
     sfr_status st = sfri_net_make_streams(net, fn);
     for (int i = 0; st == SFR_OK && i < net->n_layers; i++)
         st = sfri_compile_layer(net, i, fn);

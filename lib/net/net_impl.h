@@ -114,6 +114,8 @@ struct sfri_layer {
     int grad_mode[2];      /* enum sfri_grad_mode for input slot 0 and 1 */
     int fuse_relu;         /* BN, ADD: its only consumer, a ReLU, is computed by its primitive */
     int in_place;          /* out and diff are input 0's buffers */
+    int diff_from;         /* -1, or the layer whose diff buffer this one's diff is (a residual
+                            * add's inputs sharing its gradient: see plan_diff_sharing) */
     int winograd;          /* conv: its three primitives use oneDNN's Winograd algorithm */
     int hidden;            /* out is overwritten by a consumer: a tap needs a recompile */
     struct sfri_step fwd;      /* training forward (and eval forward unless fwd_eval) */
@@ -193,6 +195,10 @@ sfr_status sfri_net_run(sfr_net *net, const struct sfri_step *s, const char *fun
  * blocked view whose data the host has not asked for (net/taps.c).
  */
 int sfri_net_plain_deferred(const sfr_net *net, int layer);
+
+/* Whether layer's gradient buffer is shared with another input of a
+ * residual add (net/compile.c): a tap on it needs a recompile. */
+int sfri_net_shares_diff(const sfr_net *net, int layer);
 
 /* Executes one step on stream (nothing when it has no primitive). */
 sfr_status sfri_net_run_on(sfr_net *net, dnnl_stream_t stream, const struct sfri_step *s,

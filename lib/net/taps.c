@@ -19,9 +19,11 @@ SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out)
         if (tap == NULL)
             return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
         l->tap = tap;
-        /* A fusion hid this output: compile again without it. */
+        /* A fusion hid this output, or its gradient buffer is shared: compile
+         * again without that. */
         if (net->phase != SFRI_PHASE_BUILDING)
-            st = l->hidden ? sfri_net_recompile(net, fn) : sfri_net_bind_tap(net, tap, fn);
+            st = l->hidden || sfri_net_shares_diff(net, layer) ? sfri_net_recompile(net, fn)
+                                                                : sfri_net_bind_tap(net, tap, fn);
         if (st != SFR_OK) {
             l->tap = NULL;
             sfri_tap_free_owned(tap);
