@@ -388,8 +388,9 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits);
  *
  * Asking for a new tap after compile on an output the compiled net does
  * not store (a batch norm whose ReLU its primitive computes, an input a
- * ReLU or residual add overwrites in place) compiles the net again at its
- * batch size, keeping parameters, their gradients and running statistics;
+ * ReLU or residual add overwrites in place), or on an input of a residual
+ * add whose gradient buffer the compiled net shares with the add's,
+ * compiles the net again at its batch size, keeping parameters, their gradients and running statistics;
  * a training forward is then needed before the next backward. Asking for
  * taps before compile avoids it.
  *
