@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "float_compare.h"
 #include "sfr/sfr.h"
 #include "tap/tap.h"
 
@@ -147,18 +148,6 @@ static int64_t n_params(void)
     return np;
 }
 
-/* max |a - b| <= tol * max |b|, and b not all zero. */
-static void assert_close(const float *a, const float *b, int64_t n, double tol)
-{
-    double worst = 0, scale = 0;
-    for (int64_t i = 0; i < n; i++) {
-        worst = fmax(worst, fabs((double)a[i] - b[i]));
-        scale = fmax(scale, fabs((double)b[i]));
-    }
-    ck_assert(scale > 0);
-    ck_assert_msg(worst <= tol * scale, "off by %g (scale %g)", worst, scale);
-}
-
 START_TEST(blocked_taps_give_the_gradients_of_wrapped_copies)
 {
     fill_inputs();
@@ -168,7 +157,7 @@ START_TEST(blocked_taps_give_the_gradients_of_wrapped_copies)
     ck_assert(l_net > 0);
     ck_assert_double_eq_tol(l_net, l_host, 1e-6 * l_host);
     /* Pooling sums in another order on each side: float rounding only. */
-    assert_close(g_net, g_host, n_params(), 1e-5);
+    assert_floats_close(g_net, g_host, n_params(), 1e-5);
     free(g_net);
     free(g_host);
 }
@@ -181,7 +170,7 @@ START_TEST(two_computes_before_backward_add_up)
     float *once = step_on_net_taps(1, &l1);
     float *twice = step_on_net_taps(2, &l2);
     ck_assert_double_eq_tol(l1, l2, 1e-9 * l1);
-    assert_close(twice, once, n_params(), 1e-6);
+    assert_floats_close(twice, once, n_params(), 1e-6);
     free(once);
     free(twice);
 }

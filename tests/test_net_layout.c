@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profile_capture.h"
 #include "sfr/sfr.h"
 
 #define N 4
@@ -167,11 +168,7 @@ END_TEST
 START_TEST(profile_prints_every_layer_and_pass)
 {
     char path[] = "/tmp/sfr_profile_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    fflush(stderr);
-    ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
-    setenv("SFR_PROFILE", "1", 1);
+    profile_capture_start(path);
     struct small s;
     build(&s);
     ck_assert_int_eq(sfr_net_compile(s.net, N), SFR_OK);
@@ -181,9 +178,7 @@ START_TEST(profile_prints_every_layer_and_pass)
         ck_assert_int_eq(sfr_net_backward(s.net, dl), SFR_OK);
     }
     sfr_net_destroy(s.net);
-    fflush(stderr);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
+    FILE *f = profile_capture_open(path);
     char line[256];
     int header = 0, rows = 0, total = 0;
     while (fgets(line, sizeof line, f) != NULL) {

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "float_compare.h"
 #include "net/net_impl.h"
 #include "reference_nets.h"
 #include "sfr/sfr.h"
@@ -82,17 +83,6 @@ static void fill(void)
         dlogits[i] = (float)cos(1.3 * i);
 }
 
-static void assert_same(const float *a, const float *b, int64_t n)
-{
-    double worst = 0, scale = 0;
-    for (int64_t i = 0; i < n; i++) {
-        worst = fmax(worst, fabs((double)a[i] - b[i]));
-        scale = fmax(scale, fabs((double)b[i]));
-    }
-    ck_assert(scale > 0);
-    ck_assert_msg(worst <= 1e-6 * scale, "off by %g (scale %g)", worst, scale);
-}
-
 START_TEST(residual_inputs_share_the_add_gradient_and_keep_it_right)
 {
     fill();
@@ -108,7 +98,7 @@ START_TEST(residual_inputs_share_the_add_gradient_and_keep_it_right)
     int64_t n1, n2;
     float *g1 = gradients(shared.net, &n1), *g2 = gradients(apart.net, &n2);
     ck_assert_int_eq(n1, n2);
-    assert_same(g1, g2, n1);
+    assert_floats_close(g1, g2, n1, 1e-6);
     free(g1);
     free(g2);
     sfr_net_destroy(shared.net);
@@ -130,8 +120,8 @@ START_TEST(tap_after_compile_on_a_sharing_layer_recompiles)
     ck_assert(!shares(&late, 1, 1));
     ck_assert_int_eq(late.net->layers[shortcut]->diff_from, -1);
     float *after = gradients(late.net, &n1), *want = gradients(apart.net, &n2);
-    assert_same(after, want, n1);
-    assert_same(before, want, n1);
+    assert_floats_close(after, want, n1, 1e-6);
+    assert_floats_close(before, want, n1, 1e-6);
     free(before);
     free(after);
     free(want);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "profile_capture.h"
 #include "sfr/sfr.h"
 
 enum { N = 4, IN_C = 3, C = 64, O = 64, H = 12, W = 11 };
@@ -95,11 +96,7 @@ END_TEST
 START_TEST(profile_names_winograd_where_the_cpu_has_it)
 {
     char path[] = "/tmp/sfr_winograd_XXXXXX";
-    int fd = mkstemp(path);
-    ck_assert_int_ge(fd, 0);
-    fflush(stderr);
-    ck_assert_int_ge(dup2(fd, STDERR_FILENO), 0);
-    setenv("SFR_PROFILE", "1", 1);
+    profile_capture_start(path);
     sfr_tap *tap;
     sfr_net *net = build(&tap);
     static float x[N * IN_C * H * W], dout[N * O * H * W];
@@ -107,9 +104,7 @@ START_TEST(profile_names_winograd_where_the_cpu_has_it)
     ck_assert_int_eq(sfr_net_forward(net, x, 1), SFR_OK);
     ck_assert_int_eq(sfr_net_backward(net, dout), SFR_OK);
     sfr_net_destroy(net);
-    fflush(stderr);
-    FILE *f = fopen(path, "r");
-    ck_assert_ptr_nonnull(f);
+    FILE *f = profile_capture_open(path);
     char line[256];
     int conv_rows = 0, winograd_rows = 0;
     while (fgets(line, sizeof line, f) != NULL) {
