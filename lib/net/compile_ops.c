@@ -272,7 +272,7 @@ static int winograd_available(struct op_ctx *c, const struct weighted_op *op,
  * Direct convolution, or Winograd for 3x3 stride-1 layers with at least
  * WINOGRAD_MIN_CHANNELS channels in and out: there it took 0.5 to 0.75 of
  * the direct time per pass on both reference networks (cifar-resnet18's
- * step went from 330 to 240 ms), while on 16 and 32 channels it was as
+ * step went from about 330 to 225 ms), while on 16 and 32 channels it was as
  * slow or slower. Its results differ from direct ones by rounding only
  * (relative 1e-6 to 1e-5).
  */

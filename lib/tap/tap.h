@@ -22,13 +22,13 @@ struct sfr_tap {
     /*
      * A net tap on a layer kept in oneDNN's nChw16c or nChw8c layout (the
      * AVX-512 and AVX2 kernels' choices) with C a multiple of the block has
-     * a blocked view: the regularizer pools blocked directly and
-     * adds its gradient into blocked_grad, which backward adds to the layer's
-     * gradient, so no copy between layouts is made for it. The plain data
-     * copy is made after every forward only once the host has asked for the
-     * data pointer (host_data); before that, sfr_tap_data makes it when asked.
-     * The plain gradient is zeroed by every training forward and added by
-     * backward only once the host has asked for its pointer (host_grad).
+     * a blocked view: the regularizer pools the layer's output directly and
+     * writes its gradient into blocked_grad, which backward adds to the
+     * layer's gradient, so no copy between layouts is made for it. The plain
+     * data copy is made after every forward only once the host has asked for
+     * the data pointer (host_data); before that, sfr_tap_data makes it when
+     * asked. The plain gradient is zeroed by every training forward and added
+     * by backward only once the host has asked for its pointer (host_grad).
      */
     const float *blocked;   /* (N, C/block, H, W, block): the layer's output, or NULL */
     int block;              /* 16 or 8 with a blocked view */
