@@ -260,7 +260,11 @@ static void pool(const struct sfri_pool_geom *geo, const float *in, double *out,
     }
 }
 
-void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int block, double *out)
+/*
+ * out (A, C) = pooled in (C, H, W) (block 0) or (C/block, H, W, block) with
+ * every window summed in double: the fallback when float sums overflow.
+ */
+static void pool_exact(const struct sfri_pool_geom *geo, const float *in, int block, double *out)
 {
     const int64_t c = geo->c, h = geo->h, w = geo->w, gw = geo->gw;
     for (int64_t ch = 0; ch < c; ch++)
@@ -278,8 +282,9 @@ void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int bloc
             }
 }
 
+/* Normalizes pooled features out (A, C) in place, writes r (A); -1 when one is not finite. */
 SFRI_CLONES
-int sfri_normalize_pooled(double *out, int64_t a, int64_t c, int norm, double delta, double *r)
+static int normalize_pooled(double *out, int64_t a, int64_t c, int norm, double delta, double *r)
 {
     int bad = 0;
     for (int64_t k = 0; k < a; k++) {
@@ -302,15 +307,21 @@ int sfri_normalize_pooled(double *out, int64_t a, int64_t c, int norm, double de
     return bad ? -1 : 0;
 }
 
+int sfri_normalize_or_repool(const struct sfri_pool_geom *geo, const float *in, int block,
+                             int norm, double delta, double *out, double *r)
+{
+    const int64_t c = geo->c, a = geo->gh * geo->gw;
+    if (normalize_pooled(out, a, c, norm, delta, r) == 0)
+        return 0;
+    pool_exact(geo, in, block, out);
+    return normalize_pooled(out, a, c, norm, delta, r);
+}
+
 int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int norm,
                         double delta, double *out, double *r, double *buf)
 {
-    const int64_t c = geo->c, a = geo->gh * geo->gw;
     pool(geo, in, out, buf);
-    if (sfri_normalize_pooled(out, a, c, norm, delta, r) == 0)
-        return 0;
-    sfri_pool_exact(geo, in, 0, out);
-    return sfri_normalize_pooled(out, a, c, norm, delta, r);
+    return sfri_normalize_or_repool(geo, in, 0, norm, delta, out, r);
 }
 
 /*

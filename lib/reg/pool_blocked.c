@@ -60,12 +60,8 @@ static void pool_blocked(const struct sfri_pool_geom *geo, int block, const floa
 int sfri_pool_normalize_blocked(const struct sfri_pool_geom *geo, int block, const float *in,
                                 int norm, double delta, double *out, double *r)
 {
-    const int64_t a = geo->gh * geo->gw;
     pool_blocked(geo, block, in, out);
-    if (sfri_normalize_pooled(out, a, geo->c, norm, delta, r) == 0)
-        return 0;
-    sfri_pool_exact(geo, in, block, out);
-    return sfri_normalize_pooled(out, a, geo->c, norm, delta, r);
+    return sfri_normalize_or_repool(geo, in, block, norm, delta, out, r);
 }
 
 /* grad (C/block, H, W, block) (+)= the pooling's transpose of d (A, C). */

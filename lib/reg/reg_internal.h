@@ -165,12 +165,15 @@ int sfri_pool_normalize(const struct sfri_pool_geom *geo, const float *in, int n
 int sfri_pool_normalize_blocked(const struct sfri_pool_geom *geo, int block, const float *in,
                                 int norm, double delta, double *out, double *r);
 
-/* Pooling with every window summed in double, of in (C, H, W) (block 0) or
- * (C/block, H, W, block): the fallback when float sums overflow. */
-void sfri_pool_exact(const struct sfri_pool_geom *geo, const float *in, int block, double *out);
-
-/* Normalizes pooled features out (A, C) in place, writes r (A); -1 when one is not finite. */
-int sfri_normalize_pooled(double *out, int64_t a, int64_t c, int norm, double delta, double *r);
+/*
+ * The end of both: normalizes out (A, C), just pooled from in (C, H, W)
+ * (block 0) or (C/block, H, W, block) with float window sums, and writes r
+ * (A); when a feature is not finite, pools in again with double sums (float
+ * sums of values near FLT_MAX overflow) and normalizes that. Returns -1
+ * when a feature is still not finite, else 0.
+ */
+int sfri_normalize_or_repool(const struct sfri_pool_geom *geo, const float *in, int block,
+                             int norm, double delta, double *out, double *r);
 
 /* Doubles of scratch the pooling of a side needs. */
 static inline size_t sfri_pool_scratch(int64_t w, int64_t gh, int64_t gw)

@@ -11,7 +11,6 @@
 typedef float sfri_v4f __attribute__((vector_size(16)));
 typedef float sfri_v8f __attribute__((vector_size(32)));
 typedef float sfri_v16f __attribute__((vector_size(64)));
-typedef double sfri_v4d __attribute__((vector_size(32)));
 typedef double sfri_v8d __attribute__((vector_size(64)));
 
 #endif /* SFR_LIB_REG_VEC_H */
