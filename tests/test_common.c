@@ -18,7 +18,7 @@ START_TEST(version_matches_header)
     snprintf(expect, sizeof expect, "%d.%d.%d", SFR_VERSION_MAJOR, SFR_VERSION_MINOR,
              SFR_VERSION_PATCH);
     ck_assert_str_eq(sfr_version_string(), expect);
-    ck_assert_str_eq(sfr_version_string(), "0.1.0");
+    ck_assert_str_eq(sfr_version_string(), "0.2.0");
 }
 END_TEST
 

@@ -21,7 +21,7 @@ extern "C" {
 /** Major version of these headers: a change means an incompatible ABI. @since 0.1.0 */
 #define SFR_VERSION_MAJOR 0
 /** Minor version of these headers: a change adds symbols, codes or keys. @since 0.1.0 */
-#define SFR_VERSION_MINOR 1
+#define SFR_VERSION_MINOR 2
 /** Patch version of these headers: a change fixes behaviour only. @since 0.1.0 */
 #define SFR_VERSION_PATCH 0
 
