@@ -110,6 +110,14 @@ static inline double fx_param(const sfr_reg *reg, sfr_param key)
     return v;
 }
 
+/* The warm-up factor of reg's pair and head weights at its progress (docs/sfr.md). */
+static inline double fx_warmup(const sfr_reg *reg)
+{
+    double warmup = fx_param(reg, SFR_PARAM_WARMUP);
+    double t = reg->progress;
+    return warmup > 0 && t < warmup ? t / warmup : 1.0;
+}
+
 /* The reference problem of a pair under reg's parameters (grids resolved as SFR.md 2). */
 static inline struct sfri_ref_pair fx_ref_problem(const sfr_reg *reg, struct fx_shape sh,
                                                   double beta)
@@ -128,7 +136,9 @@ static inline struct sfri_ref_pair fx_ref_problem(const sfr_reg *reg, struct fx_
     r.delta = fx_param(reg, SFR_PARAM_DELTA);
     r.eps = fx_param(reg, SFR_PARAM_SINKHORN_EPS);
     r.tol = fx_param(reg, SFR_PARAM_TOL);
-    r.beta = beta;
+    r.eps_relative = (int)fx_param(reg, SFR_PARAM_EPS_RELATIVE);
+    r.scaling = fx_param(reg, SFR_PARAM_EPS_SCALING);
+    r.beta = beta * fx_warmup(reg);
     return r;
 }
 

@@ -283,13 +283,13 @@ START_TEST(fast_sinkhorn_matches_log_domain_reference)
     for (int e = 0; e < 5; e++)
         for (int si = 0; si < 5; si++) {
             int64_t a = sizes[si][0], b = sizes[si][1];
-            double cost[400], plan[400], want[400], scratch[2 * 400 + 3 * 50];
+            double cost[400], plan[400], want[400], scratch[2 * 400 + 10 * 25];
             random_cost(cost, a * b, 4.0);
             int it, wit;
             double err, werr;
-            sfri_sinkhorn(cost, a, b, eps_list[e], 300, 1e-6, plan, &it, &err, scratch);
-            ck_assert_int_eq(sfri_ref_sinkhorn(cost, a, b, eps_list[e], 300, 1e-6, want, &wit,
-                                               &werr), 0);
+            sfri_sinkhorn(cost, a, b, eps_list[e], 0, 300, 1e-6, plan, &it, &err, scratch);
+            ck_assert_int_eq(sfri_ref_sinkhorn(cost, a, b, eps_list[e], 0, 300, 1e-6, want,
+                                               &wit, &werr), 0);
             ck_assert_int_eq(it, wit);
             ck_assert_double_eq_tol(err, werr, 1e-9);
             double lp = 0, lw = 0;
@@ -308,12 +308,12 @@ START_TEST(sinkhorn_final_marginals_within_tol)
     fx_seed(4);
     for (int rep = 0; rep < 4; rep++) {
         int64_t a = 6 + rep, b = 9 - rep;
-        double cost[81], plan[81], scratch[2 * 81 + 3 * 20];
+        double cost[81], plan[81], scratch[2 * 81 + 10 * 9];
         random_cost(cost, a * b, 2.0);
         int it;
         double err;
         const double tol = 1e-7;
-        sfri_sinkhorn(cost, a, b, 0.05, 100000, tol, plan, &it, &err, scratch);
+        sfri_sinkhorn(cost, a, b, 0.05, 0, 100000, tol, plan, &it, &err, scratch);
         double row_err = 0;
         for (int64_t i = 0; i < a; i++) {
             double s = 0;
@@ -339,7 +339,10 @@ START_TEST(two_cells_known_plan)
     sfr_reg *reg;
     ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
     ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_NORM, SFR_NORM_NONE), SFR_OK);
+    /* 0.1.0's transport: an absolute eps, no epsilon scaling. */
     ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_SINKHORN_EPS, 0.5), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_EPS_RELATIVE, 0), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_EPS_SCALING, 0), SFR_OK);
     float s[2] = {0, 1}, t[2] = {0, 1}, gs[2] = {0, 0};
     int64_t dims[4] = {1, 1, 1, 2};
     sfr_tap *ts, *tt;

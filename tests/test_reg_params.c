@@ -28,6 +28,11 @@ static const struct key_case keys[] = {
     {SFR_PARAM_LS_TEMPERATURE, 4, 0, 0, INFINITY, 1},
     {SFR_PARAM_LS_BANK_SIZE, 0, 1, 0, 2147483647.0, 0},
     {SFR_PARAM_GAMMA, 1, 0, 0, INFINITY, 0},
+    {SFR_PARAM_EPS_RELATIVE, 1, 1, 0, 1, 0},
+    {SFR_PARAM_EPS_SCALING, 0.5, 0, 0, 0.99, 0},
+    {SFR_PARAM_DEBIAS, 0, 1, 0, 1, 0},
+    {SFR_PARAM_WARMUP, 0, 0, 0, 1, 0},
+    {SFR_PARAM_HEAD_TEMPERATURE, 3, 0, 0.05, 100, 0},
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -37,6 +42,10 @@ START_TEST(abi_values)
     ck_assert_int_eq(SFR_PARAM_TEACHER_GRID_W, 110);
     ck_assert_int_eq(SFR_PARAM_LS_SCHEDULE, 200);
     ck_assert_int_eq(SFR_PARAM_GAMMA, 206);
+    ck_assert_int_eq(SFR_PARAM_EPS_RELATIVE, 111);
+    ck_assert_int_eq(SFR_PARAM_DEBIAS, 113);
+    ck_assert_int_eq(SFR_PARAM_WARMUP, 300);
+    ck_assert_int_eq(SFR_PARAM_HEAD_TEMPERATURE, 301);
     ck_assert_int_eq(NKEYS, SFRI_P_COUNT);
 }
 END_TEST
@@ -94,7 +103,7 @@ START_TEST(bounds_types_and_non_finite)
         reject(reg, k->key, k->integer ? k->lo - 1 : nextafter(k->lo, -1));
         if (isfinite(k->hi)) {
             accept(reg, k->key, k->hi);
-            reject(reg, k->key, k->integer ? k->hi + 1 : nextafter(k->hi, 2));
+            reject(reg, k->key, k->integer ? k->hi + 1 : nextafter(k->hi, INFINITY));
         } else {
             accept(reg, k->key, 1e300);
         }
@@ -105,8 +114,8 @@ START_TEST(bounds_types_and_non_finite)
         }
         accept(reg, k->key, k->def);
     }
-    const int unknown[] = {0, 99, 111, 199, 207, -1};
-    for (int i = 0; i < 6; i++)
+    const int unknown[] = {0, 99, 114, 199, 207, 299, 302, -1};
+    for (int i = 0; i < 8; i++)
         ck_assert_int_eq(sfr_reg_set_param(reg, (sfr_param)unknown[i], 0), SFR_ERR_INVALID_ARG);
     double v = 3;
     ck_assert_int_eq(sfr_reg_get_param(reg, (sfr_param)199, &v), SFR_ERR_INVALID_ARG);

@@ -96,7 +96,35 @@ typedef enum sfr_param {
      *  ids must be below it). Changing it empties the bank. */
     SFR_PARAM_LS_BANK_SIZE = 205,
     /** Real >= 0, default 1: weight of the label term. */
-    SFR_PARAM_GAMMA = 206
+    SFR_PARAM_GAMMA = 206,
+
+    /* Transport (docs/sfr.md, "Matching"); since 0.2.0. */
+
+    /** Integer 0 or 1, default 1: 1 makes the entropic regularization of
+     *  each sample's transport #SFR_PARAM_SINKHORN_EPS times the mean of that
+     *  sample's cost matrix; 0 uses #SFR_PARAM_SINKHORN_EPS as it is (0.1.0's
+     *  behaviour). @since 0.2.0 */
+    SFR_PARAM_EPS_RELATIVE = 111,
+    /** Real in [0, 0.99], default 0.5: epsilon scaling. Sinkhorn starts at the
+     *  cost's diameter and multiplies epsilon by this factor after each
+     *  iteration, keeping its potentials, until it reaches its target; 0
+     *  starts at the target (0.1.0's behaviour). @since 0.2.0 */
+    SFR_PARAM_EPS_SCALING = 112,
+    /** Integer 0 (default) or 1: 1 makes the pair loss the debiased Sinkhorn
+     *  divergence OT(x, y) - OT(x, x)/2 - OT(y, y)/2, zero when the two sets
+     *  of local features are equal. Needs #SFR_MATCH_EMD and channel counts
+     *  that are equal. @since 0.2.0 */
+    SFR_PARAM_DEBIAS = 113,
+
+    /* Weights over training and self-distillation heads (docs/sfr.md,
+     * "Heads" and "Warm-up"); since 0.2.0. */
+
+    /** Real in [0, 1], default 0: the pair and head weights rise linearly
+     *  from 0 at progress 0 to their full value at this progress (0: full
+     *  from the start). @since 0.2.0 */
+    SFR_PARAM_WARMUP = 300,
+    /** Real in [0.05, 100], default 3: temperature T of the heads' KL term. @since 0.2.0 */
+    SFR_PARAM_HEAD_TEMPERATURE = 301
 } sfr_param;
 
 /** Value of #SFR_PARAM_MATCH: entropic EMD between local features (default). @since 0.1.0 */
@@ -320,6 +348,81 @@ SFR_API sfr_status sfr_reg_label_loss(const sfr_reg *reg, double *value);
  */
 SFR_API sfr_status sfr_reg_pair_stats(const sfr_reg *reg, int index, int *iterations,
                                       double *marginal_error);
+
+/**
+ * @brief Adds a self-distillation head: an auxiliary classifier's output.
+ *
+ * A head is a tap of shape (N, K, 1, 1), typically a side branch of the
+ * host's net that ends in a linear layer. Each compute with logits adds to
+ * the objective, for every head h with logits z^h (docs/sfr.md, "Heads"):
+ *
+ *     w(t) * ( ce_weight * CE(z^h, labels)
+ *              + kl_weight * T^2 * KL(softmax(z / T) || softmax(z^h / T)) )
+ *
+ * averaged over the batch, where z are the compute's logits (held constant:
+ * the deepest classifier teaches the head, not the other way round), T is
+ * #SFR_PARAM_HEAD_TEMPERATURE and w(t) the warm-up factor of
+ * #SFR_PARAM_WARMUP. The gradient is added to the head tap's gradient
+ * buffer. The regularizer keeps the tap pointer: the tap must stay alive
+ * while the regularizer is used. Its shape is checked by each compute.
+ *
+ * @param[in,out] reg       The regularizer.
+ * @param[in]     head      The head's tap; it needs a gradient buffer (a
+ *                          net's tap always has one).
+ * @param[in]     ce_weight Weight of the head's cross-entropy with the
+ *                          labels, finite, in [0, 1e6].
+ * @param[in]     kl_weight Weight of the head's KL from the logits,
+ *                          finite, in [0, 1e6].
+ * @param[out]    index     NULL, or receives the head's index (0, 1, ... in
+ *                          the order added), for sfr_reg_head_loss().
+ * @retval SFR_OK              The head is added.
+ * @retval SFR_ERR_INVALID_ARG reg or head is NULL; a weight is outside
+ *                             [0, 1e6] or not finite; a wrapped tap has no
+ *                             gradient buffer.
+ * @retval SFR_ERR_SHAPE       The tap has a shape whose H or W is not 1.
+ * @retval SFR_ERR_MISUSE      reg or head is not a live handle of its kind.
+ * @retval SFR_ERR_NOMEM       The head list could not grow.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_reg_add_head(sfr_reg *reg, sfr_tap *head, double ce_weight,
+                                    double kl_weight, int *index);
+
+/**
+ * @brief The two parts of a head's loss in the last successful compute.
+ *
+ * Each part includes its weight and the warm-up factor; 0 before the first
+ * successful compute with logits, or for a head added after it.
+ *
+ * @param[in]  reg   The regularizer.
+ * @param[in]  index The head's index.
+ * @param[out] ce    NULL, or receives the weighted cross-entropy part.
+ * @param[out] kl    NULL, or receives the weighted KL part (T^2 included).
+ * @retval SFR_OK              The parts are written.
+ * @retval SFR_ERR_INVALID_ARG reg is NULL, or index is not a head's.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_reg_head_loss(const sfr_reg *reg, int index, double *ce, double *kl);
+
+/**
+ * @brief How many of a pair's Sinkhorn solves in the last compute stopped
+ * at #SFR_PARAM_MAX_ITER without reaching #SFR_PARAM_TOL.
+ *
+ * A compute solves one transport per sample and pair (two more per sample
+ * with #SFR_PARAM_DEBIAS; each counts). 0 for #SFR_MATCH_L2 and before the
+ * first successful compute.
+ *
+ * @param[in]  reg    The regularizer.
+ * @param[in]  index  The pair's index.
+ * @param[out] solves NULL, or receives the number of solves of that compute.
+ * @param[out] capped NULL, or receives how many of them stopped at max_iter.
+ * @retval SFR_OK              The counts are written.
+ * @retval SFR_ERR_INVALID_ARG reg is NULL, or index is not a pair's.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_reg_pair_solves(const sfr_reg *reg, int index, int64_t *solves,
+                                       int64_t *capped);
 
 #ifdef __cplusplus
 }

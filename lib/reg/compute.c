@@ -25,6 +25,9 @@
 
 static const char *const fn = "sfr_reg_compute";
 
+/* Smallest mean cost a relative eps is taken from (rms features have costs of about 1). */
+#define EPS_COST_FLOOR 1e-12
+
 static sfr_status check_label_args(const sfr_reg *reg, const float *logits,
                                    const int32_t *labels, int64_t n, int64_t k,
                                    const float *dlogits, int64_t n_feat)
@@ -155,7 +158,15 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
     int iters = 0;
     double err = 0;
     if (o->match == SFR_MATCH_EMD) {
-        sfri_sinkhorn(cost, a, b, o->eps, o->max_iter, o->tol, plan, &iters, &err, sk);
+        double eps = o->eps;
+        if (o->eps_relative) {
+            double mean = 0;
+            for (int64_t i = 0; i < a * b; i++)
+                mean += cost[i];
+            /* A zero cost (identical features) makes every plan optimal: any eps will do. */
+            eps *= fmax(mean / (double)(a * b), EPS_COST_FLOOR);
+        }
+        sfri_sinkhorn(cost, a, b, eps, o->scaling, o->max_iter, o->tol, plan, &iters, &err, sk);
     } else {
         memset(plan, 0, (size_t)(a * b) * sizeof *plan);
         for (int64_t i = 0; i < a; i++)
@@ -167,7 +178,7 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
     w[sh->loss + s] = l;
     w[sh->err + s] = err;
     w[sh->iters + s] = iters;
-    const double scale = 2 * pair->beta / (double)sh->n / (double)sh->m;
+    const double scale = 2 * o->weight * pair->beta / (double)sh->n / (double)sh->m;
     double *dx = w + sh->dxs + s * a * sh->cs;   // (A, Cs)
     sfri_cost_grad(plan, a, b, 0, x, sh->cs, yg, g, (double)sh->n_t, scale, tmp, dx);
     sfri_normalize_backward(a, sh->cs, o->norm, x, feat + sh->rs, dx);
@@ -271,7 +282,7 @@ static void mark_blocked_gradients(sfr_reg *reg, int teacher_grad)
 }
 
 /* Step 7 for the pairs: per-sample results folded into the stored loss and stats. */
-static double store_pair_results(sfr_reg *reg, int64_t n)
+static double store_pair_results(sfr_reg *reg, int64_t n, const struct sfri_feature_opts *o)
 {
     double total = 0;
     for (int p = 0; p < reg->npairs; p++) {
@@ -279,14 +290,19 @@ static double store_pair_results(sfr_reg *reg, int64_t n)
         const double *w = reg->ws;
         double sum = 0, err = 0;
         int iters = 0;
+        int64_t capped = 0;
         for (int64_t s = 0; s < n; s++) {
             sum += w[pair->shape.loss + s];
             err = fmax(err, w[pair->shape.err + s]);
             iters = (int)fmax(iters, w[pair->shape.iters + s]);
+            capped += o->match == SFR_MATCH_EMD && w[pair->shape.iters + s] >= o->max_iter &&
+                      !(w[pair->shape.err + s] < o->tol);
         }
-        pair->loss = pair->beta * sum / (double)n;
+        pair->loss = o->weight * pair->beta * sum / (double)n;
         pair->error = err;
         pair->iterations = iters;
+        pair->solves = o->match == SFR_MATCH_EMD ? n : 0;
+        pair->capped = capped;
         total += pair->loss;
     }
     return total;
@@ -302,7 +318,8 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "loss is NULL");
     int64_t n_feat = 0;
     if ((st = sfri_reg_validate_pairs(reg, &n_feat)) != SFR_OK ||
-        (st = check_label_args(reg, logits, labels, n, k, dlogits, n_feat)) != SFR_OK)
+        (st = check_label_args(reg, logits, labels, n, k, dlogits, n_feat)) != SFR_OK ||
+        (st = sfri_heads_validate(reg, logits, n, k, fn)) != SFR_OK)
         return st;
     const double *prm = reg->param;
     const int has_label = logits != NULL;
@@ -328,8 +345,11 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
     }
     const struct sfri_feature_opts fo = {
         .eps = prm[SFRI_P_SINKHORN_EPS], .tol = prm[SFRI_P_TOL], .delta = prm[SFRI_P_DELTA],
+        .scaling = prm[SFRI_P_EPS_SCALING],
+        .weight = sfri_warmup_factor(prm[SFRI_P_WARMUP], reg->progress),
         .max_iter = (int)prm[SFRI_P_MAX_ITER], .match = (int)prm[SFRI_P_MATCH],
-        .norm = (int)prm[SFRI_P_NORM], .teacher_grad = (int)prm[SFRI_P_TEACHER_GRAD]};
+        .norm = (int)prm[SFRI_P_NORM], .teacher_grad = (int)prm[SFRI_P_TEACHER_GRAD],
+        .eps_relative = (int)prm[SFRI_P_EPS_RELATIVE]};
     int bad = pool_and_transport(reg, n_feat, threads, &fo);
     if (bad >= 0) {
         sfri_free(new_bank);
@@ -351,8 +371,9 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
     plan_blocked_gradients(reg, fo.teacher_grad);
     scatter_gradients(reg, n_feat, threads, &fo);
     mark_blocked_gradients(reg, fo.teacher_grad);
+    double head_loss = has_label ? sfri_heads_compute(reg, logits, labels, n, k, fo.weight) : 0;
 
-    double total = label_loss + store_pair_results(reg, n_feat);
+    double total = label_loss + head_loss + store_pair_results(reg, n_feat, &fo);
     reg->label_loss = label_loss;
     if (past) {
         if (fresh_bank) {

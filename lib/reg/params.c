@@ -43,6 +43,12 @@ static const struct spec specs[SFRI_P_COUNT] = {
     [SFRI_P_LS_BANK_SIZE] = {SFR_PARAM_LS_BANK_SIZE, "ls_bank_size", INTEGER, 0, INT_MAX_KEY, 0,
                              0},
     [SFRI_P_GAMMA] = {SFR_PARAM_GAMMA, "gamma", REAL, 0, INFINITY, 0, 1},
+    [SFRI_P_EPS_RELATIVE] = {SFR_PARAM_EPS_RELATIVE, "eps_relative", INTEGER, 0, 1, 0, 1},
+    [SFRI_P_EPS_SCALING] = {SFR_PARAM_EPS_SCALING, "eps_scaling", REAL, 0, 0.99, 0, 0.5},
+    [SFRI_P_DEBIAS] = {SFR_PARAM_DEBIAS, "debias", INTEGER, 0, 1, 0, 0},
+    [SFRI_P_WARMUP] = {SFR_PARAM_WARMUP, "warmup", REAL, 0, 1, 0, 0},
+    [SFRI_P_HEAD_TEMPERATURE] = {SFR_PARAM_HEAD_TEMPERATURE, "head_temperature", REAL, 0.05, 100,
+                                 0, 3},
 };
 
 void sfri_params_defaults(double *values)

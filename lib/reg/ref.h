@@ -17,6 +17,8 @@ struct sfri_ref_pair {
     int64_t gh, gw, tgh, tgw;
     int norm, match, max_iter;
     double delta, eps, tol, beta;
+    int eps_relative;   /* eps times the mean of each sample's cost */
+    double scaling;     /* epsilon-scaling factor, 0: none */
 };
 
 /* Adaptive average pooling: in (C, H, W) -> out (Gh*Gw, C). */
@@ -31,9 +33,12 @@ void sfri_ref_pool_backward(const double *dout, int64_t c, int64_t h, int64_t w,
 void sfri_ref_cost(const double *x, const double *y, int64_t a, int64_t b, int64_t cs,
                    int64_t ct, double *cost);
 
-/* Log-domain Sinkhorn exactly as SFR.md section 5 states it. -1 when out of memory. */
-int sfri_ref_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
-                      double tol, double *plan, int *iterations, double *error);
+/*
+ * Log-domain Sinkhorn exactly as SFR.md section 5 states it, after the
+ * epsilon-scaling rounds of docs/sfr.md when scaling > 0. -1 when out of memory.
+ */
+int sfri_ref_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, double scaling,
+                      int max_iter, double tol, double *plan, int *iterations, double *error);
 
 /*
  * L_pair for s (N, Cs, Hs, Ws) and t (N, Ct, Ht, Wt). plans (N, A, B): with
@@ -55,5 +60,14 @@ int sfri_ref_pair_loss(const struct sfri_ref_pair *p, const double *s, const dou
 double sfri_ref_label(const double *z, const int32_t *labels, int64_t n, int64_t k, double eps_t,
                       int source, double temperature, const double *u, double gamma,
                       double *dz);
+
+/*
+ * A head's term for head logits zh (N, K) and deepest logits z (N, K) at
+ * temperature temp, warm-up factor w: *ce and *kl get the weighted parts,
+ * dzh (N, K), when not NULL, dL/dzh. -1 when out of memory.
+ */
+int sfri_ref_head(const double *zh, const double *z, const int32_t *labels, int64_t n, int64_t k,
+                  double temp, double ce_weight, double kl_weight, double w, double *dzh,
+                  double *ce, double *kl);
 
 #endif /* SFR_LIB_REG_REF_H */

@@ -28,32 +28,48 @@ void sfri_ref_cost(const double *x, const double *y, int64_t a, int64_t b, int64
         }
 }
 
-int sfri_ref_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
-                      double tol, double *plan, int *iterations, double *error)
+/* One log-domain iteration at eps: f then g, as SFR.md section 5 writes them. */
+static void ref_iteration(const double *cost, int64_t a, int64_t b, double eps, double *fv,
+                          double *gv)
+{
+    for (int64_t i = 0; i < a; i++) {
+        double mx = -INFINITY, s = 0;
+        for (int64_t l = 0; l < b; l++)
+            mx = fmax(mx, (gv[l] - cost[i * b + l]) / eps);
+        for (int64_t l = 0; l < b; l++)
+            s += exp((gv[l] - cost[i * b + l]) / eps - mx);
+        fv[i] = eps * log(1.0 / (double)a) - eps * (mx + log(s));
+    }
+    for (int64_t l = 0; l < b; l++) {
+        double mx = -INFINITY, s = 0;
+        for (int64_t i = 0; i < a; i++)
+            mx = fmax(mx, (fv[i] - cost[i * b + l]) / eps);
+        for (int64_t i = 0; i < a; i++)
+            s += exp((fv[i] - cost[i * b + l]) / eps - mx);
+        gv[l] = eps * log(1.0 / (double)b) - eps * (mx + log(s));
+    }
+}
+
+int sfri_ref_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, double scaling,
+                      int max_iter, double tol, double *plan, int *iterations, double *error)
 {
     double *fv = sfri_calloc((size_t)(a + b), sizeof(double));   /* f = g = 0 */
     if (fv == NULL)
         return -1;
     double *gv = fv + a;
     int it = 0;
+    /* Epsilon scaling (docs/sfr.md): rounds at eps_r = diameter * scaling^r while above eps. */
+    double cmin = INFINITY, cmax = -INFINITY;
+    for (int64_t i = 0; i < a * b; i++) {
+        cmin = fmin(cmin, cost[i]);
+        cmax = fmax(cmax, cost[i]);
+    }
+    for (double e_r = cmax - cmin; scaling > 0 && e_r > eps && it < max_iter - 1;
+         e_r *= scaling, it++)
+        ref_iteration(cost, a, b, e_r, fv, gv);
     double e = 0;
     while (it < max_iter) {
-        for (int64_t i = 0; i < a; i++) {
-            double mx = -INFINITY, s = 0;
-            for (int64_t l = 0; l < b; l++)
-                mx = fmax(mx, (gv[l] - cost[i * b + l]) / eps);
-            for (int64_t l = 0; l < b; l++)
-                s += exp((gv[l] - cost[i * b + l]) / eps - mx);
-            fv[i] = eps * log(1.0 / (double)a) - eps * (mx + log(s));
-        }
-        for (int64_t l = 0; l < b; l++) {
-            double mx = -INFINITY, s = 0;
-            for (int64_t i = 0; i < a; i++)
-                mx = fmax(mx, (fv[i] - cost[i * b + l]) / eps);
-            for (int64_t i = 0; i < a; i++)
-                s += exp((fv[i] - cost[i * b + l]) / eps - mx);
-            gv[l] = eps * log(1.0 / (double)b) - eps * (mx + log(s));
-        }
+        ref_iteration(cost, a, b, eps, fv, gv);
         it++;
         e = 0;
         for (int64_t i = 0; i < a; i++) {
@@ -149,7 +165,15 @@ int sfri_ref_pair_loss(const struct sfri_ref_pair *p, const double *s, const dou
         if (!fixed_plan && p->match == SFR_MATCH_EMD) {
             int it;
             double e;
-            if (sfri_ref_sinkhorn(cost, a, b, p->eps, p->max_iter, p->tol, plan, &it, &e) != 0) {
+            double eps = p->eps;
+            if (p->eps_relative) {
+                double mean = 0;
+                for (int64_t i = 0; i < a * b; i++)
+                    mean += cost[i] / (double)(a * b);
+                eps *= fmax(mean, 1e-12);
+            }
+            if (sfri_ref_sinkhorn(cost, a, b, eps, p->scaling, p->max_iter, p->tol, plan, &it,
+                                  &e) != 0) {
                 sfri_free(buf);
                 return -1;
             }

@@ -23,6 +23,7 @@ SFR_API void sfr_reg_destroy(sfr_reg *reg)
     if (reg == NULL || reg->magic != SFRI_MAGIC_REG)
         return;
     sfri_free(reg->pairs);
+    sfri_free(reg->heads);
     sfri_free(reg->ids);
     sfri_free(reg->bank);
     sfri_free(reg->bank_seen);
@@ -167,5 +168,18 @@ SFR_API sfr_status sfr_reg_pair_stats(const sfr_reg *reg, int index, int *iterat
         *iterations = reg->pairs[index].iterations;
     if (marginal_error != NULL)
         *marginal_error = reg->pairs[index].error;
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_pair_solves(const sfr_reg *reg, int index, int64_t *solves,
+                                       int64_t *capped)
+{
+    sfr_status st = check_pair_query(reg, index, "sfr_reg_pair_solves");
+    if (st != SFR_OK)
+        return st;
+    if (solves != NULL)
+        *solves = reg->pairs[index].solves;
+    if (capped != NULL)
+        *capped = reg->pairs[index].capped;
     return SFR_OK;
 }

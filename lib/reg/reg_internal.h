@@ -50,6 +50,11 @@ enum sfri_param_index {
     SFRI_P_LS_TEMPERATURE,
     SFRI_P_LS_BANK_SIZE,
     SFRI_P_GAMMA,
+    SFRI_P_EPS_RELATIVE,
+    SFRI_P_EPS_SCALING,
+    SFRI_P_DEBIAS,
+    SFRI_P_WARMUP,
+    SFRI_P_HEAD_TEMPERATURE,
     SFRI_P_COUNT
 };
 
@@ -95,11 +100,19 @@ struct sfri_pair {
     double loss;        /* of the last successful compute, beta included */
     int iterations;     /* largest Sinkhorn iteration count of that compute */
     double error;       /* largest final row-marginal error of that compute */
+    int64_t solves, capped; /* Sinkhorn solves of that compute, and those stopped at max_iter */
     struct sfri_pair_shape shape;
     /* In a compute: this pair's gradient is the first written into its
      * student's (teacher's) blocked gradient since the net's training
      * forward, which it then overwrites instead of adding to. */
     int zero_student, zero_teacher;
+};
+
+/* A self-distillation head (head.c): an auxiliary classifier's logits. */
+struct sfri_head {
+    sfr_tap *tap;                     /* (N, K, 1, 1) */
+    double ce_weight, kl_weight;
+    double ce_loss, kl_loss;          /* of the last successful compute, weights included */
 };
 
 struct sfr_reg {
@@ -109,6 +122,9 @@ struct sfr_reg {
 
     struct sfri_pair *pairs;          /* (npairs) */
     int npairs, pairs_cap;
+
+    struct sfri_head *heads;          /* (nheads) */
+    int nheads, heads_cap;
 
     int64_t *ids;                     /* (nids) sample ids for the next label compute */
     int64_t nids, ids_cap;
@@ -133,7 +149,9 @@ struct sfr_reg {
 /* Options of the feature term as one compute uses them. */
 struct sfri_feature_opts {
     double eps, tol, delta;
-    int max_iter, match, norm, teacher_grad;
+    double scaling;     /* epsilon scaling factor, 0: none */
+    double weight;      /* warm-up factor of the pair weights */
+    int max_iter, match, norm, teacher_grad, eps_relative;
 };
 
 /* Cells [start, end) along an axis of length len pooled to cells (SFR.md 2). */
@@ -248,11 +266,13 @@ size_t sfri_sinkhorn_scratch(int64_t a, int64_t b);
 
 /*
  * Entropic OT with uniform marginals (SFR.md section 5), the iterates of the
- * log-domain form computed in the scaling form when that cannot underflow.
+ * log-domain form computed in the scaling form when that cannot underflow,
+ * after epsilon-scaling rounds when scaling > 0 (docs/sfr.md, "Matching").
  * cost (A, B) -> plan (A, B); *iterations and *error as the contract says.
  */
-void sfri_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
-                   double tol, double *plan, int *iterations, double *error, double *scratch);
+void sfri_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, double scaling,
+                   int max_iter, double tol, double *plan, int *iterations, double *error,
+                   double *scratch);
 
 /* Options of the label term as one compute uses them. */
 struct sfri_label_opts {
@@ -281,6 +301,23 @@ void sfri_label_bank_update(const float *logits, int64_t n, int64_t k, const int
  * the common N (0 with no pairs).
  */
 sfr_status sfri_reg_validate_pairs(sfr_reg *reg, int64_t *n_out);
+
+/*
+ * Compute-time checks of the heads (head.c) against the logits (n, k):
+ * live taps with buffers, shape (n, k, 1, 1), finite values.
+ */
+sfr_status sfri_heads_validate(const sfr_reg *reg, const float *logits, int64_t n, int64_t k,
+                               const char *fn);
+
+/*
+ * Every head's term, w the warm-up factor: adds the gradients into the
+ * head taps, stores each head's loss parts and returns their sum.
+ */
+double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labels, int64_t n,
+                          int64_t k, double w);
+
+/* The warm-up factor min(1, t / warmup) of the pair and head weights (1 for warmup 0). */
+double sfri_warmup_factor(double warmup, double t);
 
 /* Sizes the workspace for the resolved shapes (allocates only if it grows). */
 sfr_status sfri_reg_workspace(sfr_reg *reg, int threads);

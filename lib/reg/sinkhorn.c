@@ -23,7 +23,7 @@
 
 size_t sfri_sinkhorn_scratch(int64_t a, int64_t b)
 {
-    return (size_t)(2 * a * b + 3 * a + 3 * b);
+    return (size_t)(2 * a * b + 6 * a + 4 * b);
 }
 
 typedef long long sfri_v8ll __attribute__((vector_size(64)));
@@ -130,20 +130,28 @@ static void matvec_t(const double *m, int64_t a, int64_t b, const double *x, dou
     }
 }
 
+/*
+ * The iterations at the target eps in the scaling form, from the potential
+ * g0 (B) (NULL: g = 0), after `it` iterations already made. v = exp(g/eps)
+ * is taken relative to max g: a constant factor of v is absorbed by the
+ * first u-update.
+ */
 SFRI_CLONES
 static void sinkhorn_kernel(const double *cost, int64_t a, int64_t b, double eps, double cmin,
-                            int max_iter, double tol, double *plan, int *iterations,
-                            double *error, double *scratch)
+                            const double *g0, int it, int max_iter, double tol, double *plan,
+                            int *iterations, double *error, double *scratch)
 {
     double *k = scratch, *kt = k + a * b;       // (A, B), (B, A)
     double *u = kt + a * b, *kv = u + a;         // (A), (A)
     double *v = kv + a, *ktu = v + b;            // (B), (B)
     const double mu = 1.0 / (double)a, nu = 1.0 / (double)b;
     build_kernel(cost, a, b, cmin, eps, k, kt);
+    double gmax = -INFINITY;
     for (int64_t j = 0; j < b; j++)
-        v[j] = 1;   /* g = 0 */
+        gmax = g0 != NULL && g0[j] > gmax ? g0[j] : gmax;
+    for (int64_t j = 0; j < b; j++)
+        v[j] = g0 != NULL ? exp((g0[j] - gmax) / eps) : 1;
     matvec_t(kt, b, a, v, kv);
-    int it = 0;
     double e = 0;
     while (it < max_iter) {
         for (int64_t i = 0; i < a; i++)
@@ -182,25 +190,31 @@ static double lse(const double *x, const double *c, int64_t n, int64_t xstride, 
     return mx + log(s);
 }
 
-static void sinkhorn_log(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
-                         double tol, double *plan, int *iterations, double *error,
-                         double *scratch)
+/*
+ * The log-domain iterations at eps from the potential g (B), in place,
+ * after `it` iterations already made, until tol or max_iter; with
+ * `rounds` > 0, exactly that many iterations and no stopping test (an
+ * epsilon-scaling round). Returns the iteration count; writes the plan
+ * and error only when plan is not NULL.
+ */
+static int sinkhorn_log(const double *cost, int64_t a, int64_t b, double eps, double *f,
+                        double *g, double *lr, int it, int max_iter, int rounds, double tol,
+                        double *plan, double *error)
 {
-    double *f = scratch, *lr = f + a, *g = lr + a;   // (A), (A), (B)
     const double lmu = eps * log(1.0 / (double)a), lnu = eps * log(1.0 / (double)b);
-    for (int64_t j = 0; j < b; j++)
-        g[j] = 0;
     /* lr_a = logsumexp_b((g_b - C_ab)/eps), what the f-update needs. */
     for (int64_t i = 0; i < a; i++)
         lr[i] = lse(g, cost + i * b, b, 1, 1, eps);
-    int it = 0;
+    const int stop = rounds > 0 ? it + rounds : max_iter;
     double e = 0;
-    while (it < max_iter) {
+    while (it < stop) {
         for (int64_t i = 0; i < a; i++)
             f[i] = lmu - eps * lr[i];
         for (int64_t j = 0; j < b; j++)
             g[j] = lnu - eps * lse(f, cost + j, a, 1, b, eps);
         it++;
+        if (rounds > 0)
+            continue;
         e = 0;
         for (int64_t i = 0; i < a; i++) {
             lr[i] = lse(g, cost + i * b, b, 1, 1, eps);
@@ -209,24 +223,44 @@ static void sinkhorn_log(const double *cost, int64_t a, int64_t b, double eps, i
         if (e < tol)
             break;
     }
-    for (int64_t i = 0; i < a; i++)
-        for (int64_t j = 0; j < b; j++)
-            plan[i * b + j] = exp((f[i] + g[j] - cost[i * b + j]) / eps);
-    *iterations = it;
-    *error = e;
+    if (plan != NULL) {
+        for (int64_t i = 0; i < a; i++)
+            for (int64_t j = 0; j < b; j++)
+                plan[i * b + j] = exp((f[i] + g[j] - cost[i * b + j]) / eps);
+        *error = e;
+    }
+    return it;
 }
 
+/*
+ * Epsilon scaling: eps_0 = the cost's diameter max C - min C, eps_{r+1} =
+ * eps_r * scaling, one log-domain iteration per round at each eps_r above
+ * eps, the potentials carried from round to round, and at most max_iter - 1
+ * rounds, so that at least one iteration is made at eps itself. With scaling
+ * 0, or a diameter not above eps, there is no round and the iterations
+ * start from g = 0. Rounds count as iterations.
+ */
 SFRI_CLONES
-void sfri_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, int max_iter,
-                   double tol, double *plan, int *iterations, double *error, double *scratch)
+void sfri_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, double scaling,
+                   int max_iter, double tol, double *plan, int *iterations, double *error,
+                   double *scratch)
 {
     double cmin = cost[0], cmax = cost[0];
     for (int64_t i = 1; i < a * b; i++) {
         cmin = cost[i] < cmin ? cost[i] : cmin;
         cmax = cost[i] > cmax ? cost[i] : cmax;
     }
-    if ((cmax - cmin) / eps <= KERNEL_RANGE)
-        sinkhorn_kernel(cost, a, b, eps, cmin, max_iter, tol, plan, iterations, error, scratch);
-    else
-        sinkhorn_log(cost, a, b, eps, max_iter, tol, plan, iterations, error, scratch);
+    /* The log form's potentials live past the kernel form's scratch (2AB + 3A + 3B). */
+    double *f = scratch + 2 * a * b + 3 * a + 3 * b, *g = f + a, *lr = g + b;  // (A), (B), (A)
+    for (int64_t j = 0; j < b; j++)
+        g[j] = 0;
+    int it = 0;
+    for (double e_r = cmax - cmin; scaling > 0 && e_r > eps && it < max_iter - 1; e_r *= scaling)
+        it = sinkhorn_log(cost, a, b, e_r, f, g, lr, it, max_iter, 1, tol, NULL, NULL);
+    if ((cmax - cmin) / eps <= KERNEL_RANGE) {
+        sinkhorn_kernel(cost, a, b, eps, cmin, it > 0 ? g : NULL, it, max_iter, tol, plan,
+                        iterations, error, scratch);
+        return;
+    }
+    *iterations = sinkhorn_log(cost, a, b, eps, f, g, lr, it, max_iter, 0, tol, plan, error);
 }

@@ -1,0 +1,49 @@
+/*
+ * Reference of a self-distillation head's term (docs/sfr.md, "Heads"), in
+ * double precision, from the probabilities themselves: no log-sum-exp
+ * shortcut and no fused gradient.
+ */
+#include <math.h>
+
+#include "common/common.h"
+#include "ref.h"
+
+/* p (K) = softmax(z / temp), shifted by the largest logit. */
+static void softmax_t(const double *z, int64_t k, double temp, double *p)
+{
+    double mx = -INFINITY, s = 0;
+    for (int64_t j = 0; j < k; j++)
+        mx = fmax(mx, z[j]);
+    for (int64_t j = 0; j < k; j++)
+        s += p[j] = exp((z[j] - mx) / temp);
+    for (int64_t j = 0; j < k; j++)
+        p[j] /= s;
+}
+
+int sfri_ref_head(const double *zh, const double *z, const int32_t *labels, int64_t n, int64_t k,
+                  double temp, double ce_weight, double kl_weight, double w, double *dzh,
+                  double *ce, double *kl)
+{
+    double *p = sfri_malloc(sfri_mul_size((size_t)(3 * k), sizeof(double)));
+    if (p == NULL)
+        return -1;
+    double *pt = p + k, *qt = pt + k;   // (K) each
+    double ce_sum = 0, kl_sum = 0;
+    for (int64_t s = 0; s < n; s++) {
+        softmax_t(zh + s * k, k, 1.0, p);
+        softmax_t(zh + s * k, k, temp, qt);
+        softmax_t(z + s * k, k, temp, pt);
+        ce_sum += -log(p[labels[s]]);
+        for (int64_t j = 0; j < k; j++) {
+            kl_sum += pt[j] * log(pt[j] / qt[j]);
+            if (dzh != NULL)
+                dzh[s * k + j] = w / (double)n *
+                                 (ce_weight * (p[j] - (j == labels[s])) +
+                                  kl_weight * temp * (qt[j] - pt[j]));
+        }
+    }
+    *ce = w * ce_weight * ce_sum / (double)n;
+    *kl = w * kl_weight * temp * temp * kl_sum / (double)n;
+    sfri_free(p);
+    return 0;
+}

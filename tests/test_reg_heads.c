@@ -1,0 +1,269 @@
+/*
+ * Self-distillation heads and the weights over training (docs/sfr.md,
+ * "Heads" and "Warm-up"): the fast term against the reference, the
+ * reference against finite differences and a hand-worked case, and every
+ * bad input with nothing written.
+ */
+#include "reg_fixture.h"
+
+enum { N = 6, K = 5 };
+
+/* A regularizer with one wrapped head tap (N, K, 1, 1) and random logits. */
+struct head_case {
+    sfr_reg *reg;
+    sfr_tap *tap;
+    float zh[N * K], gh[N * K], z[N * K], dz[N * K];
+    int32_t labels[N];
+};
+
+static void head_case_make(struct head_case *c, double ce_w, double kl_w)
+{
+    int64_t dims[4] = {N, K, 1, 1};
+    fx_fill(c->zh, N * K, 0);
+    fx_fill(c->z, N * K, 0);
+    for (int i = 0; i < N * K; i++) {
+        c->zh[i] *= 2.0f;
+        c->z[i] *= 3.0f;
+        c->gh[i] = 0.25f;   /* the head's gradient is added to what is there */
+    }
+    for (int i = 0; i < N; i++)
+        c->labels[i] = (int32_t)((i * 3) % (K - 1));   /* every label also fits K - 1 */
+    ck_assert_int_eq(sfr_reg_create(&c->reg), SFR_OK);
+    ck_assert_int_eq(sfr_tap_wrap(dims, c->zh, c->gh, &c->tap), SFR_OK);
+    int index = -1;
+    ck_assert_int_eq(sfr_reg_add_head(c->reg, c->tap, ce_w, kl_w, &index), SFR_OK);
+    ck_assert_int_eq(index, 0);
+}
+
+static void head_case_free(struct head_case *c)
+{
+    sfr_reg_destroy(c->reg);
+    sfr_tap_destroy(c->tap);
+}
+
+START_TEST(head_matches_reference)
+{
+    const double temps[] = {1, 3, 0.5};
+    for (int ti = 0; ti < 3; ti++) {
+        fx_seed(40 + (uint64_t)ti);
+        struct head_case c;
+        head_case_make(&c, 0.7, 0.3);
+        ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_HEAD_TEMPERATURE, temps[ti]), SFR_OK);
+        double loss, label;
+        ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_OK);
+        ck_assert_int_eq(sfr_reg_label_loss(c.reg, &label), SFR_OK);
+        double *zh = fx_to_double(c.zh, N * K), *z = fx_to_double(c.z, N * K);
+        double want_g[N * K], ce, kl;
+        ck_assert_int_eq(sfri_ref_head(zh, z, c.labels, N, K, temps[ti], 0.7, 0.3, 1.0, want_g,
+                                       &ce, &kl), 0);
+        double got_ce, got_kl;
+        ck_assert_int_eq(sfr_reg_head_loss(c.reg, 0, &got_ce, &got_kl), SFR_OK);
+        ck_assert_double_eq_tol(got_ce, ce, 1e-12 * (1 + ce));
+        ck_assert_double_eq_tol(got_kl, kl, 1e-12 * (1 + kl));
+        ck_assert(kl > 0 && ce > 0);
+        ck_assert_double_eq_tol(loss, label + ce + kl, 1e-12 * (1 + loss));
+        for (int i = 0; i < N * K; i++)
+            want_g[i] += 0.25;
+        fx_assert_close(c.gh, want_g, N * K, 1e-6, "head gradient");
+        free(zh);
+        free(z);
+        head_case_free(&c);
+    }
+}
+END_TEST
+
+/* The reference's gradient is the derivative of its loss (central differences in double). */
+START_TEST(reference_gradient_finite_differences)
+{
+    fx_seed(47);
+    double zh[N * K], z[N * K], g[N * K];
+    int32_t labels[N];
+    for (int i = 0; i < N * K; i++) {
+        zh[i] = 2 * fx_gauss();
+        z[i] = 3 * fx_gauss();
+    }
+    for (int i = 0; i < N; i++)
+        labels[i] = (int32_t)(i % K);
+    const double temp = 2.5, a = 0.6, b = 0.9, w = 0.4;
+    double ce, kl;
+    ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, temp, a, b, w, g, &ce, &kl), 0);
+    for (int i = 0; i < N * K; i++) {
+        const double h = 1e-5, keep = zh[i];
+        double cp, kp, cm, km;
+        zh[i] = keep + h;
+        ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, temp, a, b, w, NULL, &cp, &kp), 0);
+        zh[i] = keep - h;
+        ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, temp, a, b, w, NULL, &cm, &km), 0);
+        zh[i] = keep;
+        double fd = (cp + kp - cm - km) / (2 * h);
+        ck_assert_msg(fabs(fd - g[i]) < 1e-8, "dzh[%d]: %.12g, finite differences %.12g", i,
+                      g[i], fd);
+    }
+}
+END_TEST
+
+/* Two classes, one sample, T = 1, head logits (0, 0), deepest (log 3, 0), label 0. */
+START_TEST(head_by_hand)
+{
+    float zh[2] = {0, 0}, gh[2] = {0, 0}, z[2] = {(float)log(3.0), 0}, dz[2];
+    int32_t label = 0;
+    int64_t dims[4] = {1, 2, 1, 1};
+    sfr_reg *reg;
+    sfr_tap *tap;
+    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_HEAD_TEMPERATURE, 1), SFR_OK);
+    ck_assert_int_eq(sfr_tap_wrap(dims, zh, gh, &tap), SFR_OK);
+    ck_assert_int_eq(sfr_reg_add_head(reg, tap, 2.0, 1.0, NULL), SFR_OK);
+    double loss, ce, kl;
+    ck_assert_int_eq(sfr_reg_compute(reg, z, &label, 1, 2, dz, &loss), SFR_OK);
+    ck_assert_int_eq(sfr_reg_head_loss(reg, 0, &ce, &kl), SFR_OK);
+    /* CE = -log(1/2); teacher (3/4, 1/4) against (1/2, 1/2). */
+    ck_assert_double_eq_tol(ce, 2 * log(2.0), 1e-12);
+    ck_assert_double_eq_tol(kl, 0.75 * log(1.5) + 0.25 * log(0.5), 1e-7);
+    /* 2 * (1/2 - 1) + (1/2 - 3/4) and 2 * (1/2) + (1/2 - 1/4). */
+    ck_assert_double_eq_tol(gh[0], -1.25, 1e-6);
+    ck_assert_double_eq_tol(gh[1], 1.25, 1e-6);
+    sfr_reg_destroy(reg);
+    sfr_tap_destroy(tap);
+}
+END_TEST
+
+/* The warm-up scales pairs and heads by min(1, t / warmup); the label term keeps its weight. */
+START_TEST(warmup_scales_pairs_and_heads)
+{
+    fx_seed(48);
+    struct head_case c;
+    head_case_make(&c, 1.0, 1.0);
+    struct fx_pair p;
+    fx_pair_make(&p, (struct fx_shape){N, 4, 6, 6, 8, 3, 3}, 1);
+    ck_assert_int_eq(sfr_reg_add_pair(c.reg, p.ts, p.tt, 2.0, NULL), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_WARMUP, 0.4), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_LS_SCHEDULE, SFR_LS_CONSTANT), SFR_OK);
+    const double ts[] = {0.4, 0.1, 0.0, 0.9};
+    const double factor[] = {1.0, 0.25, 0.0, 1.0};
+    double full_pair = 0, full_ce = 0, full_kl = 0, full_label = 0;
+    for (int i = 0; i < 4; i++) {
+        ck_assert_int_eq(sfr_reg_set_progress(c.reg, ts[i]), SFR_OK);
+        double loss, pair, ce, kl, label;
+        ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_OK);
+        ck_assert_int_eq(sfr_reg_pair_loss(c.reg, 0, &pair), SFR_OK);
+        ck_assert_int_eq(sfr_reg_head_loss(c.reg, 0, &ce, &kl), SFR_OK);
+        ck_assert_int_eq(sfr_reg_label_loss(c.reg, &label), SFR_OK);
+        if (i == 0) {
+            full_pair = pair, full_ce = ce, full_kl = kl, full_label = label;
+            ck_assert(pair > 0 && ce > 0 && kl > 0);
+            double want = fx_ref_pair(c.reg, &p, 2.0, NULL, NULL, NULL, NULL);
+            ck_assert_double_eq_tol(pair, want, 1e-6 * want);
+        }
+        ck_assert_double_eq_tol(pair, factor[i] * full_pair, 1e-12 * full_pair);
+        ck_assert_double_eq_tol(ce, factor[i] * full_ce, 1e-12 * full_ce);
+        ck_assert_double_eq_tol(kl, factor[i] * full_kl, 1e-12 * full_kl);
+        ck_assert_double_eq_tol(label, full_label, 1e-12 * full_label);
+        ck_assert_double_eq_tol(loss, label + pair + ce + kl, 1e-12 * loss);
+    }
+    /* The pair's gradient at t = 0.1 is a quarter of the reference's at full weight. */
+    ck_assert_int_eq(sfr_reg_set_progress(c.reg, 0.1), SFR_OK);
+    memset(p.gs, 0, (size_t)p.ns * sizeof *p.gs);
+    double loss;
+    ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_OK);
+    double *want = malloc((size_t)p.ns * sizeof *want);
+    ck_assert_ptr_nonnull(want);
+    fx_ref_pair(c.reg, &p, 2.0, want, NULL, NULL, NULL);
+    fx_assert_close(p.gs, want, p.ns, 1e-5, "warmed-up student gradient");
+    ck_assert(fx_max_abs(want, p.ns) > 0);
+    free(want);
+    fx_pair_free(&p);
+    head_case_free(&c);
+}
+END_TEST
+
+START_TEST(add_head_bad_input)
+{
+    float x[N * K] = {0}, g[N * K] = {0};
+    int64_t dims[4] = {N, K, 1, 1}, dims2[4] = {N, K, 2, 1};
+    sfr_reg *reg;
+    sfr_tap *tap, *nograd, *tall;
+    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
+    ck_assert_int_eq(sfr_tap_wrap(dims, x, g, &tap), SFR_OK);
+    ck_assert_int_eq(sfr_tap_wrap(dims, x, NULL, &nograd), SFR_OK);
+    ck_assert_int_eq(sfr_tap_wrap(dims2, x, g, &tall), SFR_OK);
+    int index = 77;
+    ck_assert_int_eq(sfr_reg_add_head(NULL, tap, 1, 1, &index), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_reg_add_head(reg, NULL, 1, 1, &index), SFR_ERR_INVALID_ARG);
+    const double bad[] = {-1e-9, NAN, INFINITY, 1e6 * 1.0000001, -INFINITY};
+    for (int i = 0; i < 5; i++) {
+        ck_assert_int_eq(sfr_reg_add_head(reg, tap, bad[i], 1, &index), SFR_ERR_INVALID_ARG);
+        ck_assert_int_eq(sfr_reg_add_head(reg, tap, 1, bad[i], &index), SFR_ERR_INVALID_ARG);
+    }
+    ck_assert_str_eq(sfr_last_error(), "sfr_reg_add_head: ce_weight = 1 and kl_weight = -inf "
+                                       "must be in [0, 1e+06]");
+    ck_assert_int_eq(sfr_reg_add_head(reg, nograd, 1, 1, &index), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_reg_add_head(reg, tall, 1, 1, &index), SFR_ERR_SHAPE);
+    uint32_t dead = SFRI_MAGIC_DEAD;
+    ck_assert_int_eq(sfr_reg_add_head(reg, (sfr_tap *)&dead, 1, 1, &index), SFR_ERR_MISUSE);
+    ck_assert_int_eq(index, 77);
+    double ce = 5, kl = 6;
+    ck_assert_int_eq(sfr_reg_head_loss(reg, 0, &ce, &kl), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_reg_add_head(reg, tap, 0, 1e6, NULL), SFR_OK);
+    ck_assert_int_eq(sfr_reg_head_loss(reg, 1, &ce, &kl), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_reg_head_loss(reg, -1, &ce, &kl), SFR_ERR_INVALID_ARG);
+    ck_assert(ce == 5 && kl == 6);
+    ck_assert_int_eq(sfr_reg_head_loss(reg, 0, &ce, NULL), SFR_OK);
+    ck_assert(ce == 0);
+    ck_assert_int_eq(sfr_reg_head_loss(NULL, 0, &ce, &kl), SFR_ERR_INVALID_ARG);
+    sfr_reg_destroy(reg);
+    sfr_tap_destroy(tap);
+    sfr_tap_destroy(nograd);
+    sfr_tap_destroy(tall);
+}
+END_TEST
+
+/* A compute whose heads do not fit fails before writing anything. */
+START_TEST(compute_with_bad_heads_writes_nothing)
+{
+    fx_seed(49);
+    struct head_case c;
+    head_case_make(&c, 1, 1);
+    float keep_g[N * K], keep_dz[N * K];
+    for (int i = 0; i < N * K; i++)
+        c.dz[i] = 9.0f;
+    memcpy(keep_g, c.gh, sizeof keep_g);
+    memcpy(keep_dz, c.dz, sizeof keep_dz);
+    double loss = 123;
+    /* No logits: the heads have nothing to learn from. */
+    ck_assert_int_eq(sfr_reg_compute(c.reg, NULL, NULL, 0, 0, NULL, &loss), SFR_ERR_INVALID_ARG);
+    /* Logits of another K or N than the head's. */
+    ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K - 1, c.dz, &loss), SFR_ERR_SHAPE);
+    ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N - 1, K, c.dz, &loss), SFR_ERR_SHAPE);
+    /* A non-finite head logit. */
+    c.zh[7] = NAN;
+    ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_ERR_NONFINITE);
+    c.zh[7] = INFINITY;
+    ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_ERR_NONFINITE);
+    /* A destroyed head tap. */
+    c.zh[7] = 0;
+    sfr_tap_destroy(c.tap);
+    ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_ERR_MISUSE);
+    ck_assert(loss == 123);
+    ck_assert_mem_eq(c.gh, keep_g, sizeof keep_g);
+    ck_assert_mem_eq(c.dz, keep_dz, sizeof keep_dz);
+    double ce = 1, kl = 1;
+    ck_assert_int_eq(sfr_reg_head_loss(c.reg, 0, &ce, &kl), SFR_OK);
+    ck_assert(ce == 0 && kl == 0);
+    sfr_reg_destroy(c.reg);
+}
+END_TEST
+
+Suite *reg_heads_suite(void)
+{
+    Suite *s = suite_create("reg_heads");
+    TCase *tc = tcase_create("heads");
+    tcase_add_test(tc, head_matches_reference);
+    tcase_add_test(tc, reference_gradient_finite_differences);
+    tcase_add_test(tc, head_by_hand);
+    tcase_add_test(tc, warmup_scales_pairs_and_heads);
+    tcase_add_test(tc, add_head_bad_input);
+    tcase_add_test(tc, compute_with_bad_heads_writes_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
