@@ -1,20 +1,32 @@
 #!/usr/bin/env bash
-# Compares training modes of examples/train_fmnist on Fashion-MNIST:
-# plain cross-entropy, label smoothing, SFR (EMD-l2) and SFR with the l2
-# ablation, for E epochs and S seeds each, and prints the mean and spread of
-# the final test accuracy.
+# Compares training configurations of examples/train_fmnist on Fashion-MNIST
+# over several seeds and prints the mean and spread of the final accuracy.
 #
-#   examples/compare.sh [-e EPOCHS] [-s SEEDS] [-o OUTDIR] [-- extra trainer options]
+#   examples/compare.sh [-e EPOCHS] [-s SEEDS] [-o OUTDIR] [-j JOBS] [-v] [-c CONFIGS]
+#                       [-- extra trainer options]
 #
-# Needs `make examples` first. Every run's output and CSV are kept in OUTDIR.
+#   -e  epochs per run (default 10)        -s  seeds 1..S per configuration (default 3)
+#   -o  directory of every run's log and CSV (default compare-runs)
+#   -j  runs at a time (default 1; give each run --threads accordingly)
+#   -v  validation mode: every run holds out the last 10,000 training images
+#       and is scored on them; the test set is never read. Choose
+#       hyper-parameters this way, then compare on the test set without -v.
+#   -c  file of configurations, one "name: trainer options" a line (# comments);
+#       the default set is ce, ls, SFR 0.1 and the SFR default with its ablations.
+#
+# Needs `make examples` first. A run whose CSV already holds every epoch is not
+# run again, so an interrupted comparison continues where it stopped.
 set -euo pipefail
-epochs=10 seeds=3 outdir=compare-runs
-while getopts "e:s:o:h" opt; do
+epochs=10 seeds=3 outdir=compare-runs jobs=1 validation=0 config_file=
+while getopts "e:s:o:j:vc:h" opt; do
     case $opt in
     e) epochs=$OPTARG ;;
     s) seeds=$OPTARG ;;
     o) outdir=$OPTARG ;;
-    *) sed -n '2,10p' "$0"; exit 2 ;;
+    j) jobs=$OPTARG ;;
+    v) validation=1 ;;
+    c) config_file=$OPTARG ;;
+    *) sed -n '2,19p' "$0"; exit 2 ;;
     esac
 done
 shift $((OPTIND - 1))
@@ -23,19 +35,55 @@ train=${TRAIN_FMNIST:-$here/build/examples/train_fmnist}
 [ -x "$train" ] || { echo "compare.sh: $train not built: run 'make examples'" >&2; exit 1; }
 mkdir -p "$outdir"
 
-configs=("ce:--mode ce" "ls:--mode ls" "sfr:--mode sfr" "sfr-l2:--mode sfr --match l2")
+if [ -n "$config_file" ]; then
+    mapfile -t configs < <(grep -v '^[[:space:]]*\(#\|$\)' "$config_file")
+else
+    configs=(
+        "ce: --mode ce"
+        "ls: --mode ls"
+        "sfr-0.1: --mode sfr --beta 1 --pairs 1,2,3 --eps-absolute --eps-scaling 0"
+        "sfr: --mode sfr"
+        "sfr-heads-only: --mode sfr --pairs none"
+        "sfr-features-only: --mode sfr --heads none"
+    )
+fi
+split=()
+[ "$validation" = 1 ] && split=(--val 10000)
+
+# One line per run for xargs: name, seed, options.
+runs=$(mktemp)
+trap 'rm -f "$runs"' EXIT
 for config in "${configs[@]}"; do
     name=${config%%:*} args=${config#*:}
     for seed in $(seq 1 "$seeds"); do
-        log=$outdir/$name-seed$seed.log
-        echo "running $name seed $seed ($epochs epochs) -> $log" >&2
-        # shellcheck disable=SC2086 # args holds several options
-        "$train" $args --epochs "$epochs" --seed "$seed" --csv "$outdir/$name-seed$seed.csv" \
-            "$@" > "$log" 2>&1 || { echo "compare.sh: run failed, see $log" >&2; exit 1; }
+        csv=$outdir/$name-seed$seed.csv
+        if [ -f "$csv" ] && [ "$(tail -n 1 "$csv" | cut -d, -f1)" = "$epochs" ]; then
+            continue
+        fi
+        printf '%s\t%s\t%s\n' "$name" "$seed" "$args" >> "$runs"
     done
 done
 
-printf '| mode | runs | test accuracy mean (%%) | std (%%) | min (%%) | max (%%) |\n'
+run_one() {
+    local name=$1 seed=$2 args=$3 log=$outdir/$1-seed$2.log
+    echo "running $name seed $seed ($epochs epochs) -> $log" >&2
+    # shellcheck disable=SC2086 # args holds several options
+    "$train" $args --epochs "$epochs" --seed "$seed" --csv "$outdir/$name-seed$seed.csv" \
+        "${split[@]}" "${extra[@]}" > "$log" 2>&1 || { echo "compare.sh: run failed, see $log" >&2; return 1; }
+}
+export -f run_one
+export train outdir epochs
+extra=("$@")
+# Arrays cannot be exported: the child rebuilds them from these strings.
+export split_s="${split[*]:-}" extra_s="${extra[*]:-}"
+xargs -a "$runs" -d '\n' -P "$jobs" -I{} bash -c '
+    IFS=$'"'"'\t'"'"' read -r name seed args <<< "$1"
+    read -r -a split <<< "$split_s"; read -r -a extra <<< "$extra_s"
+    run_one "$name" "$seed" "$args"' _ {}
+
+what=test
+[ "$validation" = 1 ] && what=validation
+printf '| configuration | runs | %s accuracy mean (%%) | std (%%) | min (%%) | max (%%) |\n' "$what"
 printf '|---|---|---|---|---|---|\n'
 for config in "${configs[@]}"; do
     name=${config%%:*}

@@ -38,6 +38,13 @@ typedef struct options {
     int threads;
     enum mode mode;
     double beta;
+    double beta_decay;       /* pair and head weights times beta_decay^(3 - stage) */
+    int pairs[3], heads[3];  /* 1 where stage s+1 gets an SFR pair, a head */
+    int adapters;            /* pairs read shallow stages through a 1x1 conv + BN */
+    double head_ce, head_kl, head_temperature;
+    int head_width;
+    double warmup, eps, eps_scaling, ls_eps;
+    int eps_relative, debias;
     int match;     /* SFR_MATCH_* */
     int ls_source; /* SFR_LS_* */
     enum schedule schedule;
@@ -46,6 +53,7 @@ typedef struct options {
     int resume;
     const char *csv;
     int64_t limit;
+    int64_t val;   /* > 0: the last val training images are the evaluation set */
 } options;
 
 /* Stops the program with libsfr's message when a call fails. */
@@ -74,13 +82,29 @@ static void usage(FILE *out)
             "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
             "  --mode M            sfr | ce | ls (default sfr)\n"
             "  --beta X            weight of each SFR pair (default 1)\n"
+            "  --pairs LIST        stages (1-3) that stage 4 teaches, e.g. 1,2,3 or none (default 1,2,3)\n"
+            "  --adapters          pairs read stages through a 1x1 conv + BN (learned adapters)\n"
+            "  --heads LIST        stages (1-3) with a self-distillation head (default none)\n"
+            "  --head-ce X         weight of each head's cross-entropy (default 1)\n"
+            "  --head-kl X         weight of each head's KL from the logits (default 1)\n"
+            "  --head-t X          temperature of the heads' KL (default 3)\n"
+            "  --head-width N      channels of each head's 1x1 conv (default 64)\n"
+            "  --beta-decay X      pair and head weights times X^(3 - stage) (default 1)\n"
+            "  --warmup X          pair and head weights rise over progress [0, X] (default 0)\n"
+            "  --eps X             Sinkhorn epsilon, relative to the mean cost (default 0.05)\n"
+            "  --eps-absolute      epsilon as it is, not relative (0.1.0's transport)\n"
+            "  --eps-scaling X     epsilon-scaling factor, 0 for none (default 0.5)\n"
+            "  --debias            debiased Sinkhorn divergence (needs --adapters)\n"
+            "  --ls-eps X          final label smoothing of mode sfr (default 0.1)\n"
             "  --match M           emd | l2 (default emd)\n"
             "  --ls-source S       uniform | self | past (default uniform)\n"
             "  --augment           random 2-pixel-padded crops and horizontal flips\n"
             "  --checkpoint PATH   save the net after every epoch\n"
             "  --resume            continue from --checkpoint\n"
             "  --csv PATH          one row per epoch: losses by part, accuracies, images/s\n"
-            "  --limit N           train on the first N training images only\n");
+            "  --limit N           train on the first N training images only\n"
+            "  --val N             hold out the last N training images and evaluate on them,\n"
+            "                      never on the test set (for choosing hyper-parameters)\n");
 }
 
 static int parse_choice(const char *arg, const char *const *names, int count, const char *what)
@@ -105,10 +129,34 @@ static double parse_number(const char *arg, const char *what, double lo, double 
     return v;
 }
 
+/* "1,2,3" or "none" -> flags[s] = 1 for each listed stage s+1 of 1..3. */
+static void parse_stages(const char *arg, const char *what, int flags[3])
+{
+    flags[0] = flags[1] = flags[2] = 0;
+    if (strcmp(arg, "none") == 0)
+        return;
+    for (const char *c = arg; *c != '\0'; c++) {
+        if (*c >= '1' && *c <= '3' && (c[1] == ',' || c[1] == '\0'))
+            flags[*c - '1'] = 1;
+        else if (*c != ',' || c == arg) {
+            fprintf(stderr, "train_fmnist: --%s wants stages 1-3 like 1,2,3 or none, got '%s'\n",
+                    what, arg);
+            exit(2);
+        }
+    }
+}
+
 static options parse_options(int argc, char **argv)
 {
-    options o = {DEFAULT_DATA_DIR, 1, 128, 0.1, 0.9, 5e-4, 1, 0, MODE_SFR, 1.0, SFR_MATCH_EMD,
-                 SFR_LS_UNIFORM, SCHEDULE_COSINE, 0, NULL, 0, NULL, 0};
+    options o = {.data_dir = DEFAULT_DATA_DIR, .epochs = 1, .batch = 128, .lr = 0.1,
+                 .momentum = 0.9, .weight_decay = 5e-4, .seed = 1, .mode = MODE_SFR,
+                 .beta = 1.0, .beta_decay = 1.0, .pairs = {1, 1, 1}, .head_ce = 1.0,
+                 .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.05,
+                 .eps_scaling = 0.5, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
+                 .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
+    enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
+           OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
+           OPT_DEBIAS, OPT_LS_EPS, OPT_VAL };
     static const struct option longopts[] = {
         {"data", required_argument, 0, 'd'},     {"epochs", required_argument, 0, 'e'},
         {"batch", required_argument, 0, 'b'},    {"lr", required_argument, 0, 'l'},
@@ -119,6 +167,16 @@ static options parse_options(int argc, char **argv)
         {"ls-source", required_argument, 0, 'u'}, {"augment", no_argument, 0, 'a'},
         {"checkpoint", required_argument, 0, 'c'}, {"resume", no_argument, 0, 'r'},
         {"csv", required_argument, 0, 'C'},      {"limit", required_argument, 0, 'L'},
+        {"pairs", required_argument, 0, OPT_PAIRS}, {"adapters", no_argument, 0, OPT_ADAPTERS},
+        {"heads", required_argument, 0, OPT_HEADS}, {"head-ce", required_argument, 0, OPT_HEAD_CE},
+        {"head-kl", required_argument, 0, OPT_HEAD_KL}, {"head-t", required_argument, 0, OPT_HEAD_T},
+        {"head-width", required_argument, 0, OPT_HEAD_WIDTH},
+        {"beta-decay", required_argument, 0, OPT_BETA_DECAY},
+        {"warmup", required_argument, 0, OPT_WARMUP}, {"eps", required_argument, 0, OPT_EPS},
+        {"eps-absolute", no_argument, 0, OPT_EPS_ABS},
+        {"eps-scaling", required_argument, 0, OPT_EPS_SCALING},
+        {"debias", no_argument, 0, OPT_DEBIAS}, {"ls-eps", required_argument, 0, OPT_LS_EPS},
+        {"val", required_argument, 0, OPT_VAL},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     static const char *const modes[] = {"sfr", "ce", "ls"};
     static const char *const matches[] = {"emd", "l2"};
@@ -145,6 +203,21 @@ static options parse_options(int argc, char **argv)
         case 'r': o.resume = 1; break;
         case 'C': o.csv = optarg; break;
         case 'L': o.limit = (int64_t)parse_number(optarg, "limit", 1, 1e9); break;
+        case OPT_PAIRS: parse_stages(optarg, "pairs", o.pairs); break;
+        case OPT_ADAPTERS: o.adapters = 1; break;
+        case OPT_HEADS: parse_stages(optarg, "heads", o.heads); break;
+        case OPT_HEAD_CE: o.head_ce = parse_number(optarg, "head-ce", 0, 1e6); break;
+        case OPT_HEAD_KL: o.head_kl = parse_number(optarg, "head-kl", 0, 1e6); break;
+        case OPT_HEAD_T: o.head_temperature = parse_number(optarg, "head-t", 0.05, 100); break;
+        case OPT_HEAD_WIDTH: o.head_width = (int)parse_number(optarg, "head-width", 1, 4096); break;
+        case OPT_BETA_DECAY: o.beta_decay = parse_number(optarg, "beta-decay", 0, 1); break;
+        case OPT_WARMUP: o.warmup = parse_number(optarg, "warmup", 0, 1); break;
+        case OPT_EPS: o.eps = parse_number(optarg, "eps", 1e-6, 1e3); break;
+        case OPT_EPS_ABS: o.eps_relative = 0; break;
+        case OPT_EPS_SCALING: o.eps_scaling = parse_number(optarg, "eps-scaling", 0, 0.99); break;
+        case OPT_DEBIAS: o.debias = 1; break;
+        case OPT_LS_EPS: o.ls_eps = parse_number(optarg, "ls-eps", 0, 1); break;
+        case OPT_VAL: o.val = (int64_t)parse_number(optarg, "val", 1, 1e9); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -155,6 +228,11 @@ static options parse_options(int argc, char **argv)
     }
     if (o.resume && o.checkpoint == NULL) {
         fprintf(stderr, "train_fmnist: --resume needs --checkpoint PATH\n");
+        exit(2);
+    }
+    if (o.debias && !o.adapters) {
+        fprintf(stderr, "train_fmnist: --debias compares features of equal width: it needs "
+                        "--adapters\n");
         exit(2);
     }
     return o;
@@ -185,12 +263,60 @@ static int basic_block(sfr_net *net, int in, int in_c, int out_c, int stride)
     return id;
 }
 
+/* Where the SFR terms read the net: layer ids, -1 where a stage has none. */
+typedef struct sfr_layers {
+    int stages[4];     /* the four stage outputs; stage 4 is the teacher */
+    int students[3];   /* what each pair's student tap reads: a stage, or its adapter */
+    int heads[3];      /* each head's logits */
+    int pair_index[3], head_index[3];   /* the regularizer's numbers for them, or -1 */
+} sfr_layers;
+
+/* Average pooling by f (f = 1: none), the cheap way to a head's or adapter's size. */
+static int pool_by(sfr_net *net, int in, int f)
+{
+    int id = in;
+    if (f > 1)
+        SFR_TRY(sfr_net_avgpool(net, in, f, f, 0, &id));
+    return id;
+}
+
+/*
+ * The side branches of stage s (0-based; C x H x H): an adapter for its pair,
+ * avgpool to about the teacher's 4 x 4 grid - conv1x1 to the teacher's 128
+ * channels - BN, whose output is the pair's student; and a head, avgpool to
+ * about 7 x 7 - conv1x1 to head_width - BN - ReLU - global avgpool - linear to
+ * the 10 classes. Both are fed only by taps: backward reaches the stage
+ * through them.
+ */
+static void add_side_branches(sfr_net *net, const options *o, sfr_layers *l)
+{
+    static const int sides[3] = {28, 14, 7};
+    for (int s = 0; s < 3; s++) {
+        l->students[s] = l->heads[s] = -1;
+        if (o->mode != MODE_SFR)
+            continue;
+        if (o->pairs[s]) {
+            l->students[s] = l->stages[s];
+            if (o->adapters) {
+                int id = pool_by(net, l->stages[s], sides[s] / 4);
+                l->students[s] = conv_bn(net, id, 128, 1, 1, 0);
+            }
+        }
+        if (o->heads[s]) {
+            int id = pool_by(net, l->stages[s], sides[s] / 7);
+            id = conv_bn(net, id, o->head_width, 1, 1, 1);
+            SFR_TRY(sfr_net_global_avgpool(net, id, &id));
+            SFR_TRY(sfr_net_linear(net, id, FMNIST_CLASSES, &l->heads[s]));
+        }
+    }
+}
+
 /*
  * fmnist-resnet: stem 16x28x28, stages 16x28x28, 32x14x14, 64x7x7, 128x4x4,
- * global average pool, linear 128 -> 10. stages[] receives the four stage
- * outputs, the layers the SFR pairs tap.
+ * global average pool, linear 128 -> 10, plus the side branches the options
+ * ask for (built before the classifier: the last layer added is the output).
  */
-static void build_fmnist_resnet(sfr_net *net, int stages[4])
+static void build_fmnist_resnet(sfr_net *net, const options *o, sfr_layers *l)
 {
     int id;
     SFR_TRY(sfr_net_input(net, 1, FMNIST_SIDE, FMNIST_SIDE, &id));
@@ -199,18 +325,27 @@ static void build_fmnist_resnet(sfr_net *net, int stages[4])
     int in_c = 16;
     for (int s = 0; s < 4; s++) {
         id = basic_block(net, id, in_c, widths[s], s == 0 ? 1 : 2);
-        stages[s] = id;
+        l->stages[s] = id;
         in_c = widths[s];
     }
-    SFR_TRY(sfr_net_global_avgpool(net, id, &id));
+    add_side_branches(net, o, l);
+    SFR_TRY(sfr_net_global_avgpool(net, l->stages[3], &id));
     SFR_TRY(sfr_net_linear(net, id, FMNIST_CLASSES, &id));
+}
+
+/* The weight of stage s's pair or head: shallower stages get beta_decay^(3 - stage) less. */
+static double stage_weight(const options *o, int s)
+{
+    return pow(o->beta_decay, 2 - s);
 }
 
 /* The regularizer for a mode: plain cross-entropy is the label term with no
  * smoothing and no pairs. */
-static sfr_reg *make_regularizer(const options *o, sfr_net *net, const int stages[4],
+static sfr_reg *make_regularizer(const options *o, sfr_net *net, sfr_layers *l,
                                  int64_t bank_size)
 {
+    for (int s = 0; s < PAIRS; s++)
+        l->pair_index[s] = l->head_index[s] = -1;
     sfr_reg *reg;
     SFR_TRY(sfr_reg_create(&reg));
     switch (o->mode) {
@@ -223,15 +358,31 @@ static sfr_reg *make_regularizer(const options *o, sfr_net *net, const int stage
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, 0.1));
         break;
     case MODE_SFR: {
-        /* Stage 4 teaches stages 1-3; label smoothing grows with progress. */
+        /* Stage 4 teaches the chosen stages; label smoothing grows with progress. */
         sfr_tap *teacher;
-        SFR_TRY(sfr_net_tap(net, stages[3], &teacher));
+        SFR_TRY(sfr_net_tap(net, l->stages[3], &teacher));
         for (int s = 0; s < PAIRS; s++) {
-            sfr_tap *student;
-            SFR_TRY(sfr_net_tap(net, stages[s], &student));
-            SFR_TRY(sfr_reg_add_pair(reg, student, teacher, o->beta, NULL));
+            sfr_tap *tap;
+            if (l->students[s] >= 0) {
+                SFR_TRY(sfr_net_tap(net, l->students[s], &tap));
+                SFR_TRY(sfr_reg_add_pair(reg, tap, teacher, o->beta * stage_weight(o, s),
+                                         &l->pair_index[s]));
+            }
+            if (l->heads[s] >= 0) {
+                double w = stage_weight(o, s);
+                SFR_TRY(sfr_net_tap(net, l->heads[s], &tap));
+                SFR_TRY(sfr_reg_add_head(reg, tap, w * o->head_ce, w * o->head_kl,
+                                         &l->head_index[s]));
+            }
         }
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_MATCH, o->match));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_SINKHORN_EPS, o->eps));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_EPS_RELATIVE, o->eps_relative));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_EPS_SCALING, o->eps_scaling));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_DEBIAS, o->debias));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_WARMUP, o->warmup));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_HEAD_TEMPERATURE, o->head_temperature));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, o->ls_eps));
         break;
     }
     }
@@ -309,11 +460,35 @@ static void save_checkpoint(sfr_net *net, const char *checkpoint, int epoch)
 }
 
 typedef struct epoch_stats {
-    double label_loss, pair_loss[PAIRS], total_loss;
+    double label_loss, pair_loss[PAIRS], total_loss, head_loss;
     double train_accuracy, test_accuracy, images_per_second, seconds, lr;
+    int64_t solves, capped;   /* Sinkhorn solves of the epoch, and those stopped at max_iter */
 } epoch_stats;
 
-static FILE *open_csv(const char *path, int append)
+/* Adds one step's losses by part and Sinkhorn counts to the epoch's sums. */
+static void add_step_stats(sfr_reg *reg, const sfr_layers *l, epoch_stats *st)
+{
+    double part, ce, kl;
+    SFR_TRY(sfr_reg_label_loss(reg, &part));
+    st->label_loss += part;
+    for (int s = 0; s < PAIRS; s++) {
+        if (l->pair_index[s] >= 0) {
+            int64_t solves, capped;
+            SFR_TRY(sfr_reg_pair_loss(reg, l->pair_index[s], &part));
+            SFR_TRY(sfr_reg_pair_solves(reg, l->pair_index[s], &solves, &capped));
+            st->pair_loss[s] += part;
+            st->solves += solves;
+            st->capped += capped;
+        }
+        if (l->head_index[s] >= 0) {
+            SFR_TRY(sfr_reg_head_loss(reg, l->head_index[s], &ce, &kl));
+            st->head_loss += ce + kl;
+        }
+    }
+}
+
+/* The columns up to lr are 0.1.0's; the evaluation set names column 8. */
+static FILE *open_csv(const char *path, int append, int validation)
 {
     FILE *f = fopen(path, append ? "a" : "w");
     if (f == NULL) {
@@ -322,7 +497,9 @@ static FILE *open_csv(const char *path, int append)
     }
     if (!append || ftell(f) == 0)
         fprintf(f, "epoch,label_loss,pair1_loss,pair2_loss,pair3_loss,total_loss,"
-                   "train_accuracy,test_accuracy,images_per_second,seconds,lr\n");
+                   "train_accuracy,%s,images_per_second,seconds,lr,head_loss,"
+                   "sinkhorn_solves,sinkhorn_capped\n",
+                validation ? "val_accuracy" : "test_accuracy");
     return f;
 }
 
@@ -338,11 +515,24 @@ int main(int argc, char **argv)
 
     char err[4400];
     fmnist_set train = {0}, test = {0};
+    fmnist_set eval_set;   /* test, or the held-out part of train with --val */
     if (fmnist_load(o.data_dir, "train", &train, err, sizeof err) != 0 ||
         fmnist_load(o.data_dir, "t10k", &test, err, sizeof err) != 0) {
         fprintf(stderr, "train_fmnist: %s\n", err);
         fmnist_free(&train);
         return EXIT_FAILURE;
+    }
+    if (o.val > 0) {
+        /* The held-out images are the last val of the file: a fixed split. The
+         * test set is not looked at. */
+        if (o.val >= train.count) {
+            fprintf(stderr, "train_fmnist: --val %lld leaves no training image\n",
+                    (long long)o.val);
+            return EXIT_FAILURE;
+        }
+        train.count -= o.val;
+        eval_set = (fmnist_set){o.val, train.images + train.count * FMNIST_PIXELS,
+                                train.labels + train.count};
     }
     if (o.limit > 0 && o.limit < train.count)
         train.count = o.limit;
@@ -353,16 +543,18 @@ int main(int argc, char **argv)
         fmnist_free(&test);
         return EXIT_FAILURE;
     }
+    if (o.val == 0)
+        eval_set = test;
     float mean, std;
     fmnist_channel_stats(&train, &mean, &std);
 
     sfr_net *net;
-    int stages[4];
+    sfr_layers layers;
     SFR_TRY(sfr_net_create(&net));
-    build_fmnist_resnet(net, stages);
+    build_fmnist_resnet(net, &o, &layers);
     SFR_TRY(sfr_net_compile(net, o.batch));
     SFR_TRY(sfr_net_init_params(net, o.seed));
-    sfr_reg *reg = make_regularizer(&o, net, stages, train.count);
+    sfr_reg *reg = make_regularizer(&o, net, &layers, train.count);
     sfr_sgd *opt;
     SFR_TRY(sfr_sgd_create(&opt, o.lr, o.momentum, o.weight_decay, 0));
 
@@ -384,7 +576,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "train_fmnist: out of memory\n");
         return EXIT_FAILURE;
     }
-    FILE *csv = o.csv ? open_csv(o.csv, o.resume) : NULL;
+    FILE *csv = o.csv ? open_csv(o.csv, o.resume, o.val > 0) : NULL;
+    const char *eval_name = o.val > 0 ? "validation" : "test";
     static const char *const mode_names[] = {"sfr", "ce", "ls"};
     printf("libsfr %s: fmnist-resnet, mode %s, %lld training images, batch %d, %d epoch(s)\n",
            sfr_version_string(), mode_names[o.mode], (long long)train.count, o.batch, o.epochs);
@@ -424,22 +617,17 @@ int main(int argc, char **argv)
             SFR_TRY(sfr_net_backward(net, dlogits));
             SFR_TRY(sfr_sgd_step(opt, net));
 
-            double part;
-            SFR_TRY(sfr_reg_label_loss(reg, &part));
-            st.label_loss += part;
-            for (int p = 0; p < PAIRS && o.mode == MODE_SFR; p++) {
-                SFR_TRY(sfr_reg_pair_loss(reg, p, &part));
-                st.pair_loss[p] += part;
-            }
+            add_step_stats(reg, &layers, &st);
             st.total_loss += loss;
             for (int i = 0; i < o.batch; i++)
                 correct += argmax(logits + i * FMNIST_CLASSES, FMNIST_CLASSES) == labels[i];
 
             char status[160];
             double done = (double)(b + 1);
-            snprintf(status, sizeof status, "loss %.4f (label %.4f, sfr %.4f)",
+            snprintf(status, sizeof status, "loss %.4f (label %.4f, sfr %.4f, heads %.4f)",
                      st.total_loss / done, st.label_loss / done,
-                     (st.pair_loss[0] + st.pair_loss[1] + st.pair_loss[2]) / done);
+                     (st.pair_loss[0] + st.pair_loss[1] + st.pair_loss[2]) / done,
+                     st.head_loss / done);
             progress_update(&bar, b + 1, (b + 1) * o.batch, status);
         }
         progress_end(&bar);
@@ -449,18 +637,24 @@ int main(int argc, char **argv)
         st.total_loss /= (double)batches;
         for (int p = 0; p < PAIRS; p++)
             st.pair_loss[p] /= (double)batches;
+        st.head_loss /= (double)batches;
         st.train_accuracy = (double)correct / (double)(batches * o.batch);
-        st.test_accuracy = evaluate(net, &test, o.batch, mean, std, input);
-        printf("epoch %d/%d: loss %.4f (label %.4f, sfr %.4f %.4f %.4f), train %.2f%%, "
-               "test %.2f%%, %.0f img/s, %.1f s\n",
+        st.test_accuracy = evaluate(net, &eval_set, o.batch, mean, std, input);
+        printf("epoch %d/%d: loss %.4f (label %.4f, sfr %.4f %.4f %.4f, heads %.4f), "
+               "train %.2f%%, %s %.2f%%, %.0f img/s, %.1f s\n",
                epoch + 1, o.epochs, st.total_loss, st.label_loss, st.pair_loss[0],
-               st.pair_loss[1], st.pair_loss[2], 100 * st.train_accuracy,
-               100 * st.test_accuracy, st.images_per_second, st.seconds);
+               st.pair_loss[1], st.pair_loss[2], st.head_loss, 100 * st.train_accuracy,
+               eval_name, 100 * st.test_accuracy, st.images_per_second, st.seconds);
+        if (st.solves > 0)
+            printf("  sinkhorn: %lld of %lld solves stopped at max_iter (%.2f%%)\n",
+                   (long long)st.capped, (long long)st.solves,
+                   100.0 * (double)st.capped / (double)st.solves);
         if (csv) {
-            fprintf(csv, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%.6g\n", epoch + 1,
-                    st.label_loss, st.pair_loss[0], st.pair_loss[1], st.pair_loss[2],
-                    st.total_loss, st.train_accuracy, st.test_accuracy, st.images_per_second,
-                    st.seconds, st.lr);
+            fprintf(csv, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%.6g,%.6f,%lld,%lld\n",
+                    epoch + 1, st.label_loss, st.pair_loss[0], st.pair_loss[1],
+                    st.pair_loss[2], st.total_loss, st.train_accuracy, st.test_accuracy,
+                    st.images_per_second, st.seconds, st.lr, st.head_loss,
+                    (long long)st.solves, (long long)st.capped);
             fflush(csv);
         }
         if (o.checkpoint)
@@ -470,8 +664,8 @@ int main(int argc, char **argv)
     if (first_epoch >= o.epochs)
         printf("nothing to do: the checkpoint already holds %d epoch(s)\n", first_epoch);
     else
-        printf("done: %d epoch(s) in %.1f s, final test accuracy %.2f%%\n", o.epochs - first_epoch,
-               progress_now() - run_start, 100 * last.test_accuracy);
+        printf("done: %d epoch(s) in %.1f s, final %s accuracy %.2f%%\n", o.epochs - first_epoch,
+               progress_now() - run_start, eval_name, 100 * last.test_accuracy);
 
     if (csv)
         fclose(csv);

@@ -132,18 +132,86 @@ static int pool_sample(sfr_reg *reg, int64_t s, double *feat, double *scr,
     return bad;
 }
 
+/* Results of one transport solve, folded over the solves of a sample. */
+struct solve_stats {
+    int iterations;   /* the largest count */
+    double error;     /* the largest final marginal error */
+    int capped;       /* solves that stopped at max_iter short of tol */
+};
+
+/*
+ * The plan (A, B) of cost (A, B) under the pair options: entropic OT at eps
+ * (times the mean cost with eps_relative), or the identity of `l2`.
+ * Returns <P, C>.
+ */
+static double solve(const double *cost, int64_t a, int64_t b, const struct sfri_feature_opts *o,
+                    double *plan, double *sk, struct solve_stats *st)
+{
+    if (o->match == SFR_MATCH_EMD) {
+        double eps = o->eps;
+        if (o->eps_relative) {
+            double mean = 0;
+            for (int64_t i = 0; i < a * b; i++)
+                mean += cost[i];
+            /* A zero cost (identical features) makes every plan optimal: any eps will do. */
+            eps *= fmax(mean / (double)(a * b), EPS_COST_FLOOR);
+        }
+        int iters;
+        double err;
+        sfri_sinkhorn(cost, a, b, eps, o->scaling, o->max_iter, o->tol, plan, &iters, &err, sk);
+        st->iterations = iters > st->iterations ? iters : st->iterations;
+        st->error = fmax(st->error, err);
+        st->capped += iters >= o->max_iter && !(err < o->tol);
+    } else {
+        memset(plan, 0, (size_t)(a * b) * sizeof *plan);
+        for (int64_t i = 0; i < a; i++)
+            plan[i * b + i] = 1.0 / (double)a;
+    }
+    double l = 0;
+    for (int64_t i = 0; i < a * b; i++)
+        l += plan[i] * cost[i];
+    return l;
+}
+
+/*
+ * The debiasing term of one side (docs/sfr.md, "Debiased divergence"):
+ * solves OT(x, x) for x (A, C) and returns it; with dx not NULL, adds
+ * -1/2 of its gradient (plan fixed, x on both sides of the cost) times
+ * 2w/C to dx (A, C). scr holds cost and plan (A, A), tmp 4C, dtmp A*C.
+ */
+static double self_transport(const double *x, int64_t a, int64_t c, double w,
+                             const struct sfri_feature_opts *o, double *scr, double *tmp,
+                             double *dtmp, double *sk, double *dx, struct solve_stats *st)
+{
+    const struct sfri_pair_shape self = {.a = a, .b = a, .cs = c, .ct = c, .g = c, .m = c,
+                                         .n_s = 1, .n_t = 1};
+    double *cost = scr, *plan = scr + a * a;   // (A, A), (A, A)
+    sfri_cost(&self, x, x, x, x, cost);
+    double l = solve(cost, a, a, o, plan, sk, st);
+    if (dx != NULL)
+        for (int transposed = 0; transposed < 2; transposed++) {
+            sfri_cost_grad(plan, a, a, transposed, x, c, x, c, 1.0, 2 * w / (double)c, tmp, dtmp);
+            for (int64_t i = 0; i < a * c; i++)
+                dx[i] -= 0.5 * dtmp[i];
+        }
+    return l;
+}
+
 /* Step 5 for one pair and sample, whose features pool_sample wrote into feat. */
 static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
                           const double *feat, double *scr, const struct sfri_feature_opts *o)
 {
     const struct sfri_pair_shape *sh = &pair->shape;
     const int64_t a = sh->a, b = sh->b, g = sh->g;
+    const int64_t ab_max = a > b ? a : b;
+    const int64_t square = o->debias ? ab_max * ab_max : a * b;
     double *w = reg->ws;
     const double *x = feat + sh->xs;   // (A, Cs)
     const double *y = feat + sh->ys;   // (B, Ct)
-    double *cost = scr, *plan = cost + a * b;        // (A, B), (A, B)
-    double *xgb = plan + a * b, *ygb = xgb + a * g;  // (A, G), (B, G)
-    double *tmp = ygb + b * g, *sk = tmp + 4 * g;    // (4, G), Sinkhorn's
+    double *cost = scr, *plan = cost + square;            // (A, B), (A, B)
+    double *xgb = plan + square, *ygb = xgb + a * g;     // (A, G), (B, G)
+    double *tmp = ygb + b * g, *dtmp = tmp + 4 * g;      // (4, G), (max(A, B), Cs) debias
+    double *sk = dtmp + (o->debias ? ab_max * sh->cs : 0);   // Sinkhorn's
     /* The side with one channel per group is its own group sum. */
     const double *xg = x, *yg = y;
     if (sh->cs != g) {
@@ -155,38 +223,28 @@ static void transport_one(sfr_reg *reg, const struct sfri_pair *pair, int64_t s,
         yg = ygb;
     }
     sfri_cost(sh, x, y, xg, yg, cost);
-    int iters = 0;
-    double err = 0;
-    if (o->match == SFR_MATCH_EMD) {
-        double eps = o->eps;
-        if (o->eps_relative) {
-            double mean = 0;
-            for (int64_t i = 0; i < a * b; i++)
-                mean += cost[i];
-            /* A zero cost (identical features) makes every plan optimal: any eps will do. */
-            eps *= fmax(mean / (double)(a * b), EPS_COST_FLOOR);
-        }
-        sfri_sinkhorn(cost, a, b, eps, o->scaling, o->max_iter, o->tol, plan, &iters, &err, sk);
-    } else {
-        memset(plan, 0, (size_t)(a * b) * sizeof *plan);
-        for (int64_t i = 0; i < a; i++)
-            plan[i * b + i] = 1.0 / (double)a;
-    }
-    double l = 0;
-    for (int64_t i = 0; i < a * b; i++)
-        l += plan[i] * cost[i];
-    w[sh->loss + s] = l;
-    w[sh->err + s] = err;
-    w[sh->iters + s] = iters;
-    const double scale = 2 * o->weight * pair->beta / (double)sh->n / (double)sh->m;
+    struct solve_stats st = {0, 0, 0};
+    double l = solve(cost, a, b, o, plan, sk, &st);
+    const double pw = o->weight * pair->beta / (double)sh->n;   /* the pair's weight over N */
     double *dx = w + sh->dxs + s * a * sh->cs;   // (A, Cs)
-    sfri_cost_grad(plan, a, b, 0, x, sh->cs, yg, g, (double)sh->n_t, scale, tmp, dx);
-    sfri_normalize_backward(a, sh->cs, o->norm, x, feat + sh->rs, dx);
-    if (o->teacher_grad) {
-        double *dy = w + sh->dys + s * b * sh->ct;   // (B, Ct)
-        sfri_cost_grad(plan, a, b, 1, y, sh->ct, xg, g, (double)sh->n_s, scale, tmp, dy);
-        sfri_normalize_backward(b, sh->ct, o->norm, y, feat + sh->rt, dy);
+    double *dy = o->teacher_grad ? w + sh->dys + s * b * sh->ct : NULL;   // (B, Ct)
+    sfri_cost_grad(plan, a, b, 0, x, sh->cs, yg, g, (double)sh->n_t, 2 * pw / (double)sh->m,
+                   tmp, dx);
+    if (dy != NULL)
+        sfri_cost_grad(plan, a, b, 1, y, sh->ct, xg, g, (double)sh->n_s, 2 * pw / (double)sh->m,
+                       tmp, dy);
+    if (o->debias) {
+        /* Cs = Ct = G here (checked by validation). */
+        l -= 0.5 * self_transport(x, a, sh->cs, pw, o, scr, tmp, dtmp, sk, dx, &st);
+        l -= 0.5 * self_transport(y, b, sh->ct, pw, o, scr, tmp, dtmp, sk, dy, &st);
     }
+    w[sh->loss + s] = l;
+    w[sh->err + s] = st.error;
+    w[sh->iters + s] = st.iterations;
+    w[sh->capped + s] = st.capped;
+    sfri_normalize_backward(a, sh->cs, o->norm, x, feat + sh->rs, dx);
+    if (dy != NULL)
+        sfri_normalize_backward(b, sh->ct, o->norm, y, feat + sh->rt, dy);
 }
 
 /*
@@ -295,13 +353,12 @@ static double store_pair_results(sfr_reg *reg, int64_t n, const struct sfri_feat
             sum += w[pair->shape.loss + s];
             err = fmax(err, w[pair->shape.err + s]);
             iters = (int)fmax(iters, w[pair->shape.iters + s]);
-            capped += o->match == SFR_MATCH_EMD && w[pair->shape.iters + s] >= o->max_iter &&
-                      !(w[pair->shape.err + s] < o->tol);
+            capped += (int64_t)w[pair->shape.capped + s];
         }
         pair->loss = o->weight * pair->beta * sum / (double)n;
         pair->error = err;
         pair->iterations = iters;
-        pair->solves = o->match == SFR_MATCH_EMD ? n : 0;
+        pair->solves = o->match == SFR_MATCH_EMD ? (o->debias ? 3 * n : n) : 0;
         pair->capped = capped;
         total += pair->loss;
     }
@@ -349,7 +406,7 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
         .weight = sfri_warmup_factor(prm[SFRI_P_WARMUP], reg->progress),
         .max_iter = (int)prm[SFRI_P_MAX_ITER], .match = (int)prm[SFRI_P_MATCH],
         .norm = (int)prm[SFRI_P_NORM], .teacher_grad = (int)prm[SFRI_P_TEACHER_GRAD],
-        .eps_relative = (int)prm[SFRI_P_EPS_RELATIVE]};
+        .eps_relative = (int)prm[SFRI_P_EPS_RELATIVE], .debias = (int)prm[SFRI_P_DEBIAS]};
     int bad = pool_and_transport(reg, n_feat, threads, &fo);
     if (bad >= 0) {
         sfri_free(new_bank);

@@ -84,10 +84,10 @@ struct sfri_pair_shape {
     /*
      * Offsets (in doubles) into the workspace slab: the gradients w.r.t. the
      * pooled features dxs (N, A, Cs), dys (N, B, Ct) (dys only with
-     * teacher_grad), and per-sample loss, final error and iteration count,
-     * each (N).
+     * teacher_grad), and per-sample loss, final error, iteration count and
+     * count of solves stopped at max_iter, each (N).
      */
-    size_t dxs, dys, loss, err, iters;
+    size_t dxs, dys, loss, err, iters, capped;
     /* The first pair with this pair's teacher tap: its pooled teacher (ys, rt) is shared. */
     int teacher_from;
     /* Offsets (in int64) into the index slab: [start, end) of each cell. */
@@ -151,7 +151,7 @@ struct sfri_feature_opts {
     double eps, tol, delta;
     double scaling;     /* epsilon scaling factor, 0: none */
     double weight;      /* warm-up factor of the pair weights */
-    int max_iter, match, norm, teacher_grad, eps_relative;
+    int max_iter, match, norm, teacher_grad, eps_relative, debias;
 };
 
 /* Cells [start, end) along an axis of length len pooled to cells (SFR.md 2). */

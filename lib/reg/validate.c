@@ -74,6 +74,13 @@ sfr_status sfri_reg_validate_pairs(sfr_reg *reg, int64_t *n_out)
             return sfri_fail(SFR_ERR_SHAPE, fn, "pair %d: match l2 needs equal grids, student "
                              "%lldx%lld, teacher %lldx%lld", p, (long long)sh->gh,
                              (long long)sh->gw, (long long)sh->tgh, (long long)sh->tgw);
+        if (prm[SFRI_P_DEBIAS] != 0 && prm[SFRI_P_MATCH] != SFR_MATCH_EMD)
+            return sfri_fail(SFR_ERR_INVALID_ARG, fn, "debias needs match emd: the debiased "
+                             "divergence is made of transport problems");
+        if (prm[SFRI_P_DEBIAS] != 0 && sh->cs != sh->ct)
+            return sfri_fail(SFR_ERR_SHAPE, fn, "pair %d: debias compares features of equal "
+                             "width, student %lld channels, teacher %lld (an adapter can map "
+                             "one to the other)", p, (long long)sh->cs, (long long)sh->ct);
         sh->a = sh->gh * sh->gw;
         sh->b = sh->tgh * sh->tgw;
         sh->g = sh->cs < sh->ct ? sh->cs : sh->ct;

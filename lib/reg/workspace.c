@@ -13,11 +13,15 @@
  * Doubles of per-thread scratch a pair needs: pooling's, or cost, plan,
  * group sums and Sinkhorn's.
  */
-static size_t pair_scratch(const struct sfri_pair_shape *sh)
+static size_t pair_scratch(const struct sfri_pair_shape *sh, int debias)
 {
-    size_t ab = (size_t)(sh->a * sh->b);
-    size_t transport = 2 * ab + (size_t)((sh->a + sh->b + 4) * sh->g) +
-                       sfri_sinkhorn_scratch(sh->a, sh->b);
+    /* The debiased divergence also solves A x A and B x B problems (transport_one). */
+    int64_t side = sh->a > sh->b ? sh->a : sh->b;
+    size_t square = debias ? (size_t)(side * side) : (size_t)(sh->a * sh->b);
+    size_t transport = 2 * square + (size_t)((sh->a + sh->b + 4) * sh->g) +
+                       (debias ? (size_t)(side * sh->cs) : 0) +
+                       (debias ? sfri_sinkhorn_scratch(side, side)
+                               : sfri_sinkhorn_scratch(sh->a, sh->b));
     size_t pool = sfri_pool_scratch(sh->ws, sh->gh, sh->gw);
     size_t sides[3] = {sfri_pool_scratch(sh->wt, sh->tgh, sh->tgw),
                        sfri_pool_backward_scratch(sh->ws, sh->gh, sh->gw),
@@ -67,11 +71,12 @@ sfr_status sfri_reg_workspace(sfr_reg *reg, int threads)
         sh->loss = nd, nd += n;
         sh->err = nd, nd += n;
         sh->iters = nd, nd += n;
+        sh->capped = nd, nd += n;
         sh->win_sh = ni, ni += 2 * (size_t)sh->gh;
         sh->win_sw = ni, ni += 2 * (size_t)sh->gw;
         sh->win_th = ni, ni += 2 * (size_t)sh->tgh;
         sh->win_tw = ni, ni += 2 * (size_t)sh->tgw;
-        size_t need = pair_scratch(sh);
+        size_t need = pair_scratch(sh, reg->param[SFRI_P_DEBIAS] != 0);
         if (need > scratch)
             scratch = need;
     }
