@@ -82,6 +82,9 @@ _SIGNATURES = {
     "sfr_reg_pair_loss": (_status, [_handle, ctypes.c_int, _c_double_p]),
     "sfr_reg_label_loss": (_status, [_handle, _c_double_p]),
     "sfr_reg_pair_stats": (_status, [_handle, ctypes.c_int, _c_int_p, _c_double_p]),
+    "sfr_reg_add_head": (_status, [_handle, _handle, ctypes.c_double, ctypes.c_double, _c_int_p]),
+    "sfr_reg_head_loss": (_status, [_handle, ctypes.c_int, _c_double_p, _c_double_p]),
+    "sfr_reg_pair_solves": (_status, [_handle, ctypes.c_int, _c_int64_p, _c_int64_p]),
     # net.h
     "sfr_net_create": (_status, [_handle_p]),
     "sfr_net_destroy": (None, [_handle]),
@@ -146,6 +149,9 @@ class Param(enum.IntEnum):
     GRID_W = 108
     TEACHER_GRID_H = 109
     TEACHER_GRID_W = 110
+    EPS_RELATIVE = 111
+    EPS_SCALING = 112
+    DEBIAS = 113
     LS_SCHEDULE = 200
     LS_EPS_START = 201
     LS_EPS_END = 202
@@ -153,6 +159,8 @@ class Param(enum.IntEnum):
     LS_TEMPERATURE = 204
     LS_BANK_SIZE = 205
     GAMMA = 206
+    WARMUP = 300
+    HEAD_TEMPERATURE = 301
 
 
 MATCH_EMD, MATCH_L2 = 0, 1
@@ -573,6 +581,27 @@ class Reg(_Handle):
         _lib.sfr_reg_pair_stats(self._live(), index, ctypes.byref(iterations),
                                 ctypes.byref(error))
         return iterations.value, error.value
+
+    def add_head(self, head, ce_weight=1.0, kl_weight=1.0):
+        """Adds a self-distillation head (a tap of shape (N, K, 1, 1)); returns its index."""
+        index = ctypes.c_int()
+        _lib.sfr_reg_add_head(self._live(), head._live(), float(ce_weight), float(kl_weight),
+                              ctypes.byref(index))
+        head._pairs += 1
+        self._taps.append(head)
+        return index.value
+
+    def head_loss(self, index):
+        """(weighted cross-entropy part, weighted KL part) of a head's last loss."""
+        ce, kl = ctypes.c_double(), ctypes.c_double()
+        _lib.sfr_reg_head_loss(self._live(), index, ctypes.byref(ce), ctypes.byref(kl))
+        return ce.value, kl.value
+
+    def pair_solves(self, index):
+        """(Sinkhorn solves of the last compute, how many stopped at max_iter)."""
+        solves, capped = ctypes.c_int64(), ctypes.c_int64()
+        _lib.sfr_reg_pair_solves(self._live(), index, ctypes.byref(solves), ctypes.byref(capped))
+        return solves.value, capped.value
 
     def close(self):
         super().close()

@@ -183,6 +183,35 @@ class Buffers(unittest.TestCase):
         net.close()
 
 
+class Heads(unittest.TestCase):
+    def test_head_loss_and_gradient_match_numpy(self):
+        rng = np.random.default_rng(5)
+        n, k, temp = 4, 3, 2.0
+        zh = rng.standard_normal((n, k, 1, 1)).astype(np.float32)
+        gh = np.zeros_like(zh)
+        z = rng.standard_normal((n, k)).astype(np.float32)
+        labels = np.array([0, 2, 1, 2], np.int32)
+        dz = np.zeros_like(z)
+        with sfr.Reg(HEAD_TEMPERATURE=temp) as reg:
+            head = sfr.Tap.wrap(zh, gh)
+            self.assertEqual(reg.add_head(head, 0.5, 2.0), 0)
+            reg.compute(z, labels, dz)
+            ce, kl = reg.head_loss(0)
+
+        def softmax(a):
+            e = np.exp(a - a.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        h = zh.reshape(n, k).astype(np.float64)
+        p, q, pt = softmax(h), softmax(h / temp), softmax(z.astype(np.float64) / temp)
+        want_ce = 0.5 * -np.log(p[np.arange(n), labels]).mean()
+        want_kl = 2.0 * temp ** 2 * (pt * np.log(pt / q)).sum(axis=1).mean()
+        self.assertAlmostEqual(ce, want_ce, places=9)
+        self.assertAlmostEqual(kl, want_kl, places=6)
+        onehot = np.eye(k)[labels]
+        want_g = (0.5 * (p - onehot) + 2.0 * temp * (q - pt)) / n
+        np.testing.assert_allclose(gh.reshape(n, k), want_g, atol=1e-6)
+
+
 class Training(unittest.TestCase):
     def test_sgd_step_changes_parameters_and_checkpoint_round_trips(self):
         net, _ = tiny_net()
