@@ -16,6 +16,8 @@ One training step on both sides from the same parameters and batch:
 It compares the logits, the head logits, the adapter output, the loss and
 every parameter gradient, the branches' included (the gradient of a branch
 that only a tap feeds). Each must agree to 1e-3 of its largest magnitude.
+As in torch_compare.py, random data can be ill-conditioned (the script
+reports it); the default seed is a well-conditioned case.
 
 Not part of `make check` (python3-torch is not a test dependency):
     make && bench/torch_branches.py [--batch N] [--seed S]
@@ -129,11 +131,21 @@ def main():
     net.backward(dlogits)
     sfr_grads = grads.copy()
 
-    # PyTorch.
-    tlogits, tadapter, thead = model(torch.from_numpy(x))
+    # PyTorch, on the input and (the conditioning probe of torch_compare.py) on
+    # the input times (1 + 1e-6 noise): a ReLU input within rounding of zero
+    # moves some gradients by percents under any change of summation order.
     tlabels = torch.from_numpy(labels.astype(np.int64))
+    noise = 1 + 1e-6 * np.random.default_rng(args.seed + 1000).standard_normal(x.shape)
+    runs = []
+    for inp in (x, (x * noise).astype(np.float32)):
+        model.zero_grad()
+        tlogits, tadapter, thead = model(torch.from_numpy(inp))
+        tloss = F.cross_entropy(tlogits, tlabels) + head_term(thead, tlogits, tlabels)
+        (tloss + (tadapter * torch.from_numpy(g_adapter)).sum()).backward()
+        runs.append([p.grad.detach().numpy().copy() for p in ordered])
+    tlogits, tadapter, thead = model(torch.from_numpy(x))
     tloss = F.cross_entropy(tlogits, tlabels) + head_term(thead, tlogits, tlabels)
-    (tloss + (tadapter * torch.from_numpy(g_adapter)).sum()).backward()
+    tgrads = runs[0]
 
     worst = []
     print(f"fmnist-resnet + adapter + head, batch {args.batch}, seed {args.seed}: "
@@ -142,11 +154,13 @@ def main():
     compare("head logits", head_logits, thead.detach().numpy(), worst)
     compare("adapter output", adapter_out, tadapter.detach().numpy(), worst)
     compare("loss (CE + head)", [loss], [tloss.item()], worst)
-    for p, (sname, off, size) in zip(ordered, tensors):
-        compare(f"grad {sname}", sfr_grads[off:off + size], p.grad.detach().numpy().reshape(-1),
-                worst)
+    for tg, (sname, off, size) in zip(tgrads, tensors):
+        compare(f"grad {sname}", sfr_grads[off:off + size], tg.reshape(-1), worst)
     reg.close()
     net.close()
+    sens = max(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30) for a, b in zip(runs[1], runs[0]))
+    print(f"conditioning: PyTorch's own gradients move by {sens:.2e} under a 1e-6 input change"
+          + ("" if sens <= TOL else ": ill-conditioned case, try another --seed"))
     err, name = max(worst)
     print(f"worst: {name} at {err:.2e} (tolerance {TOL:g}): {'PASS' if err <= TOL else 'FAIL'}")
     return 0 if err <= TOL else 1
