@@ -107,7 +107,35 @@ struct net_case {
     double mflop_per_image; /* forward + backward, NETWORKS.md */
     sfr_status (*build)(sfr_net *, int[SFR_REF_STAGES]);
     double target_ce_ms, target_sfr_ms; /* at 2 threads */
+    int has_sfr2;   /* the net has SFR 0.2's demo setting (a row of its own) */
 };
+
+/* The step's objective: plain cross-entropy, 0.1.0's SFR setting (beta 1 on
+ * three pairs), or the SFR default setting of the 0.2 demo (examples/train_fmnist.c). */
+enum step_kind { STEP_CE, STEP_SFR, STEP_SFR2 };
+
+/* The 0.2 demo's default: which stages get adapters and heads, and their weights. */
+static const struct sfr_ref_branches sfr2_branches = {{1, 1, 1}, {0, 0, 1}, 64};
+static const double sfr2_beta[3] = {0.025, 0.05, 0.1};
+static const double sfr2_head_ce = 1.0, sfr2_head_kl = 1.0;
+
+/* The regularizer's pairs and heads of the 0.2 demo setting, on a branched net. */
+static void add_sfr2_terms(sfr_net *net, sfr_reg *reg, const int stages[SFR_REF_STAGES],
+                           const int students[3], const int heads[3])
+{
+    sfr_tap *teacher, *tap;
+    CHECK(sfr_net_tap(net, stages[4], &teacher));
+    for (int s = 0; s < 3; s++) {
+        if (sfr2_beta[s] > 0) {
+            CHECK(sfr_net_tap(net, students[s], &tap));
+            CHECK(sfr_reg_add_pair(reg, tap, teacher, sfr2_beta[s], NULL));
+        }
+        if (heads[s] >= 0) {
+            CHECK(sfr_net_tap(net, heads[s], &tap));
+            CHECK(sfr_reg_add_head(reg, tap, sfr2_head_ce, sfr2_head_kl, NULL));
+        }
+    }
+}
 
 struct result {
     double med, min, max, sfr_med;
@@ -129,28 +157,35 @@ static double gaussian(void)
 }
 
 /* Runs WARMUP + STEPS steps of one case on a fresh net. */
-static struct result run_steps(const struct net_case *nc, int with_sfr)
+static struct result run_steps(const struct net_case *nc, enum step_kind kind)
 {
     sfr_net *net;
-    int stages[SFR_REF_STAGES];
+    int stages[SFR_REF_STAGES], students[3], heads[3];
     CHECK(sfr_net_create(&net));
-    CHECK(nc->build(net, stages));
-    /* A plain cross-entropy step has no taps: each would cost a copy of its
-     * layer to the plain layout every forward. */
-    sfr_tap *taps[SFR_REF_STAGES];
-    for (int s = 1; s < SFR_REF_STAGES && with_sfr; s++)
-        CHECK(sfr_net_tap(net, stages[s], &taps[s]));
-    CHECK(sfr_net_compile(net, nc->batch));
-    CHECK(sfr_net_init_params(net, 1));
-
+    if (kind == STEP_SFR2)
+        CHECK(sfr_ref_fmnist_resnet_branched(net, &sfr2_branches, stages, students, heads));
+    else
+        CHECK(nc->build(net, stages));
     sfr_reg *reg;
     CHECK(sfr_reg_create(&reg));
-    if (with_sfr) {
+    /* A plain cross-entropy step has no taps: each would cost a copy of its
+     * layer to the plain layout every forward. */
+    if (kind == STEP_SFR) {
+        CHECK(sfr_reg_set_param(reg, SFR_PARAM_EPS_RELATIVE, 0));
+        CHECK(sfr_reg_set_param(reg, SFR_PARAM_EPS_SCALING, 0));
+        sfr_tap *taps[SFR_REF_STAGES];
+        for (int s = 1; s < SFR_REF_STAGES; s++)
+            CHECK(sfr_net_tap(net, stages[s], &taps[s]));
         for (int s = 1; s <= 3; s++)
             CHECK(sfr_reg_add_pair(reg, taps[s], taps[4], 1.0, NULL));
+    } else if (kind == STEP_SFR2) {
+        add_sfr2_terms(net, reg, stages, students, heads);
+        CHECK(sfr_reg_set_progress(reg, 1.0));
     } else {
         CHECK(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, 0.0));
     }
+    CHECK(sfr_net_compile(net, nc->batch));
+    CHECK(sfr_net_init_params(net, 1));
     sfr_sgd *sgd;
     CHECK(sfr_sgd_create(&sgd, 0.01, 0.9, 5e-4, 0));
 
@@ -198,26 +233,34 @@ static struct result run_steps(const struct net_case *nc, int with_sfr)
     return res;
 }
 
-static void print_row(const struct net_case *nc, int with_sfr, int threads, double peak)
+/*
+ * One row; returns its median. The 0.2 row's target is relative: at most
+ * 1.15x the plain CE step measured just before it (ce_ms).
+ */
+static double print_row(const struct net_case *nc, enum step_kind kind, int threads, double peak,
+                        double ce_ms)
 {
-    struct result r = run_steps(nc, with_sfr);
+    static const char *const names[] = {"ce", "ce+sfr", "sfr0.2"};
+    struct result r = run_steps(nc, kind);
     double gflops = nc->mflop_per_image * (double)nc->batch / r.med; /* MFLOP/ms */
-    double target = with_sfr ? nc->target_sfr_ms : nc->target_ce_ms;
+    double target = kind == STEP_SFR2 ? 1.15 * ce_ms
+                    : kind == STEP_SFR ? nc->target_sfr_ms : nc->target_ce_ms;
     char verdict[32] = "";
-    if (threads == 2)
+    if (threads == 2 || kind == STEP_SFR2)
         snprintf(verdict, sizeof verdict, "<= %-4.0f %s", target, r.med <= target ? "ok" : "MISSED");
     printf("%-15s b%-4lld %-7s %2d  %8.2f  %8.2f  %8.2f  %8.0f  %7.1f  %5.1f%%  %7.2f %5.1f%%  %s\n",
-           nc->name, (long long)nc->batch, with_sfr ? "ce+sfr" : "ce", threads, r.med, r.min, r.max,
+           nc->name, (long long)nc->batch, names[kind], threads, r.med, r.min, r.max,
            (double)nc->batch * 1e3 / r.med, gflops, 100 * gflops / peak, r.sfr_med,
            100 * r.sfr_med / r.med, verdict);
     fflush(stdout);
+    return r.med;
 }
 
 int main(int argc, char **argv)
 {
     static const struct net_case nets[] = {
-        {"fmnist-resnet", 128, 10, 1, 28, 78, sfr_ref_fmnist_resnet, 35, 38},
-        {"cifar-resnet18", 32, 100, 3, 32, 3300, sfr_ref_cifar_resnet18, 270, 285},
+        {"fmnist-resnet", 128, 10, 1, 28, 78, sfr_ref_fmnist_resnet, 35, 38, 1},
+        {"cifar-resnet18", 32, 100, 3, 32, 3300, sfr_ref_cifar_resnet18, 270, 285, 0},
     };
     /* Arguments: thread counts (default 2 then 1) and net names (default both). */
     int threads[8] = {2, 1}, n_threads = 0;
@@ -250,8 +293,10 @@ int main(int argc, char **argv)
             if (n_only > 0 && strcmp(only[0], nets[n].name) != 0 &&
                 (n_only < 2 || strcmp(only[1], nets[n].name) != 0))
                 continue;
-            print_row(&nets[n], 0, threads[t], peak);
-            print_row(&nets[n], 1, threads[t], peak);
+            double ce_ms = print_row(&nets[n], STEP_CE, threads[t], peak, 0);
+            print_row(&nets[n], STEP_SFR, threads[t], peak, 0);
+            if (nets[n].has_sfr2)
+                print_row(&nets[n], STEP_SFR2, threads[t], peak, ce_ms);
         }
     }
     return 0;

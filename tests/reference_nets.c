@@ -58,6 +58,46 @@ sfr_status sfr_ref_fmnist_resnet(sfr_net *net, int stages[SFR_REF_STAGES])
     return SFR_OK;
 }
 
+/* avgpool(f, f) when f > 1, then conv1x1(-> c, no bias) - BN, and ReLU when relu. */
+static sfr_status pooled_conv_bn(sfr_net *net, int in, int f, int c, int relu, int *out)
+{
+    int id = in;
+    if (f > 1)
+        TRY(sfr_net_avgpool(net, in, f, f, 0, &id));
+    TRY(sfr_net_conv2d(net, id, c, 1, 1, 0, 0, &id));
+    TRY(sfr_net_batchnorm(net, id, relu ? &id : out));
+    return relu ? sfr_net_relu(net, id, out) : SFR_OK;
+}
+
+sfr_status sfr_ref_fmnist_resnet_branched(sfr_net *net, const struct sfr_ref_branches *br,
+                                          int stages[SFR_REF_STAGES], int students[3],
+                                          int heads[3])
+{
+    static const int sides[3] = {28, 14, 7};
+    int ids[SFR_REF_STAGES];
+    TRY(stem(net, 1, 28, 16, &ids[0]));
+    TRY(sfr_ref_basic_block(net, ids[0], 16, 16, 1, &ids[1]));
+    TRY(sfr_ref_basic_block(net, ids[1], 16, 32, 2, &ids[2]));
+    TRY(sfr_ref_basic_block(net, ids[2], 32, 64, 2, &ids[3]));
+    TRY(sfr_ref_basic_block(net, ids[3], 64, 128, 2, &ids[4]));
+    for (int s = 0; s < 3; s++) {
+        students[s] = ids[s + 1];
+        heads[s] = -1;
+        if (br->adapters[s])
+            TRY(pooled_conv_bn(net, ids[s + 1], sides[s] / 4, 128, 0, &students[s]));
+        if (br->heads[s]) {
+            int id;
+            TRY(pooled_conv_bn(net, ids[s + 1], sides[s] / 7, br->head_width, 1, &id));
+            TRY(sfr_net_global_avgpool(net, id, &id));
+            TRY(sfr_net_linear(net, id, 10, &heads[s]));
+        }
+    }
+    TRY(head(net, ids[4], 10));
+    for (int i = 0; i < SFR_REF_STAGES; i++)
+        stages[i] = ids[i];
+    return SFR_OK;
+}
+
 sfr_status sfr_ref_cifar_resnet18(sfr_net *net, int stages[SFR_REF_STAGES])
 {
     static const int widths[4] = {64, 128, 256, 512};

@@ -20,6 +20,26 @@ sfr_status sfr_ref_basic_block(sfr_net *net, int in, int in_c, int out_c, int st
 /* fmnist-resnet: 1x28x28 input, 10 classes. stages may be NULL. */
 sfr_status sfr_ref_fmnist_resnet(sfr_net *net, int stages[SFR_REF_STAGES]);
 
+/*
+ * The side branches of examples/train_fmnist.c on stages 1-3 (index 0-2):
+ * an adapter (avgpool to about 4 x 4 - conv1x1 to 128 - BN) and a head
+ * (avgpool to about 7 x 7 - conv1x1 to head_width - BN - ReLU - global
+ * avgpool - linear to 10), where asked for.
+ */
+struct sfr_ref_branches {
+    int adapters[3], heads[3];
+    int head_width;
+};
+
+/*
+ * fmnist-resnet with those branches, built before the classifier. students[s]
+ * receives what stage s+1's pair reads (its adapter, or the stage), heads[s]
+ * the head's logits or -1.
+ */
+sfr_status sfr_ref_fmnist_resnet_branched(sfr_net *net, const struct sfr_ref_branches *br,
+                                          int stages[SFR_REF_STAGES], int students[3],
+                                          int heads[3]);
+
 /* cifar-resnet18: 3x32x32 input, 100 classes. stages may be NULL. */
 sfr_status sfr_ref_cifar_resnet18(sfr_net *net, int stages[SFR_REF_STAGES]);
 

@@ -23,7 +23,7 @@
 
 size_t sfri_sinkhorn_scratch(int64_t a, int64_t b)
 {
-    return (size_t)(2 * a * b + 6 * a + 4 * b);
+    return (size_t)(2 * a * b + 3 * a + 3 * b);
 }
 
 typedef long long sfri_v8ll __attribute__((vector_size(64)));
@@ -131,26 +131,54 @@ static void matvec_t(const double *m, int64_t a, int64_t b, const double *x, dou
 }
 
 /*
- * The iterations at the target eps in the scaling form, from the potential
- * g0 (B) (NULL: g = 0), after `it` iterations already made. v = exp(g/eps)
- * is taken relative to max g: a constant factor of v is absorbed by the
- * first u-update.
+ * v (B) = exp(g/eps_new) from v = exp(g/eps_old), up to a constant factor
+ * (which the next u-update absorbs): v^(eps_old/eps_new), taken relative to
+ * max v so that it stays in (0, 1].
+ */
+static void rescale_potential(double *v, int64_t b, double eps_old, double eps_new)
+{
+    double vmax = 0;
+    for (int64_t j = 0; j < b; j++)
+        vmax = v[j] > vmax ? v[j] : vmax;
+    for (int64_t j = 0; j < b; j++)
+        v[j] = pow(v[j] / vmax, eps_old / eps_new);
+}
+
+/*
+ * Sinkhorn in the scaling form: the epsilon-scaling rounds of sfri_sinkhorn
+ * (one iteration each, on a kernel built for the round's eps, the potential
+ * v carried over), then the iterations at eps until tol or max_iter.
+ * (max C - min C)/eps <= KERNEL_RANGE, so every round's is too.
  */
 SFRI_CLONES
-static void sinkhorn_kernel(const double *cost, int64_t a, int64_t b, double eps, double cmin,
-                            const double *g0, int it, int max_iter, double tol, double *plan,
+static void sinkhorn_kernel(const double *cost, int64_t a, int64_t b, double eps, double scaling,
+                            double cmin, double cmax, int max_iter, double tol, double *plan,
                             int *iterations, double *error, double *scratch)
 {
     double *k = scratch, *kt = k + a * b;       // (A, B), (B, A)
     double *u = kt + a * b, *kv = u + a;         // (A), (A)
     double *v = kv + a, *ktu = v + b;            // (B), (B)
     const double mu = 1.0 / (double)a, nu = 1.0 / (double)b;
+    for (int64_t j = 0; j < b; j++)
+        v[j] = 1;   /* g = 0 */
+    int it = 0;
+    double kernel_eps = 0;   /* the eps k and v are for; 0 before the first round */
+    for (double e_r = cmax - cmin; scaling > 0 && e_r > eps && it < max_iter - 1; e_r *= scaling) {
+        if (kernel_eps > 0)
+            rescale_potential(v, b, kernel_eps, e_r);
+        build_kernel(cost, a, b, cmin, e_r, k, kt);
+        kernel_eps = e_r;
+        matvec_t(kt, b, a, v, kv);
+        for (int64_t i = 0; i < a; i++)
+            u[i] = mu / kv[i];
+        matvec_t(k, a, b, u, ktu);
+        for (int64_t j = 0; j < b; j++)
+            v[j] = nu / ktu[j];
+        it++;
+    }
+    if (kernel_eps > 0)
+        rescale_potential(v, b, kernel_eps, eps);
     build_kernel(cost, a, b, cmin, eps, k, kt);
-    double gmax = -INFINITY;
-    for (int64_t j = 0; j < b; j++)
-        gmax = g0 != NULL && g0[j] > gmax ? g0[j] : gmax;
-    for (int64_t j = 0; j < b; j++)
-        v[j] = g0 != NULL ? exp((g0[j] - gmax) / eps) : 1;
     matvec_t(kt, b, a, v, kv);
     double e = 0;
     while (it < max_iter) {
@@ -250,17 +278,17 @@ void sfri_sinkhorn(const double *cost, int64_t a, int64_t b, double eps, double 
         cmin = cost[i] < cmin ? cost[i] : cmin;
         cmax = cost[i] > cmax ? cost[i] : cmax;
     }
-    /* The log form's potentials live past the kernel form's scratch (2AB + 3A + 3B). */
-    double *f = scratch + 2 * a * b + 3 * a + 3 * b, *g = f + a, *lr = g + b;  // (A), (B), (A)
+    if ((cmax - cmin) / eps <= KERNEL_RANGE) {
+        sinkhorn_kernel(cost, a, b, eps, scaling, cmin, cmax, max_iter, tol, plan, iterations,
+                        error, scratch);
+        return;
+    }
+    /* Beyond the kernel's range every round runs in the log domain. */
+    double *f = scratch, *g = f + a, *lr = g + b;   // (A), (B), (A)
     for (int64_t j = 0; j < b; j++)
         g[j] = 0;
     int it = 0;
     for (double e_r = cmax - cmin; scaling > 0 && e_r > eps && it < max_iter - 1; e_r *= scaling)
         it = sinkhorn_log(cost, a, b, e_r, f, g, lr, it, max_iter, 1, tol, NULL, NULL);
-    if ((cmax - cmin) / eps <= KERNEL_RANGE) {
-        sinkhorn_kernel(cost, a, b, eps, cmin, it > 0 ? g : NULL, it, max_iter, tol, plan,
-                        iterations, error, scratch);
-        return;
-    }
     *iterations = sinkhorn_log(cost, a, b, eps, f, g, lr, it, max_iter, 0, tol, plan, error);
 }
