@@ -254,6 +254,111 @@ START_TEST(compute_with_bad_heads_writes_nothing)
 }
 END_TEST
 
+/*
+ * Heads on net taps: a convolution to 16 channels pooled to 1 x 1, and a
+ * linear head; the parameter gradients must
+ * be those of a host that copies each head out, wraps the copy, and writes
+ * the head's gradient back through sfr_tap_grad.
+ */
+enum { HN = 6, HK = 16, HIN = 4 };
+
+static sfr_net *head_net(int *conv_head, int *linear_head)
+{
+    sfr_net *net;
+    int x, c, r, gap;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, 2, HIN, HIN, &x), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(net, x, 8, 3, 1, 1, 0, &c), SFR_OK);
+    ck_assert_int_eq(sfr_net_relu(net, c, &r), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(net, r, HK, 3, 1, 1, 1, &c), SFR_OK);
+    ck_assert_int_eq(sfr_net_global_avgpool(net, c, conv_head), SFR_OK);
+    ck_assert_int_eq(sfr_net_global_avgpool(net, r, &gap), SFR_OK);
+    ck_assert_int_eq(sfr_net_linear(net, gap, HK, linear_head), SFR_OK);
+    ck_assert_int_eq(sfr_net_linear(net, gap, HK, &x), SFR_OK);
+    return net;
+}
+
+/* One step with both heads on the net's taps (wrapped = 0) or on wrapped copies. */
+static float *head_step(int wrapped, const float *in, const int32_t *labels)
+{
+    int heads_id[2];
+    sfr_net *net = head_net(&heads_id[0], &heads_id[1]);
+    sfr_tap *taps[2];
+    for (int h = 0; h < 2; h++)
+        ck_assert_int_eq(sfr_net_tap(net, heads_id[h], &taps[h]), SFR_OK);
+    ck_assert_int_eq(sfr_net_compile(net, HN), SFR_OK);
+    ck_assert_int_eq(sfr_net_init_params(net, 9), SFR_OK);
+    ck_assert_int_eq(sfr_net_forward(net, in, 1), SFR_OK);
+    const float *logits;
+    int64_t dims[2];
+    ck_assert_int_eq(sfr_net_output(net, &logits, dims), SFR_OK);
+    sfr_reg *reg;
+    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
+    float copy[2][HN * HK], copy_grad[2][HN * HK];
+    sfr_tap *wraps[2] = {NULL, NULL};
+    for (int h = 0; h < 2; h++) {
+        sfr_tap *head = taps[h];
+        if (wrapped) {
+            const float *data;
+            int64_t d[4] = {HN, HK, 1, 1};
+            ck_assert_int_eq(sfr_tap_data(taps[h], &data), SFR_OK);
+            memcpy(copy[h], data, sizeof copy[h]);
+            memset(copy_grad[h], 0, sizeof copy_grad[h]);
+            ck_assert_int_eq(sfr_tap_wrap(d, copy[h], copy_grad[h], &wraps[h]), SFR_OK);
+            head = wraps[h];
+        }
+        ck_assert_int_eq(sfr_reg_add_head(reg, head, 0.5, 1.5, NULL), SFR_OK);
+    }
+    float dlogits[HN * HK];
+    double loss;
+    ck_assert_int_eq(sfr_reg_compute(reg, logits, labels, HN, HK, dlogits, &loss), SFR_OK);
+    for (int h = 0; h < 2 && wrapped; h++) {
+        float *grad;
+        ck_assert_int_eq(sfr_tap_grad(taps[h], &grad), SFR_OK);
+        for (int i = 0; i < HN * HK; i++)
+            grad[i] += copy_grad[h][i];
+    }
+    ck_assert_int_eq(sfr_net_backward(net, dlogits), SFR_OK);
+    float *values, *grads;
+    int64_t count;
+    ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
+    float *out = malloc((size_t)count * sizeof *out);
+    ck_assert_ptr_nonnull(out);
+    memcpy(out, grads, (size_t)count * sizeof *out);
+    sfr_reg_destroy(reg);
+    for (int h = 0; h < 2; h++)
+        sfr_tap_destroy(wraps[h]);
+    sfr_net_destroy(net);
+    return out;
+}
+
+START_TEST(heads_on_net_taps_match_wrapped_copies)
+{
+    fx_seed(50);
+    float in[HN * 2 * HIN * HIN];
+    fx_fill(in, HN * 2 * HIN * HIN, 0);
+    int32_t labels[HN];
+    for (int i = 0; i < HN; i++)
+        labels[i] = (int32_t)((5 * i) % HK);
+    int a, b;
+    sfr_net *probe = head_net(&a, &b);
+    int64_t count;
+    ck_assert_int_eq(sfr_net_compile(probe, HN), SFR_OK);
+    ck_assert_int_eq(sfr_net_params(probe, NULL, NULL, &count), SFR_OK);
+    sfr_net_destroy(probe);
+    float *on_net = head_step(0, in, labels), *on_copies = head_step(1, in, labels);
+    double scale = 0;
+    for (int64_t i = 0; i < count; i++)
+        scale = fmax(scale, fabs(on_copies[i]));
+    ck_assert(scale > 0);
+    for (int64_t i = 0; i < count; i++)
+        ck_assert_msg(fabs(on_net[i] - on_copies[i]) <= 1e-5 * scale, "grad[%lld]: %g vs %g",
+                      (long long)i, (double)on_net[i], (double)on_copies[i]);
+    free(on_net);
+    free(on_copies);
+}
+END_TEST
+
 Suite *reg_heads_suite(void)
 {
     Suite *s = suite_create("reg_heads");
@@ -264,6 +369,7 @@ Suite *reg_heads_suite(void)
     tcase_add_test(tc, warmup_scales_pairs_and_heads);
     tcase_add_test(tc, add_head_bad_input);
     tcase_add_test(tc, compute_with_bad_heads_writes_nothing);
+    tcase_add_test(tc, heads_on_net_taps_match_wrapped_copies);
     suite_add_tcase(s, tc);
     return s;
 }
