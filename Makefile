@@ -3,7 +3,8 @@
 #   make            the shared and static libraries, in build/
 #   make check      install missing packages (make deps), build, run every suite,
 #                   compare the ABI with abi/, run each fuzz target CHECK_FUZZ_SECONDS (5)
-#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
+#   make install    headers, both libraries, sfr.pc and the CMake package (sfrConfig.cmake);
+#                   PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make examples   the C, C++ (and MPI) example programs, in build/examples/
 #   make plot CSV=run.csv [PNG=run.png]   a trainer's per-epoch CSV as a PNG
@@ -261,23 +262,47 @@ deps:
 	    echo "make deps: missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
 	fi
 
+# sfr.pc and the CMake package name their directories relative to the prefix
+# where they lie under it, so that a tree moved as a whole still works:
+# `pkg-config --define-variable=prefix=NEW`, and a CMake package that finds
+# the prefix from its own place. A directory outside the prefix stays absolute.
+# $(call below,DIR,BASE,VAR): DIR as ${VAR}/... when it lies under BASE, else DIR.
+below = $(if $(filter $(2),$(1)),$${$(3)},$(patsubst $(2)/%,$${$(3)}/%,$(1)))
+empty :=
+space := $(empty) $(empty)
+CMAKEDIR := $(LIBDIR)/cmake/sfr
+# The CMake package lies in LIBDIR/cmake/sfr: from there, ../ up to PREFIX
+# (only when LIBDIR lies under PREFIX; otherwise its paths stay absolute).
+libdir_in_prefix := $(patsubst $(PREFIX)/%,%,$(filter $(PREFIX)/%,$(LIBDIR)))
+cmake_path = $(if $(libdir_in_prefix),$(call below,$(1),$(PREFIX),_sfr_prefix),$(1))
+FILL_TEMPLATE := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+    -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(call below,$(EXEC_PREFIX),$(PREFIX),prefix)|' \
+    -e 's|@LIBDIR@|$(call below,$(LIBDIR),$(EXEC_PREFIX),exec_prefix)|' \
+    -e 's|@INCLUDEDIR@|$(call below,$(INCLUDEDIR),$(PREFIX),prefix)|' \
+    -e 's|@CMAKE_UP_TO_PREFIX@|$(subst $(space),/,$(foreach d,$(subst /, ,$(libdir_in_prefix)) cmake sfr,..))|' \
+    -e 's|@CMAKE_LIBDIR@|$(call cmake_path,$(LIBDIR))|' \
+    -e 's|@CMAKE_INCLUDEDIR@|$(call cmake_path,$(INCLUDEDIR))|' \
+    -e "s|@POINTER_SIZE@|$$($(CC) -dM -E -x c /dev/null | sed -n 's/^\#define __SIZEOF_POINTER__ //p')|"
+CMAKE_FILES := sfrConfig.cmake sfrConfigVersion.cmake
+
 install: all
-	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)'
+	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)' \
+	    '$(DESTDIR)$(CMAKEDIR)'
 	install -m 644 $(HEADERS) $(CXX_HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
 	install -m 755 $(SHARED) '$(DESTDIR)$(LIBDIR)/'
 	ln -sf $(notdir $(SHARED)) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
 	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libsfr.so'
 	install -m 644 $(STATIC) '$(DESTDIR)$(LIBDIR)/'
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
-	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+	$(FILL_TEMPLATE) sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+	$(foreach f,$(CMAKE_FILES),$(FILL_TEMPLATE) cmake/$(f).in > '$(DESTDIR)$(CMAKEDIR)/$(f)' &&) true
 
 uninstall:
 	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS) $(CXX_HEADERS)))
 	-rmdir '$(DESTDIR)$(INCLUDEDIR)/sfr' 2>/dev/null
 	rm -f '$(DESTDIR)$(LIBDIR)/$(notdir $(SHARED))' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
 	      '$(DESTDIR)$(LIBDIR)/libsfr.so' '$(DESTDIR)$(LIBDIR)/libsfr.a' \
-	      '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+	      '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc' $(addprefix '$(DESTDIR)$(CMAKEDIR)/',$(CMAKE_FILES))
+	-rmdir '$(DESTDIR)$(CMAKEDIR)' '$(DESTDIR)$(LIBDIR)/cmake' 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)
