@@ -5,6 +5,8 @@
 #                                       and every SFR_API declaration is exported and links
 #   build_checks.sh SRC BUILD soname    readelf shows SONAME libsfr.so.MAJOR
 #   build_checks.sh SRC BUILD install   make install DESTDIR=tmp, then a pkg-config build runs
+#   build_checks.sh SRC BUILD link-commands   the `cc ... pkg-config` lines of README.md and
+#                                       docs/embedding.md, run as written on a staged install
 #   build_checks.sh SRC BUILD relocated-pkg-config   an installed tree moved elsewhere builds
 #                                       with pkg-config --define-variable=prefix=NEW
 #   build_checks.sh SRC BUILD relocated-cmake   ... and with find_package(sfr X.Y), whose
@@ -123,6 +125,31 @@ install)
         { cat "$tmp/uninstall.log"; exit 1; }
     left=$(find "$stage" -type f)
     [ -z "$left" ] || { echo "left after uninstall:"; echo "$left"; exit 1; }
+    ;;
+link-commands)
+    # Each indented line that starts with cc and runs pkg-config, its comment
+    # removed; app.c becomes the version-check program.
+    grep -h '^    cc .*pkg-config' "$src/README.md" "$src/docs/embedding.md" |
+        sed -e 's/^ *//' -e 's/[[:space:]]*#.*//' | sort -u > "$tmp/commands"
+    grep -q -- '--static' "$tmp/commands" && grep -qv -- '--static' "$tmp/commands" ||
+        { echo "expected shared and static link commands, found:"; cat "$tmp/commands"; exit 1; }
+    stage=$tmp/stage lib=$tmp/stage/usr/lib
+    run_make install DESTDIR="$stage" PREFIX=/usr > "$tmp/install.log" 2>&1 ||
+        { cat "$tmp/install.log"; exit 1; }
+    export PKG_CONFIG_PATH=$lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$stage
+    cp "$src/tests/fixtures/print_version.c" "$tmp/app.c"
+    # The shared commands run first; the static ones, as the documents say,
+    # where libsfr.a is the only libsfr installed.
+    link() { # command expected-libsfr-dependency(yes/no)
+        (cd "$tmp" && eval "$1 -o app") || { echo "failed as written: $1"; exit 1; }
+        if readelf -d "$tmp/app" | grep -q 'NEEDED.*libsfr'; then needs=yes; else needs=no; fi
+        [ "$needs" = "$2" ] || { echo "'$1' needs libsfr.so: $needs, expected $2"; exit 1; }
+        LD_LIBRARY_PATH=$lib expect_version_printed "$tmp/app"
+        rm -f "$tmp/app"
+    }
+    while read -r command; do link "$command" yes; done < <(grep -v -- '--static' "$tmp/commands")
+    rm -f "$lib"/libsfr.so*
+    while read -r command; do link "$command" no; done < <(grep -- '--static' "$tmp/commands")
     ;;
 relocated-pkg-config)
     installed=/nonexistent/libsfr

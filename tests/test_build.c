@@ -40,6 +40,12 @@ START_TEST(staged_install_builds_with_pkg_config)
 }
 END_TEST
 
+START_TEST(documented_link_commands_work_as_written)
+{
+    ck_assert_int_eq(run_check("link-commands"), 0);
+}
+END_TEST
+
 START_TEST(relocated_install_builds_with_pkg_config)
 {
     ck_assert_int_eq(run_check("relocated-pkg-config"), 0);
@@ -61,6 +67,7 @@ Suite *build_suite(void)
     tcase_add_test(tc, only_listed_sfr_symbols_are_exported);
     tcase_add_test(tc, shared_library_has_soname_and_links);
     tcase_add_test(tc, staged_install_builds_with_pkg_config);
+    tcase_add_test(tc, documented_link_commands_work_as_written);
     tcase_add_test(tc, relocated_install_builds_with_pkg_config);
     tcase_add_test(tc, relocated_install_builds_with_cmake);
     suite_add_tcase(s, tc);
