@@ -5,6 +5,8 @@
 #                                       and every SFR_API declaration is exported and links
 #   build_checks.sh SRC BUILD soname    readelf shows SONAME libsfr.so.MAJOR
 #   build_checks.sh SRC BUILD install   make install DESTDIR=tmp, then a pkg-config build runs
+#   build_checks.sh SRC BUILD deps      on a machine with no package, make demo asks for the
+#                                       build's packages only, make check for the tests' too
 #   build_checks.sh SRC BUILD link-commands   the `cc ... pkg-config` lines of README.md and
 #                                       docs/embedding.md, run as written on a staged install
 #   build_checks.sh SRC BUILD relocated-pkg-config   an installed tree moved elsewhere builds
@@ -125,6 +127,33 @@ install)
         { cat "$tmp/uninstall.log"; exit 1; }
     left=$(find "$stage" -type f)
     [ -z "$left" ] || { echo "left after uninstall:"; echo "$left"; exit 1; }
+    ;;
+deps)
+    # A machine where no package is installed and make does not run as root:
+    # each target stops at its deps step and prints the packages it wants.
+    mkdir "$tmp/bin"
+    printf '#!/bin/sh\nexit 1\n' > "$tmp/bin/dpkg-query"
+    printf '#!/bin/sh\necho 1000\n' > "$tmp/bin/id"
+    chmod +x "$tmp/bin"/*
+    wanted() { # target: the packages it asks for, one a line
+        local out
+        out=$(PATH=$tmp/bin:$PATH run_make "$1" 2>&1) && { echo "make $1 ran without its packages"; exit 1; }
+        sed -n 's/.*missing packages; run: sudo apt-get install -y //p' <<< "$out" | tr ' ' '\n' | sort
+    }
+    wanted demo > "$tmp/demo"
+    wanted check > "$tmp/check"
+    wanted docs > "$tmp/docs"
+    for p in make gcc libdnnl-dev zlib1g-dev dataset-fashion-mnist; do
+        grep -qx "$p" "$tmp/demo" || { echo "make demo does not ask for $p"; exit 1; }
+    done
+    # The tests' tools: none for the demo, all for make check.
+    for p in g++ check valgrind clang abigail-tools libopenmpi-dev python3-numpy doxygen cmake; do
+        ! grep -qx "$p" "$tmp/demo" || { echo "make demo asks for $p, a tests' package"; exit 1; }
+        grep -qx "$p" "$tmp/check" || { echo "make check does not ask for $p"; exit 1; }
+    done
+    extra=$(comm -23 "$tmp/demo" "$tmp/check")
+    [ -z "$extra" ] || { echo "make check does not ask for the demo's $extra"; exit 1; }
+    [ "$(cat "$tmp/docs")" = doxygen ] || { echo "make docs asks for:"; cat "$tmp/docs"; exit 1; }
     ;;
 link-commands)
     # Each indented line that starts with cc and runs pkg-config, its comment

@@ -40,6 +40,12 @@ START_TEST(staged_install_builds_with_pkg_config)
 }
 END_TEST
 
+START_TEST(demo_needs_only_the_build_packages)
+{
+    ck_assert_int_eq(run_check("deps"), 0);
+}
+END_TEST
+
 START_TEST(documented_link_commands_work_as_written)
 {
     ck_assert_int_eq(run_check("link-commands"), 0);
@@ -67,6 +73,7 @@ Suite *build_suite(void)
     tcase_add_test(tc, only_listed_sfr_symbols_are_exported);
     tcase_add_test(tc, shared_library_has_soname_and_links);
     tcase_add_test(tc, staged_install_builds_with_pkg_config);
+    tcase_add_test(tc, demo_needs_only_the_build_packages);
     tcase_add_test(tc, documented_link_commands_work_as_written);
     tcase_add_test(tc, relocated_install_builds_with_pkg_config);
     tcase_add_test(tc, relocated_install_builds_with_cmake);
