@@ -10,6 +10,9 @@
 #                                public header and, for every symbol of
 #                                tests/abi/symbols.txt, a documented entry with
 #                                a Since section
+#   doc_checks.sh SRC api-map       the reference's index page is the map of the API:
+#                                it links every public header's page and every
+#                                handle type, and names every guide in docs/
 set -euo pipefail
 src=$1 what=$2
 tmp=$(mktemp -d)
@@ -97,6 +100,23 @@ api-symbols)
         echo "$missing"
         exit 1
     fi
+    ;;
+api-map)
+    render_api
+    index=$tmp/api/html/index.html
+    for h in "$src"/include/sfr/*.h "$src"/include/sfr/*.hpp; do
+        page=$(basename "$h" | sed 's/_/__/g; s/\./_8/').html
+        grep -q "href=\"$page\"" "$index" ||
+            { echo "the index page does not link sfr/$(basename "$h") ($page)"; exit 1; }
+    done
+    for handle in sfr_net sfr_tap sfr_reg sfr_sgd; do
+        grep -q "<a [^>]*>$handle</a>" "$index" || { echo "the index page does not link $handle"; exit 1; }
+    done
+    for doc in "$src"/docs/*.md; do
+        name=$(basename "$doc")
+        [ "$name" != api-mainpage.md ] || continue
+        grep -q "<code>$name</code>" "$index" || { echo "the index page does not name docs/$name"; exit 1; }
+    done
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;

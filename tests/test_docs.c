@@ -1,7 +1,7 @@
 /*
  * The documentation cannot drift from the code: the snippets still match the
- * code they quote, and the API reference renders without a warning and
- * documents every exported symbol.
+ * code they quote, and the API reference renders without a warning,
+ * documents every exported symbol and opens on a map of the API.
  */
 #include <check.h>
 #include <stdio.h>
@@ -34,6 +34,12 @@ START_TEST(api_reference_documents_every_exported_symbol)
 }
 END_TEST
 
+START_TEST(api_reference_index_maps_the_api)
+{
+    ck_assert_int_eq(run_check("api-map"), 0);
+}
+END_TEST
+
 Suite *docs_suite(void)
 {
     Suite *s = suite_create("docs");
@@ -45,6 +51,7 @@ Suite *docs_suite(void)
     tcase_set_timeout(api, 120);
     tcase_add_test(api, api_reference_renders_without_warnings);
     tcase_add_test(api, api_reference_documents_every_exported_symbol);
+    tcase_add_test(api, api_reference_index_maps_the_api);
     suite_add_tcase(s, api);
     return s;
 }
