@@ -119,9 +119,10 @@ EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
 TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
 EXTERNAL_TAPS := $(BUILD)/examples/external_taps
+MINIMAL := $(BUILD)/examples/minimal
 TRAIN_CPP := $(BUILD)/examples/train_cpp
 TRAIN_DDP := $(BUILD)/examples/train_ddp
-EXAMPLES := $(TRAIN_FMNIST) $(EXTERNAL_TAPS) $(TRAIN_CPP) $(TRAIN_DDP)
+EXAMPLES := $(TRAIN_FMNIST) $(EXTERNAL_TAPS) $(MINIMAL) $(TRAIN_CPP) $(TRAIN_DDP)
 MPICC ?= mpicc
 
 $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
@@ -129,7 +130,7 @@ $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progres
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
 
-$(EXTERNAL_TAPS): examples/external_taps.c $(HEADERS) | $(BUILD)/libsfr.so
+$(EXTERNAL_TAPS) $(MINIMAL): $(BUILD)/examples/%: examples/%.c $(HEADERS) | $(BUILD)/libsfr.so
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $< $(EXAMPLE_LDLIBS)
 

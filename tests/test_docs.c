@@ -22,6 +22,12 @@ START_TEST(doc_snippets_match_their_sources)
 }
 END_TEST
 
+START_TEST(integration_guide_quotes_a_whole_program)
+{
+    ck_assert_int_eq(run_check("guide-program"), 0);
+}
+END_TEST
+
 START_TEST(api_reference_renders_without_warnings)
 {
     ck_assert_int_eq(run_check("api-warnings"), 0);
@@ -45,6 +51,7 @@ Suite *docs_suite(void)
     Suite *s = suite_create("docs");
     TCase *tc = tcase_create("snippets");
     tcase_add_test(tc, doc_snippets_match_their_sources);
+    tcase_add_test(tc, integration_guide_quotes_a_whole_program);
     suite_add_tcase(s, tc);
     TCase *api = tcase_create("api_reference");
     /* Doxygen takes a few seconds; more on a loaded machine. */
