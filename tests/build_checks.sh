@@ -169,8 +169,9 @@ link-commands)
     cp "$src/tests/fixtures/print_version.c" "$tmp/app.c"
     # The shared commands run first; the static ones, as the documents say,
     # where libsfr.a is the only libsfr installed.
+    # SFR_LINK_FLAGS: what an instrumented archive (make check-asan) needs on top.
     link() { # command expected-libsfr-dependency(yes/no)
-        (cd "$tmp" && eval "$1 -o app") || { echo "failed as written: $1"; exit 1; }
+        (cd "$tmp" && eval "$1 ${SFR_LINK_FLAGS:-} -o app") || { echo "failed as written: $1"; exit 1; }
         if readelf -d "$tmp/app" | grep -q 'NEEDED.*libsfr'; then needs=yes; else needs=no; fi
         [ "$needs" = "$2" ] || { echo "'$1' needs libsfr.so: $needs, expected $2"; exit 1; }
         LD_LIBRARY_PATH=$lib expect_version_printed "$tmp/app"
@@ -216,7 +217,8 @@ target_link_libraries(app_shared PRIVATE sfr::sfr)
 add_executable(app_static "$src/tests/fixtures/print_version.c")
 target_link_libraries(app_static PRIVATE sfr::sfr_static)
 CMAKE
-    { cmake -S "$app" -B "$app/build" -DCMAKE_PREFIX_PATH="$moved" &&
+    { cmake -S "$app" -B "$app/build" -DCMAKE_PREFIX_PATH="$moved" \
+            -DCMAKE_EXE_LINKER_FLAGS="${SFR_LINK_FLAGS:-}" &&
         cmake --build "$app/build"; } > "$tmp/cmake.log" 2>&1 || { cat "$tmp/cmake.log"; exit 1; }
     # CMake's build tree finds libsfr.so through the RPATH it sets.
     expect_version_printed "$app/build/app_shared"
