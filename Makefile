@@ -1,14 +1,17 @@
 # libsfr: build, test, install. GNU make only.
 #
 #   make            the shared and static libraries, in build/
-#   make check      install missing packages (make deps), build, run every suite,
+#   make check      install missing packages (make deps-test), build, run every suite,
 #                   compare the ABI with abi/, run each fuzz target CHECK_FUZZ_SECONDS (5)
-#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
+#   make install    headers, both libraries, sfr.pc and the CMake package (sfrConfig.cmake);
+#                   PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make examples   the C, C++ (and MPI) example programs, in build/examples/
 #   make plot CSV=run.csv [PNG=run.png]   a trainer's per-epoch CSV as a PNG
 #   make docs       the API reference from include/sfr/*.h, in docs/api/html/ (Doxygen)
-#   make uninstall, make clean, make deps
+#   make uninstall, make clean
+#   make deps       install the Debian packages a build, an install and the demo need
+#   make deps-test  ... and those the tests, the examples and the reference add
 #   make fuzz       libFuzzer targets in build/fuzz/, each run FUZZ_SECONDS (default 60)
 #   make bench      time the SFR objective and whole training steps (bench/)
 #   make abi-check, abi-baseline   compare with / regenerate abi/libsfr.abi
@@ -39,10 +42,15 @@ LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fopenmp -Iinclud
               -DSFR_BUILDING_LIBRARY $(WARN)
 LIB_LDLIBS := -ldnnl -fopenmp -lm
 
-# Debian packages the build, the tests and the examples need.
-DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
-                dataset-fashion-mnist python3-numpy libopenmpi-dev openmpi-bin \
-                gnuplot-nox doxygen valgrind clang libclang-rt-14-dev abigail-tools
+# Debian packages. DEB_PACKAGES_BUILD: what building, installing and the demo
+# need (make deps), so that a first `make demo` installs only those.
+# DEB_PACKAGES: everything, what the tests, the examples in other languages,
+# the fuzzers, the ABI check and the reference add (make deps-test, which
+# make check runs).
+DEB_PACKAGES_BUILD := make gcc libc6-dev binutils libdnnl-dev pkg-config zlib1g-dev \
+                      dataset-fashion-mnist
+DEB_PACKAGES := $(DEB_PACKAGES_BUILD) g++ check python3-numpy libopenmpi-dev openmpi-bin \
+                gnuplot-nox doxygen valgrind clang libclang-rt-14-dev abigail-tools cmake
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -65,7 +73,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check check-asan check-valgrind abi-check abi-baseline bench deps docs install \
+.PHONY: all check check-asan check-valgrind abi-check abi-baseline bench deps deps-test docs install \
         uninstall clean demo examples fuzz plot
 .DELETE_ON_ERROR:
 
@@ -111,9 +119,10 @@ EXAMPLE_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 EXAMPLE_LDLIBS := -L$(BUILD) -lsfr -Wl,-rpath,'$$ORIGIN/..' -lz -lm
 TRAIN_FMNIST := $(BUILD)/examples/train_fmnist
 EXTERNAL_TAPS := $(BUILD)/examples/external_taps
+MINIMAL := $(BUILD)/examples/minimal
 TRAIN_CPP := $(BUILD)/examples/train_cpp
 TRAIN_DDP := $(BUILD)/examples/train_ddp
-EXAMPLES := $(TRAIN_FMNIST) $(EXTERNAL_TAPS) $(TRAIN_CPP) $(TRAIN_DDP)
+EXAMPLES := $(TRAIN_FMNIST) $(EXTERNAL_TAPS) $(MINIMAL) $(TRAIN_CPP) $(TRAIN_DDP)
 MPICC ?= mpicc
 
 $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progress.c \
@@ -121,7 +130,7 @@ $(TRAIN_FMNIST): examples/train_fmnist.c examples/fmnist_data.c examples/progres
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(EXAMPLE_LDLIBS)
 
-$(EXTERNAL_TAPS): examples/external_taps.c $(HEADERS) | $(BUILD)/libsfr.so
+$(EXTERNAL_TAPS) $(MINIMAL): $(BUILD)/examples/%: examples/%.c $(HEADERS) | $(BUILD)/libsfr.so
 	@mkdir -p $(dir $@)
 	$(CC) $(EXAMPLE_CFLAGS) $(CFLAGS) -o $@ $< $(EXAMPLE_LDLIBS)
 
@@ -146,7 +155,7 @@ plot:
 	gnuplot -e "csv='$(CSV)'; out='$(or $(PNG),$(basename $(CSV)).png)'" examples/plot_metrics.gp
 
 # The Check run comes last so that its summary closes the output.
-check: deps
+check: deps-test
 	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
 	$(MAKE) abi-check
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
@@ -156,7 +165,8 @@ check: deps
 # (the docs test renders into a temporary one). Any Doxygen warning fails.
 DOCS_DIR ?= docs/api
 
-docs: deps
+docs:
+	$(call install_packages,docs,doxygen)
 	rm -rf '$(DOCS_DIR)/html'
 	{ cat docs/Doxyfile; echo 'OUTPUT_DIRECTORY = $(DOCS_DIR)'; } | doxygen -
 	@echo 'API reference: $(DOCS_DIR)/html/index.html'
@@ -185,7 +195,7 @@ ASAN_ENV := ASAN_OPTIONS=verify_asan_link_order=0:detect_leaks=1:abort_on_error=
             LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
             SFR_LINK_FLAGS='-fsanitize=address,undefined' \
             UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-check-asan: deps
+check-asan: deps-test
 	$(MAKE) BUILD=build-asan CFLAGS='$(ASAN_CFLAGS)' examples build-asan/tests/run_tests
 	cd build-asan/tests && $(ASAN_ENV) SFR_MAKE='$(MAKE)' ./run_tests
 
@@ -196,7 +206,7 @@ check-asan: deps
 VALGRIND := valgrind --quiet --error-exitcode=99 --leak-check=full \
             --errors-for-leak-kinds=definite --show-leak-kinds=definite \
             --suppressions=$(CURDIR)/tests/valgrind.supp
-check-valgrind: deps
+check-valgrind: deps-test
 	$(MAKE) BUILD=build-valgrind CFLAGS='-O1 -g' examples build-valgrind/tests/run_tests
 	cd build-valgrind/tests && CK_TIMEOUT_MULTIPLIER=40 SFR_MAKE='$(MAKE)' $(VALGRIND) ./run_tests
 
@@ -247,37 +257,69 @@ bench: all $(BENCH_SFR) $(BENCH_TRAIN)
 	$(BENCH_SFR)
 	$(BENCH_TRAIN)
 
-deps:
+# $(call install_packages,TARGET,PACKAGES): installs those of PACKAGES that are
+# missing when run as root, or prints the command that would.
+install_packages = \
 	@missing=""; \
-	for p in $(DEB_PACKAGES); do \
+	for p in $(2); do \
 	    dpkg-query -W -f='$${Status}\n' "$$p" 2>/dev/null | grep -q 'install ok installed' \
 	        || missing="$$missing $$p"; \
 	done; \
 	if [ -z "$$missing" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
-	    echo "make deps: installing$$missing"; \
+	    echo "make $(1): installing$$missing"; \
 	    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing; \
 	else \
-	    echo "make deps: missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	    echo "make $(1): missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
 	fi
 
+deps:
+	$(call install_packages,deps,$(DEB_PACKAGES_BUILD))
+
+deps-test:
+	$(call install_packages,deps-test,$(DEB_PACKAGES))
+
+# sfr.pc and the CMake package name their directories relative to the prefix
+# where they lie under it, so that a tree moved as a whole still works:
+# `pkg-config --define-variable=prefix=NEW`, and a CMake package that finds
+# the prefix from its own place. A directory outside the prefix stays absolute.
+# $(call below,DIR,BASE,VAR): DIR as ${VAR}/... when it lies under BASE, else DIR.
+below = $(if $(filter $(2),$(1)),$${$(3)},$(patsubst $(2)/%,$${$(3)}/%,$(1)))
+empty :=
+space := $(empty) $(empty)
+CMAKEDIR := $(LIBDIR)/cmake/sfr
+# The CMake package lies in LIBDIR/cmake/sfr: from there, ../ up to PREFIX
+# (only when LIBDIR lies under PREFIX; otherwise its paths stay absolute).
+libdir_in_prefix := $(patsubst $(PREFIX)/%,%,$(filter $(PREFIX)/%,$(LIBDIR)))
+cmake_path = $(if $(libdir_in_prefix),$(call below,$(1),$(PREFIX),_sfr_prefix),$(1))
+FILL_TEMPLATE := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSION_MAJOR)|g' \
+    -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(call below,$(EXEC_PREFIX),$(PREFIX),prefix)|' \
+    -e 's|@LIBDIR@|$(call below,$(LIBDIR),$(EXEC_PREFIX),exec_prefix)|' \
+    -e 's|@INCLUDEDIR@|$(call below,$(INCLUDEDIR),$(PREFIX),prefix)|' \
+    -e 's|@CMAKE_UP_TO_PREFIX@|$(subst $(space),/,$(foreach d,$(subst /, ,$(libdir_in_prefix)) cmake sfr,..))|' \
+    -e 's|@CMAKE_LIBDIR@|$(call cmake_path,$(LIBDIR))|' \
+    -e 's|@CMAKE_INCLUDEDIR@|$(call cmake_path,$(INCLUDEDIR))|' \
+    -e "s|@POINTER_SIZE@|$$($(CC) -dM -E -x c /dev/null | sed -n 's/^\#define __SIZEOF_POINTER__ //p')|"
+CMAKE_FILES := sfrConfig.cmake sfrConfigVersion.cmake
+
 install: all
-	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)'
+	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)' \
+	    '$(DESTDIR)$(CMAKEDIR)'
 	install -m 644 $(HEADERS) $(CXX_HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
 	install -m 755 $(SHARED) '$(DESTDIR)$(LIBDIR)/'
 	ln -sf $(notdir $(SHARED)) '$(DESTDIR)$(LIBDIR)/$(SONAME)'
 	ln -sf $(SONAME) '$(DESTDIR)$(LIBDIR)/libsfr.so'
 	install -m 644 $(STATIC) '$(DESTDIR)$(LIBDIR)/'
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@EXEC_PREFIX@|$(EXEC_PREFIX)|' \
-	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
-	    -e 's|@VERSION@|$(VERSION)|' sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+	$(FILL_TEMPLATE) sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+	$(foreach f,$(CMAKE_FILES),$(FILL_TEMPLATE) cmake/$(f).in > '$(DESTDIR)$(CMAKEDIR)/$(f)' &&) true
 
 uninstall:
 	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS) $(CXX_HEADERS)))
 	-rmdir '$(DESTDIR)$(INCLUDEDIR)/sfr' 2>/dev/null
 	rm -f '$(DESTDIR)$(LIBDIR)/$(notdir $(SHARED))' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
 	      '$(DESTDIR)$(LIBDIR)/libsfr.so' '$(DESTDIR)$(LIBDIR)/libsfr.a' \
-	      '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+	      '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc' $(addprefix '$(DESTDIR)$(CMAKEDIR)/',$(CMAKE_FILES))
+	-rmdir '$(DESTDIR)$(CMAKEDIR)' '$(DESTDIR)$(LIBDIR)/cmake' 2>/dev/null
 
 clean:
 	rm -rf $(BUILD)

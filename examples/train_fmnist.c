@@ -552,9 +552,10 @@ int main(int argc, char **argv)
     sfr_layers layers;
     SFR_TRY(sfr_net_create(&net));
     build_fmnist_resnet(net, &o, &layers);
+    /* The regularizer asks for its taps before compile, so compile keeps them. */
+    sfr_reg *reg = make_regularizer(&o, net, &layers, train.count);
     SFR_TRY(sfr_net_compile(net, o.batch));
     SFR_TRY(sfr_net_init_params(net, o.seed));
-    sfr_reg *reg = make_regularizer(&o, net, &layers, train.count);
     sfr_sgd *opt;
     SFR_TRY(sfr_sgd_create(&opt, o.lr, o.momentum, o.weight_decay, 0));
 

@@ -4,12 +4,19 @@
 #                                preceded by `<!-- from: PATH -->` appears, line for line
 #                                (indentation aside), as a contiguous run of lines in PATH,
 #                                a file that make check builds or runs
+#   doc_checks.sh SRC guide-program  docs/integration.md quotes a whole program: every C
+#                                block is tagged (so `snippets` checks it), and those
+#                                from examples/minimal.c show its whole life, from the
+#                                version check to the last destroy, taps before compile
 #   doc_checks.sh SRC api-warnings  make docs renders the API reference with no
 #                                Doxygen warning or error
 #   doc_checks.sh SRC api-symbols   the rendered reference has a page for every
 #                                public header and, for every symbol of
 #                                tests/abi/symbols.txt, a documented entry with
 #                                a Since section
+#   doc_checks.sh SRC api-map       the reference's index page is the map of the API:
+#                                it links every public header's page and every
+#                                handle type, and names every guide in docs/
 set -euo pipefail
 src=$1 what=$2
 tmp=$(mktemp -d)
@@ -69,6 +76,31 @@ snippets)
     done
     [ "$count" -gt 0 ] || { echo "no tagged snippets found"; exit 1; }
     ;;
+guide-program)
+    guide=$src/docs/integration.md
+    # The C blocks in order: untagged ones reported, minimal.c's concatenated.
+    awk -v quoted="$tmp/quoted" '
+        /^<!-- from: .* -->$/ { source = $3; next }
+        /^```c$/ { inside = 1; if (source == "") { print "untagged C block at line " NR; bad = 1 } ; next }
+        /^```/ && inside { inside = 0; source = ""; next }
+        inside && source == "examples/minimal.c" { print > quoted }
+        !inside && !/^$/ { source = "" }
+        END { exit bad }
+    ' "$guide" || { echo "$guide: every C block must be tagged with its source"; exit 1; }
+    [ -s "$tmp/quoted" ] || { echo "$guide quotes nothing from examples/minimal.c"; exit 1; }
+    for f in sfr_version_number sfr_net_create sfr_net_tap sfr_net_compile sfr_net_init_params \
+             sfr_reg_create sfr_reg_add_pair sfr_sgd_create sfr_net_forward sfr_net_output \
+             sfr_reg_compute sfr_net_backward sfr_sgd_step sfr_net_save sfr_net_load \
+             sfr_sgd_destroy sfr_reg_destroy sfr_net_destroy; do
+        grep -q "$f(" "$tmp/quoted" || { echo "$guide does not quote minimal.c's $f"; exit 1; }
+    done
+    grep -q '^#define CHECK(call)' "$tmp/quoted" ||
+        { echo "$guide uses CHECK without quoting its definition"; exit 1; }
+    # net.h: taps asked for before compile avoid a recompile.
+    tap=$(grep -n 'sfr_net_tap(' "$tmp/quoted" | head -1 | cut -d: -f1)
+    compile=$(grep -n 'sfr_net_compile(' "$tmp/quoted" | head -1 | cut -d: -f1)
+    [ "$tap" -lt "$compile" ] || { echo "$guide asks for taps after compile"; exit 1; }
+    ;;
 api-warnings)
     render_api
     if [ -s "$tmp/doxygen.log" ]; then
@@ -97,6 +129,23 @@ api-symbols)
         echo "$missing"
         exit 1
     fi
+    ;;
+api-map)
+    render_api
+    index=$tmp/api/html/index.html
+    for h in "$src"/include/sfr/*.h "$src"/include/sfr/*.hpp; do
+        page=$(basename "$h" | sed 's/_/__/g; s/\./_8/').html
+        grep -q "href=\"$page\"" "$index" ||
+            { echo "the index page does not link sfr/$(basename "$h") ($page)"; exit 1; }
+    done
+    for handle in sfr_net sfr_tap sfr_reg sfr_sgd; do
+        grep -q "<a [^>]*>$handle</a>" "$index" || { echo "the index page does not link $handle"; exit 1; }
+    done
+    for doc in "$src"/docs/*.md; do
+        name=$(basename "$doc")
+        [ "$name" != api-mainpage.md ] || continue
+        grep -q "<code>$name</code>" "$index" || { echo "the index page does not name docs/$name"; exit 1; }
+    done
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;

@@ -5,6 +5,9 @@
 #   example_checks.sh SRC BUILD train    a short real run writes its CSV and checkpoint,
 #                                        and a second run resumes from the checkpoint
 #   example_checks.sh SRC BUILD external the external-taps example runs and reports
+#   example_checks.sh SRC BUILD minimal  examples/minimal.c learns its task, its loaded
+#                                        checkpoint gives the same logits, and a failing
+#                                        call stops it with the library's message
 set -euo pipefail
 build=$2 what=$3
 train=$build/examples/train_fmnist
@@ -91,6 +94,22 @@ external)
         { cat "$tmp/out"; exit 1; }
     grep -q '^setting a negative sinkhorn_eps: invalid argument: sfr_reg_set_param: ' "$tmp/out" ||
         { cat "$tmp/out"; exit 1; }
+    ;;
+minimal)
+    minimal=$build/examples/minimal
+    "$minimal" "$tmp/net.ckpt" > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
+    [ -s "$tmp/net.ckpt" ] || { echo "no checkpoint written"; cat "$tmp/out"; exit 1; }
+    # Four reports; the label loss falls; the loaded net agrees and has learnt.
+    awk '/^step/ { label[n++] = $6 + 0 }
+         /^loaded .*: the same logits, [0-9]+\/16 correct$/ { split($(NF - 1), c, "/"); correct = c[1] }
+         END { exit !(n == 4 && label[3] < 0.5 * label[0] && correct >= 14) }' "$tmp/out" ||
+        { cat "$tmp/out"; exit 1; }
+    # A save into a missing directory: a clean exit with the call and the message.
+    rc=0
+    "$minimal" "$tmp/missing/net.ckpt" > "$tmp/out" 2>&1 || rc=$?
+    [ "$rc" = 1 ] || { echo "minimal exited with $rc on a failed save:"; cat "$tmp/out"; exit 1; }
+    grep -q "^minimal: sfr_net_save(net, path): input/output error (sfr_net_save: .*missing/net.ckpt" \
+        "$tmp/out" || { cat "$tmp/out"; exit 1; }
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;

@@ -1,7 +1,8 @@
 /*
  * The build's promises: headers that compile alone, only sfr_ symbols
  * exported (and exactly the committed list), the SONAME, and an install a
- * pkg-config user can build against. The work is in tests/build_checks.sh.
+ * pkg-config or CMake user can build against, where it was installed or
+ * moved elsewhere. The work is in tests/build_checks.sh.
  */
 #include <check.h>
 #include <stdio.h>
@@ -39,6 +40,30 @@ START_TEST(staged_install_builds_with_pkg_config)
 }
 END_TEST
 
+START_TEST(demo_needs_only_the_build_packages)
+{
+    ck_assert_int_eq(run_check("deps"), 0);
+}
+END_TEST
+
+START_TEST(documented_link_commands_work_as_written)
+{
+    ck_assert_int_eq(run_check("link-commands"), 0);
+}
+END_TEST
+
+START_TEST(relocated_install_builds_with_pkg_config)
+{
+    ck_assert_int_eq(run_check("relocated-pkg-config"), 0);
+}
+END_TEST
+
+START_TEST(relocated_install_builds_with_cmake)
+{
+    ck_assert_int_eq(run_check("relocated-cmake"), 0);
+}
+END_TEST
+
 Suite *build_suite(void)
 {
     Suite *s = suite_create("build");
@@ -48,6 +73,10 @@ Suite *build_suite(void)
     tcase_add_test(tc, only_listed_sfr_symbols_are_exported);
     tcase_add_test(tc, shared_library_has_soname_and_links);
     tcase_add_test(tc, staged_install_builds_with_pkg_config);
+    tcase_add_test(tc, demo_needs_only_the_build_packages);
+    tcase_add_test(tc, documented_link_commands_work_as_written);
+    tcase_add_test(tc, relocated_install_builds_with_pkg_config);
+    tcase_add_test(tc, relocated_install_builds_with_cmake);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,6 +1,7 @@
 /*
  * The example trainer works for a user: clear errors on bad data, and a
- * short real run that writes its CSV and checkpoint and resumes. The work is
+ * short real run that writes its CSV and checkpoint and resumes; the
+ * external-taps and minimal examples run and do what they say. The work is
  * in tests/example_checks.sh.
  */
 #include <check.h>
@@ -33,6 +34,12 @@ START_TEST(external_taps_example_runs)
 }
 END_TEST
 
+START_TEST(minimal_example_trains_saves_and_loads)
+{
+    ck_assert_int_eq(run_check("minimal"), 0);
+}
+END_TEST
+
 Suite *examples_suite(void)
 {
     Suite *s = suite_create("examples");
@@ -41,6 +48,7 @@ Suite *examples_suite(void)
     tcase_add_test(tc, trainer_reports_bad_data_clearly);
     tcase_add_test(tc, trainer_writes_csv_and_resumes);
     tcase_add_test(tc, external_taps_example_runs);
+    tcase_add_test(tc, minimal_example_trains_saves_and_loads);
     suite_add_tcase(s, tc);
     return s;
 }

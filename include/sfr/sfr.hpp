@@ -1,26 +1,36 @@
-/*
- * libsfr for C++17: a header-only RAII layer over the C API of sfr.h.
+/**
+ * @file sfr/sfr.hpp
+ * @brief C++ (C++11 or later): a header-only RAII layer over the C API of
+ *        sfr/sfr.h.
  *
- *   sfr::net net;                        // sfr_net_create; destroyed with the object
- *   int x = net.input(1, 28, 28);
- *   ...
- *   net.compile(64);
- *   net.forward(images);                 // any contiguous float buffer of the right size
+ * @code
+ * sfr::net net;                        // sfr_net_create; destroyed with the object
+ * int x = net.input(1, 28, 28);
+ * ...
+ * net.compile(64);
+ * net.forward(images);                 // any contiguous float buffer of the right size
+ * @endcode
  *
- * - Owners (net, reg, sgd, wrapped_tap) are move-only and release their
- *   handle in their destructor; a moved-from owner holds nothing.
- * - A failing call throws sfr::error, carrying the sfr_status and
+ * - Owners (sfr::net, sfr::reg, sfr::sgd, sfr::wrapped_tap) are move-only
+ *   and release their handle in their destructor; a moved-from owner holds
+ *   nothing.
+ * - A failing call throws sfr::error, carrying the ::sfr_status and
  *   sfr_last_error()'s message. Sizes of the buffers passed are checked
  *   against the shapes the library expects before the call (the C API
  *   cannot see a buffer's length); a mismatch throws sfr::error with
- *   SFR_ERR_SHAPE.
- * - Buffers are sfr::span<T>: a pointer and a count, built from a
+ *   ::SFR_ERR_SHAPE.
+ * - Buffers are sfr::span: a pointer and a count, built from a
  *   std::vector, a std::array, a C array or (pointer, count). Nothing is
  *   copied: the library reads and writes the caller's memory.
  * - Lifetimes are the C API's: a tap in a reg's pair must outlive the reg's
  *   use of it; views returned by a net (output, params, tap data) are valid
  *   until the net is compiled again, changed or destroyed.
  * - Threads: as the C API (docs/threading.md), one thread per object.
+ * - Language: C++11 or later, no exceptions disabled (errors are thrown).
+ *   The header adds no symbol to the library: it is part of the source
+ *   interface only (docs/abi.md).
+ *
+ * @since 0.1.0 (C++17 only until 0.2.0)
  */
 #ifndef SFR_SFR_HPP
 #define SFR_SFR_HPP
@@ -31,40 +41,68 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
-#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
 
 #include "sfr.h"
 
+/**
+ * @brief libsfr's C++ layer: owners of the C handles, errors as exceptions,
+ *        size-checked buffers.
+ * @since 0.1.0
+ */
 namespace sfr {
 
-/* A failed libsfr call: status() is the sfr_status, what() the message. */
+/**
+ * @brief A failed libsfr call: status() is the ::sfr_status, what() its name
+ *        and the library's message.
+ * @since 0.1.0
+ */
 class error : public std::runtime_error {
 public:
+    /**
+     * @brief An error of status, what() reading "<status name>: <message>".
+     * @param status  The failing call's status (negative).
+     * @param message What went wrong, usually sfr_last_error().
+     */
     error(sfr_status status, const std::string &message)
         : std::runtime_error(std::string(sfr_status_string(status)) + ": " + message),
           status_(status)
     {
     }
+    /**
+     * @brief The status of the failed call.
+     * @return An ::sfr_status other than ::SFR_OK.
+     */
     sfr_status status() const noexcept { return status_; }
 
 private:
     sfr_status status_;
 };
 
-/* Throws sfr::error for any status but SFR_OK, with the thread's last message. */
+/**
+ * @brief Throws sfr::error for any status but ::SFR_OK, with the calling
+ *        thread's last message.
+ * @param status What a C API call returned.
+ * @throws sfr::error status is not ::SFR_OK.
+ * @since 0.1.0
+ */
 inline void check(sfr_status status)
 {
     if (status != SFR_OK)
         throw error(status, sfr_last_error());
 }
 
-/*
- * Throws unless the library loaded at run time serves these headers: the same
- * major version (ABI) and at least the version compiled against. Call it once
- * at start-up.
+/**
+ * @brief Checks that the library loaded at run time serves these headers.
+ *
+ * The same major version (ABI) and at least the version compiled against
+ * (docs/embedding.md). Call it once at start-up.
+ *
+ * @throws sfr::error ::SFR_ERR_UNSUPPORTED, naming both versions, when the
+ *                    loaded library cannot serve these headers.
+ * @since 0.1.0
  */
 inline void check_version()
 {
@@ -75,55 +113,13 @@ inline void check_version()
                                              std::to_string(SFR_VERSION_NUMBER));
 }
 
-/* A contiguous buffer the caller owns: pointer and element count. */
-template <class T>
-class span {
-public:
-    constexpr span() noexcept = default;
-    constexpr span(T *data, std::size_t size) noexcept : data_(data), size_(size) {}
-    template <std::size_t N>
-    constexpr span(T (&array)[N]) noexcept : data_(array), size_(N)
-    {
-    }
-    template <class U, std::size_t N,
-              class = std::enable_if_t<std::is_convertible_v<U (*)[], T (*)[]>>>
-    constexpr span(std::array<U, N> &array) noexcept : data_(array.data()), size_(N)
-    {
-    }
-    template <class U, std::size_t N,
-              class = std::enable_if_t<std::is_convertible_v<const U (*)[], T (*)[]>>>
-    constexpr span(const std::array<U, N> &array) noexcept : data_(array.data()), size_(N)
-    {
-    }
-    template <class U, class A,
-              class = std::enable_if_t<std::is_convertible_v<U (*)[], T (*)[]>>>
-    span(std::vector<U, A> &v) noexcept : data_(v.data()), size_(v.size())
-    {
-    }
-    template <class U, class A,
-              class = std::enable_if_t<std::is_convertible_v<const U (*)[], T (*)[]>>>
-    span(const std::vector<U, A> &v) noexcept : data_(v.data()), size_(v.size())
-    {
-    }
-    /* A span of T converts to a span of const T. */
-    template <class U, class = std::enable_if_t<std::is_convertible_v<U (*)[], T (*)[]>>>
-    constexpr span(span<U> other) noexcept : data_(other.data()), size_(other.size())
-    {
-    }
-
-    constexpr T *data() const noexcept { return data_; }
-    constexpr std::size_t size() const noexcept { return size_; }
-    constexpr bool empty() const noexcept { return size_ == 0; }
-    constexpr T &operator[](std::size_t i) const noexcept { return data_[i]; }
-    constexpr T *begin() const noexcept { return data_; }
-    constexpr T *end() const noexcept { return data_ + size_; }
-
-private:
-    T *data_ = nullptr;
-    std::size_t size_ = 0;
-};
-
+/// @cond INTERNAL
 namespace detail {
+
+/* Enables a span<T> constructor from U's where U's elements may be viewed as
+ * T's (T is U, or const U): std::span's rule, in C++11. */
+template <class U, class T>
+using if_viewable = typename std::enable_if<std::is_convertible<U (*)[], T (*)[]>::value>::type;
 
 template <class T, void (*Destroy)(T *)>
 struct deleter {
@@ -144,32 +140,146 @@ inline std::int64_t volume(const std::array<std::int64_t, 4> &dims)
 }
 
 } // namespace detail
+/// @endcond
 
-/*
- * A tap that someone else owns (a net's tap, or a wrapped_tap's): a plain
- * copyable reference. The accessors throw SFR_ERR_STATE for a net's tap
- * before its net is compiled.
+/**
+ * @brief A contiguous buffer the caller owns: a pointer and an element count.
+ *
+ * Nothing is copied; the span must not outlive the memory it views. A span
+ * of T converts to a span of const T.
+ *
+ * @tparam T The element type (const for buffers the library only reads).
+ * @since 0.1.0
+ */
+template <class T>
+class span {
+public:
+    /** @brief An empty span (no data, size 0). */
+    constexpr span() noexcept = default;
+    /**
+     * @brief size elements from data.
+     * @param data The first element.
+     * @param size The number of elements.
+     */
+    constexpr span(T *data, std::size_t size) noexcept : data_(data), size_(size) {}
+    /**
+     * @brief A whole C array.
+     * @param array The array.
+     */
+    template <std::size_t N>
+    constexpr span(T (&array)[N]) noexcept : data_(array), size_(N)
+    {
+    }
+    /**
+     * @brief A whole std::array.
+     * @param array The array.
+     */
+    template <class U, std::size_t N, class = detail::if_viewable<U, T>>
+    span(std::array<U, N> &array) noexcept : data_(array.data()), size_(N)
+    {
+    }
+    /**
+     * @brief A whole constant std::array (for a span of const elements).
+     * @param array The array.
+     */
+    template <class U, std::size_t N, class = detail::if_viewable<const U, T>>
+    span(const std::array<U, N> &array) noexcept : data_(array.data()), size_(N)
+    {
+    }
+    /**
+     * @brief A whole std::vector.
+     * @param v The vector; the span is invalid once it reallocates.
+     */
+    template <class U, class A, class = detail::if_viewable<U, T>>
+    span(std::vector<U, A> &v) noexcept : data_(v.data()), size_(v.size())
+    {
+    }
+    /**
+     * @brief A whole constant std::vector (for a span of const elements).
+     * @param v The vector; the span is invalid once it reallocates.
+     */
+    template <class U, class A, class = detail::if_viewable<const U, T>>
+    span(const std::vector<U, A> &v) noexcept : data_(v.data()), size_(v.size())
+    {
+    }
+    /**
+     * @brief The same elements, seen as const.
+     * @param other A span of U, where U's elements may be viewed as T's.
+     */
+    template <class U, class = detail::if_viewable<U, T>>
+    constexpr span(span<U> other) noexcept : data_(other.data()), size_(other.size())
+    {
+    }
+
+    /** @brief The first element. @return The pointer given (nullptr if empty by default). */
+    constexpr T *data() const noexcept { return data_; }
+    /** @brief The element count. @return The number of elements. */
+    constexpr std::size_t size() const noexcept { return size_; }
+    /** @brief Whether the span holds no element. @return size() == 0. */
+    constexpr bool empty() const noexcept { return size_ == 0; }
+    /**
+     * @brief Element i, unchecked.
+     * @param i An index below size().
+     * @return The element.
+     */
+    constexpr T &operator[](std::size_t i) const noexcept { return data_[i]; }
+    /** @brief For range-for. @return data(). */
+    constexpr T *begin() const noexcept { return data_; }
+    /** @brief For range-for. @return data() + size(). */
+    constexpr T *end() const noexcept { return data_ + size_; }
+
+private:
+    T *data_ = nullptr;
+    std::size_t size_ = 0;
+};
+
+/**
+ * @brief A tap that someone else owns (a net's tap, or a wrapped_tap's): a
+ *        plain copyable reference.
+ *
+ * The accessors throw ::SFR_ERR_STATE for a net's tap before its net is
+ * compiled.
+ *
+ * @since 0.1.0
  */
 class tap_ref {
 public:
+    /**
+     * @brief A reference to tap.
+     * @param tap A live tap (not owned).
+     */
     explicit tap_ref(sfr_tap *tap) noexcept : tap_(tap) {}
+    /** @brief The C handle. @return The tap, for the C API. */
     sfr_tap *get() const noexcept { return tap_; }
 
-    /* {N, C, H, W}. */
+    /**
+     * @brief The tap's shape (sfr_tap_dims()).
+     * @return {N, C, H, W}.
+     * @throws sfr::error As sfr_tap_dims() fails.
+     */
     std::array<std::int64_t, 4> dims() const
     {
         std::array<std::int64_t, 4> d{};
         check(sfr_tap_dims(tap_, d.data()));
         return d;
     }
-    /* The feature map, N*C*H*W floats in NCHW order. */
+    /**
+     * @brief The feature map (sfr_tap_data()).
+     * @return N*C*H*W floats in NCHW order, owned by the tap.
+     * @throws sfr::error As sfr_tap_data() fails.
+     */
     span<const float> data() const
     {
         const float *p = nullptr;
         check(sfr_tap_data(tap_, &p));
         return {p, static_cast<std::size_t>(detail::volume(dims()))};
     }
-    /* The gradient buffer (empty for a wrapped tap made without one). */
+    /**
+     * @brief The gradient buffer (sfr_tap_grad()).
+     * @return N*C*H*W floats in NCHW order; empty for a wrapped tap made
+     *         without one.
+     * @throws sfr::error As sfr_tap_grad() fails.
+     */
     span<float> grad() const
     {
         float *p = nullptr;
@@ -181,13 +291,25 @@ private:
     sfr_tap *tap_;
 };
 
-/*
- * Host buffers wrapped as a tap (sfr_tap_wrap): dims {N, C, H, W}, data and
- * an optional gradient buffer of N*C*H*W floats each, which stay the
- * caller's and must outlive every use of the tap.
+/**
+ * @brief Host buffers wrapped as a tap (sfr_tap_wrap()), released with the
+ *        object.
+ *
+ * The buffers stay the caller's and must outlive every use of the tap.
+ *
+ * @since 0.1.0
  */
 class wrapped_tap {
 public:
+    /**
+     * @brief Wraps data (and grad) as a tap of shape dims.
+     * @param dims {N, C, H, W}, each >= 1.
+     * @param data N*C*H*W floats, NCHW: the feature map.
+     * @param grad Empty, or N*C*H*W floats into which gradients are added
+     *             (a student needs one).
+     * @throws sfr::error ::SFR_ERR_SHAPE for a dimension < 1 or a buffer of
+     *                    another size; otherwise as sfr_tap_wrap() fails.
+     */
     wrapped_tap(const std::array<std::int64_t, 4> &dims, span<const float> data,
                 span<float> grad = {})
     {
@@ -197,15 +319,24 @@ public:
         tap_.reset(t);
     }
 
-    /* Points the tap at new buffers of the same shape. */
+    /**
+     * @brief Points the tap at new buffers of the same shape (sfr_tap_rebind()).
+     * @param data N*C*H*W floats.
+     * @param grad Empty, or N*C*H*W floats.
+     * @throws sfr::error ::SFR_ERR_SHAPE for a buffer of another size;
+     *                    otherwise as sfr_tap_rebind() fails.
+     */
     void rebind(span<const float> data, span<float> grad = {})
     {
         check_sizes(ref().dims(), data, grad);
         check(sfr_tap_rebind(tap_.get(), data.data(), grad.data()));
     }
 
+    /** @brief A reference for sfr::reg::add_pair(). @return The tap, not owned. */
     tap_ref ref() const noexcept { return tap_ref(tap_.get()); }
+    /** @brief The same as ref(). @return The tap, not owned. */
     operator tap_ref() const noexcept { return ref(); }
+    /** @brief The C handle. @return The tap (nullptr once moved from). */
     sfr_tap *get() const noexcept { return tap_.get(); }
 
 private:
@@ -224,9 +355,16 @@ private:
     std::unique_ptr<sfr_tap, detail::deleter<sfr_tap, sfr_tap_destroy>> tap_;
 };
 
-/* The SFR regularizer (reg.h). */
+/**
+ * @brief The SFR regularizer (sfr/reg.h), released with the object.
+ * @since 0.1.0
+ */
 class reg {
 public:
+    /**
+     * @brief A regularizer with the default parameters (sfr_reg_create()).
+     * @throws sfr::error As sfr_reg_create() fails.
+     */
     reg()
     {
         sfr_reg *r = nullptr;
@@ -234,7 +372,19 @@ public:
         reg_.reset(r);
     }
 
+    /**
+     * @brief Sets a parameter (sfr_reg_set_param()).
+     * @param key   The parameter.
+     * @param value Its new value.
+     * @throws sfr::error As sfr_reg_set_param() fails; the value is then kept.
+     */
     void set_param(sfr_param key, double value) { check(sfr_reg_set_param(get(), key, value)); }
+    /**
+     * @brief A parameter's value (sfr_reg_get_param()).
+     * @param key The parameter.
+     * @return Its value.
+     * @throws sfr::error As sfr_reg_get_param() fails.
+     */
     double get_param(sfr_param key) const
     {
         double value = 0;
@@ -242,7 +392,14 @@ public:
         return value;
     }
 
-    /* Adds (student, teacher, beta) and returns the pair's index. */
+    /**
+     * @brief Adds the pair (student, teacher, beta) (sfr_reg_add_pair()).
+     * @param student A tap with a gradient buffer.
+     * @param teacher A tap of the same N.
+     * @param beta    The pair's weight, >= 0.
+     * @return The pair's index (0, 1, ... in the order added).
+     * @throws sfr::error As sfr_reg_add_pair() fails.
+     */
     int add_pair(tap_ref student, tap_ref teacher, double beta)
     {
         int index = 0;
@@ -250,17 +407,36 @@ public:
         return index;
     }
 
+    /**
+     * @brief Sets the training progress (sfr_reg_set_progress()).
+     * @param t From 0 (first step) to 1 (end of training).
+     * @throws sfr::error As sfr_reg_set_progress() fails.
+     */
     void set_progress(double t) { check(sfr_reg_set_progress(get(), t)); }
 
+    /**
+     * @brief Sets the samples' dataset indices (sfr_reg_set_sample_ids()).
+     * @param ids One index per sample of the next compute.
+     * @throws sfr::error As sfr_reg_set_sample_ids() fails.
+     */
     void set_sample_ids(span<const std::int64_t> ids)
     {
         check(sfr_reg_set_sample_ids(get(), ids.data(), static_cast<std::int64_t>(ids.size())));
     }
 
-    /*
-     * The whole objective for n samples of k classes: logits (n, k), labels
-     * (n), dlogits (n, k) overwritten with dL/dlogits; feature gradients are
-     * added to the taps. Returns the loss.
+    /**
+     * @brief The whole objective (sfr_reg_compute()).
+     *
+     * Feature gradients are added to the pairs' taps.
+     *
+     * @param logits  (n, k) floats.
+     * @param labels  n class indices.
+     * @param n       The number of samples.
+     * @param k       The number of classes.
+     * @param dlogits (n, k) floats, overwritten with dL/dlogits.
+     * @return The loss.
+     * @throws sfr::error ::SFR_ERR_SHAPE for a buffer of another size (nothing
+     *                    written); otherwise as sfr_reg_compute() fails.
      */
     double compute(span<const float> logits, span<const std::int32_t> labels, std::int64_t n,
                    std::int64_t k, span<float> dlogits)
@@ -273,7 +449,12 @@ public:
         return loss;
     }
 
-    /* The feature terms alone, for taps of n samples. */
+    /**
+     * @brief The feature terms alone (sfr_reg_compute() without logits).
+     * @param n The number of samples in the taps.
+     * @return The loss of the pairs.
+     * @throws sfr::error As sfr_reg_compute() fails.
+     */
     double compute_features(std::int64_t n)
     {
         double loss = 0;
@@ -281,19 +462,35 @@ public:
         return loss;
     }
 
+    /**
+     * @brief A pair's loss at the last compute (sfr_reg_pair_loss()).
+     * @param index The pair's index.
+     * @return Its weighted loss.
+     * @throws sfr::error As sfr_reg_pair_loss() fails.
+     */
     double pair_loss(int index) const
     {
         double value = 0;
         check(sfr_reg_pair_loss(get(), index, &value));
         return value;
     }
+    /**
+     * @brief The label loss at the last compute (sfr_reg_label_loss()).
+     * @return The label term.
+     * @throws sfr::error As sfr_reg_label_loss() fails.
+     */
     double label_loss() const
     {
         double value = 0;
         check(sfr_reg_label_loss(get(), &value));
         return value;
     }
-    /* The largest Sinkhorn iteration count and row-marginal error of a pair. */
+    /**
+     * @brief A pair's Sinkhorn statistics at the last compute (sfr_reg_pair_stats()).
+     * @param index The pair's index.
+     * @return The largest iteration count and row-marginal error over the batch.
+     * @throws sfr::error As sfr_reg_pair_stats() fails.
+     */
     std::pair<int, double> pair_stats(int index) const
     {
         int iterations = 0;
@@ -302,22 +499,34 @@ public:
         return {iterations, marginal_error};
     }
 
+    /** @brief The C handle. @return The regularizer (nullptr once moved from). */
     sfr_reg *get() const noexcept { return reg_.get(); }
 
 private:
     std::unique_ptr<sfr_reg, detail::deleter<sfr_reg, sfr_reg_destroy>> reg_;
 };
 
-/* One parameter tensor's place in the flat buffers (sfr_net_param_info). */
+/**
+ * @brief One parameter tensor's place in the flat buffers (sfr_net_param_info()).
+ * @since 0.1.0 (name was a std::string_view until 0.2.0)
+ */
 struct param_info {
-    std::string_view name;
-    std::int64_t offset;
-    std::int64_t size;
+    std::string name;    ///< The tensor's name, e.g. "conv1.weight".
+    std::int64_t offset; ///< Its first float in the flat buffers.
+    std::int64_t size;   ///< Its number of floats.
 };
 
-/* A network (net.h). Builder calls return layer ids. */
+/**
+ * @brief A network (sfr/net.h), released with the object. Builder calls
+ *        return layer ids.
+ * @since 0.1.0
+ */
 class net {
 public:
+    /**
+     * @brief An empty net (sfr_net_create()).
+     * @throws sfr::error As sfr_net_create() fails.
+     */
     net()
     {
         sfr_net *n = nullptr;
@@ -325,56 +534,141 @@ public:
         net_.reset(n);
     }
 
+    /**
+     * @brief The input layer (sfr_net_input()).
+     * @param c Channels.
+     * @param h Height.
+     * @param w Width.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_input() fails.
+     */
     int input(int c, int h, int w)
     {
         int id = layer([&](int *out) { return sfr_net_input(get(), c, h, w, out); });
         input_volume_ = static_cast<std::int64_t>(c) * h * w;
         return id;
     }
+    /**
+     * @brief A convolution (sfr_net_conv2d()).
+     * @param in     The input layer's id.
+     * @param out_c  Output channels.
+     * @param kernel Kernel size.
+     * @param stride Stride.
+     * @param pad    Zero padding.
+     * @param bias   Whether it has a bias.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_conv2d() fails.
+     */
     int conv2d(int in, int out_c, int kernel, int stride, int pad, bool bias)
     {
         return layer([&](int *id) {
             return sfr_net_conv2d(get(), in, out_c, kernel, stride, pad, bias ? 1 : 0, id);
         });
     }
+    /**
+     * @brief Batch normalization (sfr_net_batchnorm()).
+     * @param in The input layer's id.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_batchnorm() fails.
+     */
     int batchnorm(int in)
     {
         return layer([&](int *id) { return sfr_net_batchnorm(get(), in, id); });
     }
+    /**
+     * @brief ReLU (sfr_net_relu()).
+     * @param in The input layer's id.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_relu() fails.
+     */
     int relu(int in)
     {
         return layer([&](int *id) { return sfr_net_relu(get(), in, id); });
     }
+    /**
+     * @brief Max pooling (sfr_net_maxpool()).
+     * @param in     The input layer's id.
+     * @param kernel Window size.
+     * @param stride Stride.
+     * @param pad    Padding, at most kernel / 2.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_maxpool() fails.
+     */
     int maxpool(int in, int kernel, int stride, int pad = 0)
     {
         return layer([&](int *id) { return sfr_net_maxpool(get(), in, kernel, stride, pad, id); });
     }
+    /**
+     * @brief Average pooling, padding counted (sfr_net_avgpool()).
+     * @param in     The input layer's id.
+     * @param kernel Window size.
+     * @param stride Stride.
+     * @param pad    Padding, at most kernel / 2.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_avgpool() fails.
+     */
     int avgpool(int in, int kernel, int stride, int pad = 0)
     {
         return layer([&](int *id) { return sfr_net_avgpool(get(), in, kernel, stride, pad, id); });
     }
+    /**
+     * @brief Global average pooling (sfr_net_global_avgpool()).
+     * @param in The input layer's id.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_global_avgpool() fails.
+     */
     int global_avgpool(int in)
     {
         return layer([&](int *id) { return sfr_net_global_avgpool(get(), in, id); });
     }
+    /**
+     * @brief A fully connected layer with bias (sfr_net_linear()).
+     * @param in           The input layer's id.
+     * @param out_features Outputs.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_linear() fails.
+     */
     int linear(int in, int out_features)
     {
         return layer([&](int *id) { return sfr_net_linear(get(), in, out_features, id); });
     }
+    /**
+     * @brief A residual sum (sfr_net_add()).
+     * @param a One input layer's id.
+     * @param b The other's, of the same shape.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_add() fails.
+     */
     int add(int a, int b)
     {
         return layer([&](int *id) { return sfr_net_add(get(), a, b, id); });
     }
 
+    /**
+     * @brief Compiles the net for a batch size (sfr_net_compile()).
+     * @param batch The number of samples of every forward.
+     * @throws sfr::error As sfr_net_compile() fails.
+     */
     void compile(std::int64_t batch)
     {
         batch_ = 0;
         check(sfr_net_compile(get(), batch));
         batch_ = batch;
     }
+    /**
+     * @brief Initialises the parameters from a seed (sfr_net_init_params()).
+     * @param seed The same seed gives the same parameters.
+     * @throws sfr::error As sfr_net_init_params() fails.
+     */
     void init_params(std::uint64_t seed) { check(sfr_net_init_params(get(), seed)); }
 
-    /* input: (batch, C, H, W) floats of the compiled batch size. */
+    /**
+     * @brief Runs the net forward (sfr_net_forward()).
+     * @param input    (batch, C, H, W) floats of the compiled batch size.
+     * @param training true: batch statistics; false: running statistics.
+     * @throws sfr::error ::SFR_ERR_SHAPE for an input of another size;
+     *                    otherwise as sfr_net_forward() fails.
+     */
     void forward(span<const float> input, bool training = true)
     {
         if (batch_ > 0)
@@ -382,11 +676,17 @@ public:
         check(sfr_net_forward(get(), input.data(), training ? 1 : 0));
     }
 
-    /* The logits of the last forward: (batch, K) floats, owned by the net. */
+    /** @brief The logits of the last forward, owned by the net. */
     struct logits {
-        span<const float> values;
-        std::int64_t batch, classes;
+        span<const float> values; ///< (batch, classes) floats, row-major.
+        std::int64_t batch;       ///< Rows.
+        std::int64_t classes;     ///< Columns.
     };
+    /**
+     * @brief The logits of the last forward (sfr_net_output()).
+     * @return A view valid until the next forward, compile or change.
+     * @throws sfr::error As sfr_net_output() fails.
+     */
     logits output() const
     {
         const float *p = nullptr;
@@ -395,7 +695,12 @@ public:
         return {{p, static_cast<std::size_t>(dims[0] * dims[1])}, dims[0], dims[1]};
     }
 
-    /* dlogits: (batch, K) floats, the gradient of the loss by the logits. */
+    /**
+     * @brief Runs the net backward (sfr_net_backward()).
+     * @param dlogits (batch, K) floats, the gradient of the loss by the logits.
+     * @throws sfr::error ::SFR_ERR_SHAPE for a buffer of another size;
+     *                    otherwise as sfr_net_backward() fails.
+     */
     void backward(span<const float> dlogits)
     {
         logits out = output();
@@ -404,7 +709,13 @@ public:
         check(sfr_net_backward(get(), dlogits.data()));
     }
 
-    /* The net's tap on a layer's output (owned by the net). */
+    /**
+     * @brief The net's tap on a layer's output (sfr_net_tap()); best asked
+     *        for before compile.
+     * @param layer_id The layer's id.
+     * @return The tap, owned by the net.
+     * @throws sfr::error As sfr_net_tap() fails.
+     */
     tap_ref tap(int layer_id)
     {
         sfr_tap *t = nullptr;
@@ -412,10 +723,16 @@ public:
         return tap_ref(t);
     }
 
-    /* The flat parameter and gradient buffers (count floats each). */
+    /** @brief The flat parameter and gradient buffers, owned by the net. */
     struct param_buffers {
-        span<float> values, grads;
+        span<float> values; ///< All trainable parameters.
+        span<float> grads;  ///< Their gradients, in the same order.
     };
+    /**
+     * @brief The flat parameter and gradient buffers (sfr_net_params()).
+     * @return Views of count floats each, valid until the next compile.
+     * @throws sfr::error As sfr_net_params() fails.
+     */
     param_buffers params()
     {
         float *values = nullptr, *grads = nullptr;
@@ -423,24 +740,46 @@ public:
         check(sfr_net_params(get(), &values, &grads, &count));
         return {{values, static_cast<std::size_t>(count)}, {grads, static_cast<std::size_t>(count)}};
     }
+    /**
+     * @brief The number of parameter tensors (sfr_net_param_tensors()).
+     * @return The count.
+     * @throws sfr::error As sfr_net_param_tensors() fails.
+     */
     int param_tensors() const
     {
         int count = 0;
         check(sfr_net_param_tensors(get(), &count));
         return count;
     }
+    /**
+     * @brief A parameter tensor's name and place (sfr_net_param_info()).
+     * @param i The tensor's index, below param_tensors().
+     * @return Its name (a copy), offset and size.
+     * @throws sfr::error As sfr_net_param_info() fails.
+     */
     param_info param(int i) const
     {
         const char *name = nullptr;
-        param_info info{{}, 0, 0};
+        param_info info{std::string(), 0, 0};
         check(sfr_net_param_info(get(), i, &name, &info.offset, &info.size));
         info.name = name;
         return info;
     }
 
+    /**
+     * @brief Saves parameters and statistics (sfr_net_save()).
+     * @param path The file, replaced atomically.
+     * @throws sfr::error As sfr_net_save() fails.
+     */
     void save(const std::string &path) const { check(sfr_net_save(get(), path.c_str())); }
+    /**
+     * @brief Loads parameters and statistics (sfr_net_load()).
+     * @param path A file saved from a net of the same layers.
+     * @throws sfr::error As sfr_net_load() fails; the net is then unchanged.
+     */
     void load(const std::string &path) { check(sfr_net_load(get(), path.c_str())); }
 
+    /** @brief The C handle. @return The net (nullptr once moved from). */
     sfr_net *get() const noexcept { return net_.get(); }
 
 private:
@@ -458,17 +797,40 @@ private:
     std::int64_t batch_ = 0;        // 0 until a successful compile
 };
 
-/* SGD with PyTorch's semantics on one net's parameters (sgd.h). */
+/**
+ * @brief SGD with PyTorch's semantics on one net's parameters (sfr/sgd.h),
+ *        released with the object.
+ * @since 0.1.0
+ */
 class sgd {
 public:
+    /**
+     * @brief An optimizer (sfr_sgd_create()).
+     * @param lr           Learning rate.
+     * @param momentum     Momentum, 0 for none.
+     * @param weight_decay L2 weight decay, 0 for none.
+     * @param nesterov     Nesterov momentum.
+     * @throws sfr::error As sfr_sgd_create() fails.
+     */
     explicit sgd(double lr, double momentum = 0, double weight_decay = 0, bool nesterov = false)
     {
         sfr_sgd *o = nullptr;
         check(sfr_sgd_create(&o, lr, momentum, weight_decay, nesterov ? 1 : 0));
         sgd_.reset(o);
     }
+    /**
+     * @brief Updates the net's parameters from their gradients (sfr_sgd_step()).
+     * @param n The net, always the same one.
+     * @throws sfr::error As sfr_sgd_step() fails.
+     */
     void step(net &n) { check(sfr_sgd_step(get(), n.get())); }
+    /**
+     * @brief Changes the learning rate (sfr_sgd_set_lr()).
+     * @param lr The new rate.
+     * @throws sfr::error As sfr_sgd_set_lr() fails.
+     */
     void set_lr(double lr) { check(sfr_sgd_set_lr(get(), lr)); }
+    /** @brief The C handle. @return The optimizer (nullptr once moved from). */
     sfr_sgd *get() const noexcept { return sgd_.get(); }
 
 private:
