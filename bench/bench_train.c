@@ -172,6 +172,7 @@ static struct result run_steps(const struct net_case *nc, enum step_kind kind)
      * layer to the plain layout every forward. */
     if (kind == STEP_SFR) {
         CHECK(sfr_reg_set_param(reg, SFR_PARAM_EPS_RELATIVE, 0));
+        CHECK(sfr_reg_set_param(reg, SFR_PARAM_SINKHORN_EPS, 0.05));
         CHECK(sfr_reg_set_param(reg, SFR_PARAM_EPS_SCALING, 0));
         sfr_tap *taps[SFR_REF_STAGES];
         for (int s = 1; s < SFR_REF_STAGES; s++)

@@ -41,7 +41,7 @@ else
     configs=(
         "ce: --mode ce"
         "ls: --mode ls"
-        "sfr-0.1: --mode sfr --beta 1 --pairs 1,2,3 --eps-absolute --eps-scaling 0"
+        "sfr-0.1: --mode sfr --beta 1 --pairs 1,2,3 --eps-absolute --eps 0.05 --eps-scaling 0"
         "sfr: --mode sfr"
         "sfr-heads-only: --mode sfr --pairs none"
         "sfr-features-only: --mode sfr --heads none"

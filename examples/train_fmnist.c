@@ -91,9 +91,9 @@ static void usage(FILE *out)
             "  --head-width N      channels of each head's 1x1 conv (default 64)\n"
             "  --beta-decay X      pair and head weights times X^(3 - stage) (default 1)\n"
             "  --warmup X          pair and head weights rise over progress [0, X] (default 0)\n"
-            "  --eps X             Sinkhorn epsilon, relative to the mean cost (default 0.05)\n"
-            "  --eps-absolute      epsilon as it is, not relative (0.1.0's transport)\n"
-            "  --eps-scaling X     epsilon-scaling factor, 0 for none (default 0.5)\n"
+            "  --eps X             Sinkhorn epsilon, relative to the mean cost (default 0.1)\n"
+            "  --eps-absolute      epsilon as it is, not relative (0.1.0: --eps-absolute --eps 0.05)\n"
+            "  --eps-scaling X     epsilon-scaling factor, 0 for none (default 0)\n"
             "  --debias            debiased Sinkhorn divergence (needs --adapters)\n"
             "  --ls-eps X          final label smoothing of mode sfr (default 0.1)\n"
             "  --match M           emd | l2 (default emd)\n"
@@ -151,8 +151,8 @@ static options parse_options(int argc, char **argv)
     options o = {.data_dir = DEFAULT_DATA_DIR, .epochs = 1, .batch = 128, .lr = 0.1,
                  .momentum = 0.9, .weight_decay = 5e-4, .seed = 1, .mode = MODE_SFR,
                  .beta = 1.0, .beta_decay = 1.0, .pairs = {1, 1, 1}, .head_ce = 1.0,
-                 .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.05,
-                 .eps_scaling = 0.5, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
+                 .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.1,
+                 .eps_scaling = 0, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,

@@ -10,7 +10,7 @@ struct key_case {
 };
 
 static const struct key_case keys[] = {
-    {SFR_PARAM_SINKHORN_EPS, 0.05, 0, 0, INFINITY, 1},
+    {SFR_PARAM_SINKHORN_EPS, 0.1, 0, 0, INFINITY, 1},
     {SFR_PARAM_MAX_ITER, 100, 1, 1, 100000, 0},
     {SFR_PARAM_TOL, 1e-4, 0, 0, INFINITY, 0},
     {SFR_PARAM_MATCH, SFR_MATCH_EMD, 1, 0, 1, 0},
@@ -29,7 +29,7 @@ static const struct key_case keys[] = {
     {SFR_PARAM_LS_BANK_SIZE, 0, 1, 0, 2147483647.0, 0},
     {SFR_PARAM_GAMMA, 1, 0, 0, INFINITY, 0},
     {SFR_PARAM_EPS_RELATIVE, 1, 1, 0, 1, 0},
-    {SFR_PARAM_EPS_SCALING, 0.5, 0, 0, 0.99, 0},
+    {SFR_PARAM_EPS_SCALING, 0, 0, 0, 0.99, 0},
     {SFR_PARAM_DEBIAS, 0, 1, 0, 1, 0},
     {SFR_PARAM_WARMUP, 0, 0, 0, 1, 0},
     {SFR_PARAM_HEAD_TEMPERATURE, 3, 0, 0.05, 100, 0},

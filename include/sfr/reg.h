@@ -49,7 +49,9 @@ typedef struct sfr_reg sfr_reg;
 typedef enum sfr_param {
     /* Feature matching (docs/sfr.md, "Local features" to "Pair loss"). */
 
-    /** Real > 0, default 0.05: entropic regularization of Sinkhorn. */
+    /** Real > 0, default 0.1 (0.05 before 0.2.0): entropic regularization of
+     *  Sinkhorn, relative to each sample's mean cost while
+     *  #SFR_PARAM_EPS_RELATIVE is 1. */
     SFR_PARAM_SINKHORN_EPS = 100,
     /** Integer in [1, 100000], default 100: at most this many Sinkhorn iterations. */
     SFR_PARAM_MAX_ITER = 101,
@@ -105,10 +107,10 @@ typedef enum sfr_param {
      *  sample's cost matrix; 0 uses #SFR_PARAM_SINKHORN_EPS as it is (0.1.0's
      *  behaviour). @since 0.2.0 */
     SFR_PARAM_EPS_RELATIVE = 111,
-    /** Real in [0, 0.99], default 0.5: epsilon scaling. Sinkhorn starts at the
+    /** Real in [0, 0.99], default 0: epsilon scaling. Sinkhorn starts at the
      *  cost's diameter and multiplies epsilon by this factor after each
      *  iteration, keeping its potentials, until it reaches its target; 0
-     *  starts at the target (0.1.0's behaviour). @since 0.2.0 */
+     *  starts at the target. @since 0.2.0 */
     SFR_PARAM_EPS_SCALING = 112,
     /** Integer 0 (default) or 1: 1 makes the pair loss the debiased Sinkhorn
      *  divergence OT(x, y) - OT(x, x)/2 - OT(y, y)/2, zero when the two sets
