@@ -44,14 +44,20 @@ static sfr_status head(sfr_net *net, int in, int classes)
     return sfr_net_linear(net, gap, classes, &fc);
 }
 
-sfr_status sfr_ref_fmnist_resnet(sfr_net *net, int stages[SFR_REF_STAGES])
+/* fmnist-resnet up to stage 4: ids receives the stem and the four stages. */
+static sfr_status fmnist_stages(sfr_net *net, int ids[SFR_REF_STAGES])
 {
-    int ids[SFR_REF_STAGES];
     TRY(stem(net, 1, 28, 16, &ids[0]));
     TRY(sfr_ref_basic_block(net, ids[0], 16, 16, 1, &ids[1]));
     TRY(sfr_ref_basic_block(net, ids[1], 16, 32, 2, &ids[2]));
     TRY(sfr_ref_basic_block(net, ids[2], 32, 64, 2, &ids[3]));
-    TRY(sfr_ref_basic_block(net, ids[3], 64, 128, 2, &ids[4]));
+    return sfr_ref_basic_block(net, ids[3], 64, 128, 2, &ids[4]);
+}
+
+sfr_status sfr_ref_fmnist_resnet(sfr_net *net, int stages[SFR_REF_STAGES])
+{
+    int ids[SFR_REF_STAGES];
+    TRY(fmnist_stages(net, ids));
     TRY(head(net, ids[4], 10));
     for (int i = 0; stages != NULL && i < SFR_REF_STAGES; i++)
         stages[i] = ids[i];
@@ -75,11 +81,7 @@ sfr_status sfr_ref_fmnist_resnet_branched(sfr_net *net, const struct sfr_ref_bra
 {
     static const int sides[3] = {28, 14, 7};
     int ids[SFR_REF_STAGES];
-    TRY(stem(net, 1, 28, 16, &ids[0]));
-    TRY(sfr_ref_basic_block(net, ids[0], 16, 16, 1, &ids[1]));
-    TRY(sfr_ref_basic_block(net, ids[1], 16, 32, 2, &ids[2]));
-    TRY(sfr_ref_basic_block(net, ids[2], 32, 64, 2, &ids[3]));
-    TRY(sfr_ref_basic_block(net, ids[3], 64, 128, 2, &ids[4]));
+    TRY(fmnist_stages(net, ids));
     for (int s = 0; s < 3; s++) {
         students[s] = ids[s + 1];
         heads[s] = -1;

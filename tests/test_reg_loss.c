@@ -333,16 +333,20 @@ START_TEST(sinkhorn_final_marginals_within_tol)
 }
 END_TEST
 
-/* A pair with one sample whose grids give two cells on each side: x = (0, 1) along W. */
-START_TEST(two_cells_known_plan)
+/*
+ * A pair with one sample whose grids give two cells on each side: x = (0, 1)
+ * along W, norm none, beta 3, C = [[0, 1], [1, 0]] (mean 1/2). With eps 1/2
+ * the plan is K / sum K with K = exp(-C/eps), found in one iteration, and
+ * <P, C> = e^-2 / (1 + e^-2): sinkhorn_eps 0.5 absolute (0.1.0's transport),
+ * or 1 relative to the mean cost.
+ */
+static void two_cells_known_plan_case(double sinkhorn_eps, int relative)
 {
     sfr_reg *reg;
     ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
     ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_NORM, SFR_NORM_NONE), SFR_OK);
-    /* 0.1.0's transport: an absolute eps, no epsilon scaling. */
-    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_SINKHORN_EPS, 0.5), SFR_OK);
-    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_EPS_RELATIVE, 0), SFR_OK);
-    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_EPS_SCALING, 0), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_SINKHORN_EPS, sinkhorn_eps), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_EPS_RELATIVE, relative), SFR_OK);
     float s[2] = {0, 1}, t[2] = {0, 1}, gs[2] = {0, 0};
     int64_t dims[4] = {1, 1, 1, 2};
     sfr_tap *ts, *tt;
@@ -351,8 +355,6 @@ START_TEST(two_cells_known_plan)
     ck_assert_int_eq(sfr_reg_add_pair(reg, ts, tt, 3.0, NULL), SFR_OK);
     double loss;
     ck_assert_int_eq(sfr_reg_compute(reg, NULL, NULL, 0, 0, NULL, &loss), SFR_OK);
-    /* C = [[0, 1], [1, 0]]: the plan is K / sum K with K = exp(-C/eps), found in one
-     * iteration; <P, C> = e^-2 / (1 + e^-2). */
     double want = 3.0 * exp(-2.0) / (1 + exp(-2.0));
     ck_assert_double_eq_tol(loss, want, 1e-12);
     double pl;
@@ -370,6 +372,17 @@ START_TEST(two_cells_known_plan)
     sfr_reg_destroy(reg);
     sfr_tap_destroy(ts);
     sfr_tap_destroy(tt);
+}
+
+START_TEST(two_cells_known_plan)
+{
+    two_cells_known_plan_case(0.5, 0);
+}
+END_TEST
+
+START_TEST(two_cells_known_plan_relative_eps)
+{
+    two_cells_known_plan_case(1.0, 1);
 }
 END_TEST
 
@@ -587,6 +600,7 @@ Suite *reg_loss_suite(void)
     tc = tcase_create("losses");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, two_cells_known_plan);
+    tcase_add_test(tc, two_cells_known_plan_relative_eps);
     tcase_add_test(tc, one_cell_grids_by_hand);
     tcase_add_test(tc, l2_is_the_diagonal_mean);
     tcase_add_test(tc, small_eps_approaches_exact_assignment);

@@ -10,7 +10,6 @@
  *                           + b_h * T * (softmax(zh_n/T) - softmax(z_n/T)) ]
  */
 #include <math.h>
-#include <string.h>
 
 #include "common/common.h"
 #include "reg_internal.h"
@@ -35,19 +34,9 @@ SFR_API sfr_status sfr_reg_add_head(sfr_reg *reg, sfr_tap *head, double ce_weigh
         return sfri_fail(SFR_ERR_SHAPE, fn, "the head tap is %lld x %lld x %lld x %lld: a head "
                          "is N x K x 1 x 1", (long long)head->dims[0], (long long)head->dims[1],
                          (long long)head->dims[2], (long long)head->dims[3]);
-    if (reg->nheads == reg->heads_cap) {
-        if (reg->heads_cap > INT32_MAX / 2)
-            return sfri_fail(SFR_ERR_NOMEM, fn, "too many heads");
-        int cap = reg->heads_cap < 4 ? 4 : reg->heads_cap * 2;
-        struct sfri_head *h = sfri_calloc((size_t)cap, sizeof *h);
-        if (h == NULL)
-            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %d heads", cap);
-        if (reg->nheads > 0)
-            memcpy(h, reg->heads, (size_t)reg->nheads * sizeof *h);
-        sfri_free(reg->heads);
-        reg->heads = h;
-        reg->heads_cap = cap;
-    }
+    if (sfri_grow_list((void **)&reg->heads, &reg->heads_cap, reg->nheads,
+                       sizeof *reg->heads) != 0)
+        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %d heads", reg->nheads + 1);
     reg->heads[reg->nheads] = (struct sfri_head){head, ce_weight, kl_weight, 0, 0};
     if (index != NULL)
         *index = reg->nheads;

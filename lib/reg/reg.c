@@ -33,6 +33,24 @@ SFR_API void sfr_reg_destroy(sfr_reg *reg)
     sfri_free(reg);
 }
 
+int sfri_grow_list(void **items, int *cap, int count, size_t elem)
+{
+    if (count < *cap)
+        return 0;
+    if (*cap > INT32_MAX / 2)
+        return -1;
+    int new_cap = *cap < 4 ? 4 : *cap * 2;
+    void *p = sfri_calloc((size_t)new_cap, elem);
+    if (p == NULL)
+        return -1;
+    if (count > 0)
+        memcpy(p, *items, (size_t)count * elem);
+    sfri_free(*items);
+    *items = p;
+    *cap = new_cap;
+    return 0;
+}
+
 SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *teacher,
                                     double beta, int *index)
 {
@@ -59,20 +77,9 @@ SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *tea
                              "teacher has %lld channels, student %lld: one must divide the other",
                              (long long)ct, (long long)cs);
     }
-    if (reg->npairs == INT32_MAX)
-        return sfri_fail(SFR_ERR_NOMEM, fn, "too many pairs");
-    if (reg->npairs == reg->pairs_cap) {
-        int cap = reg->pairs_cap < 4 ? 4 : reg->pairs_cap > INT32_MAX / 2 ? INT32_MAX
-                                                                         : reg->pairs_cap * 2;
-        struct sfri_pair *p = sfri_calloc((size_t)cap, sizeof *p);
-        if (p == NULL)
-            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %d pairs", cap);
-        if (reg->npairs > 0)
-            memcpy(p, reg->pairs, (size_t)reg->npairs * sizeof *p);
-        sfri_free(reg->pairs);
-        reg->pairs = p;
-        reg->pairs_cap = cap;
-    }
+    if (sfri_grow_list((void **)&reg->pairs, &reg->pairs_cap, reg->npairs,
+                       sizeof *reg->pairs) != 0)
+        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %d pairs", reg->npairs + 1);
     struct sfri_pair *p = &reg->pairs[reg->npairs];
     memset(p, 0, sizeof *p);
     p->student = student;

@@ -319,6 +319,13 @@ double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labe
 /* The warm-up factor min(1, t / warmup) of the pair and head weights (1 for warmup 0). */
 double sfri_warmup_factor(double warmup, double t);
 
+/*
+ * Makes room for one more element in a list of count elements of elem bytes
+ * (*items with capacity *cap), doubling it when full (reg.c). Returns 0, or
+ * -1 with the list unchanged when it cannot grow.
+ */
+int sfri_grow_list(void **items, int *cap, int count, size_t elem);
+
 /* Sizes the workspace for the resolved shapes (allocates only if it grows). */
 sfr_status sfri_reg_workspace(sfr_reg *reg, int threads);
 
