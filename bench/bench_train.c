@@ -110,25 +110,36 @@ struct net_case {
     int has_sfr2;   /* the net has SFR 0.2's demo setting (a row of its own) */
 };
 
-/* The step's objective: plain cross-entropy, 0.1.0's SFR setting (beta 1 on
- * three pairs), or the SFR default setting of the 0.2 demo (examples/train_fmnist.c). */
-enum step_kind { STEP_CE, STEP_SFR, STEP_SFR2 };
+/*
+ * The step's objective: plain cross-entropy, 0.1.0's SFR setting (beta 1 on
+ * three pairs), the 0.2 demo's default (examples/train_fmnist.c: a head on
+ * stage 3), or that head with adapted pairs on stages 1-3 (its ablation
+ * "heads and features" in docs/results.md).
+ */
+enum step_kind { STEP_CE, STEP_SFR, STEP_SFR2, STEP_SFR2_PAIRS };
 
-/* The 0.2 demo's default: which stages get adapters and heads, and their weights. */
-static const struct sfr_ref_branches sfr2_branches = {{1, 1, 1}, {0, 0, 1}, 64};
-static const double sfr2_beta[3] = {0.025, 0.05, 0.1};
+/* The 0.2 settings: which stages get adapters and heads, and the pair weights. */
+struct sfr2_setting {
+    struct sfr_ref_branches branches;
+    double beta[3];
+};
+static const struct sfr2_setting sfr2_settings[2] = {
+    {{{0, 0, 0}, {0, 0, 1}, 64}, {0, 0, 0}},
+    {{{1, 1, 1}, {0, 0, 1}, 64}, {0.1, 0.1, 0.1}},
+};
 static const double sfr2_head_ce = 1.0, sfr2_head_kl = 1.0;
 
-/* The regularizer's pairs and heads of the 0.2 demo setting, on a branched net. */
-static void add_sfr2_terms(sfr_net *net, sfr_reg *reg, const int stages[SFR_REF_STAGES],
-                           const int students[3], const int heads[3])
+/* The regularizer's pairs and heads of a 0.2 setting, on its branched net. */
+static void add_sfr2_terms(sfr_net *net, sfr_reg *reg, const struct sfr2_setting *set,
+                           const int stages[SFR_REF_STAGES], const int students[3],
+                           const int heads[3])
 {
     sfr_tap *teacher, *tap;
     CHECK(sfr_net_tap(net, stages[4], &teacher));
     for (int s = 0; s < 3; s++) {
-        if (sfr2_beta[s] > 0) {
+        if (set->beta[s] > 0) {
             CHECK(sfr_net_tap(net, students[s], &tap));
-            CHECK(sfr_reg_add_pair(reg, tap, teacher, sfr2_beta[s], NULL));
+            CHECK(sfr_reg_add_pair(reg, tap, teacher, set->beta[s], NULL));
         }
         if (heads[s] >= 0) {
             CHECK(sfr_net_tap(net, heads[s], &tap));
@@ -162,8 +173,9 @@ static struct result run_steps(const struct net_case *nc, enum step_kind kind)
     sfr_net *net;
     int stages[SFR_REF_STAGES], students[3], heads[3];
     CHECK(sfr_net_create(&net));
-    if (kind == STEP_SFR2)
-        CHECK(sfr_ref_fmnist_resnet_branched(net, &sfr2_branches, stages, students, heads));
+    const struct sfr2_setting *set = kind >= STEP_SFR2 ? &sfr2_settings[kind - STEP_SFR2] : NULL;
+    if (set != NULL)
+        CHECK(sfr_ref_fmnist_resnet_branched(net, &set->branches, stages, students, heads));
     else
         CHECK(nc->build(net, stages));
     sfr_reg *reg;
@@ -179,8 +191,8 @@ static struct result run_steps(const struct net_case *nc, enum step_kind kind)
             CHECK(sfr_net_tap(net, stages[s], &taps[s]));
         for (int s = 1; s <= 3; s++)
             CHECK(sfr_reg_add_pair(reg, taps[s], taps[4], 1.0, NULL));
-    } else if (kind == STEP_SFR2) {
-        add_sfr2_terms(net, reg, stages, students, heads);
+    } else if (set != NULL) {
+        add_sfr2_terms(net, reg, set, stages, students, heads);
         CHECK(sfr_reg_set_progress(reg, 1.0));
     } else {
         CHECK(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, 0.0));
@@ -235,19 +247,19 @@ static struct result run_steps(const struct net_case *nc, enum step_kind kind)
 }
 
 /*
- * One row; returns its median. The 0.2 row's target is relative: at most
- * 1.15x the plain CE step measured just before it (ce_ms).
+ * One row; returns its median. The 0.2 rows' target is relative: at most
+ * 1.15x the plain CE step measured just before them (ce_ms).
  */
 static double print_row(const struct net_case *nc, enum step_kind kind, int threads, double peak,
                         double ce_ms)
 {
-    static const char *const names[] = {"ce", "ce+sfr", "sfr0.2"};
+    static const char *const names[] = {"ce", "ce+sfr", "sfr0.2", "sfr0.2+a"};
     struct result r = run_steps(nc, kind);
     double gflops = nc->mflop_per_image * (double)nc->batch / r.med; /* MFLOP/ms */
-    double target = kind == STEP_SFR2 ? 1.15 * ce_ms
+    double target = kind >= STEP_SFR2 ? 1.15 * ce_ms
                     : kind == STEP_SFR ? nc->target_sfr_ms : nc->target_ce_ms;
     char verdict[32] = "";
-    if (threads == 2 || kind == STEP_SFR2)
+    if (threads == 2 || kind >= STEP_SFR2)
         snprintf(verdict, sizeof verdict, "<= %-4.0f %s", target, r.med <= target ? "ok" : "MISSED");
     printf("%-15s b%-4lld %-7s %2d  %8.2f  %8.2f  %8.2f  %8.0f  %7.1f  %5.1f%%  %7.2f %5.1f%%  %s\n",
            nc->name, (long long)nc->batch, names[kind], threads, r.med, r.min, r.max,
@@ -296,8 +308,8 @@ int main(int argc, char **argv)
                 continue;
             double ce_ms = print_row(&nets[n], STEP_CE, threads[t], peak, 0);
             print_row(&nets[n], STEP_SFR, threads[t], peak, 0);
-            if (nets[n].has_sfr2)
-                print_row(&nets[n], STEP_SFR2, threads[t], peak, ce_ms);
+            for (int k = STEP_SFR2; k <= STEP_SFR2_PAIRS && nets[n].has_sfr2; k++)
+                print_row(&nets[n], (enum step_kind)k, threads[t], peak, ce_ms);
         }
     }
     return 0;
