@@ -12,7 +12,8 @@
 #       and is scored on them; the test set is never read. Choose
 #       hyper-parameters this way, then compare on the test set without -v.
 #   -c  file of configurations, one "name: trainer options" a line (# comments);
-#       the default set is ce, ls, SFR 0.1 and the SFR default with its ablations.
+#       the default set is ce, ls, SFR as 0.1.0 shipped it, and the SFR default
+#       (a head on stage 3) with its ablations (adapted feature pairs, both).
 #
 # Needs `make examples` first. A run whose CSV already holds every epoch is not
 # run again, so an interrupted comparison continues where it stopped.
@@ -41,10 +42,10 @@ else
     configs=(
         "ce: --mode ce"
         "ls: --mode ls"
-        "sfr-0.1: --mode sfr --beta 1 --pairs 1,2,3 --eps-absolute --eps 0.05 --eps-scaling 0"
+        "sfr-0.1: --mode sfr --beta 1 --pairs 1,2,3 --heads none --warmup 0 --eps-absolute --eps 0.05 --eps-scaling 0"
         "sfr: --mode sfr"
-        "sfr-heads-only: --mode sfr --pairs none"
-        "sfr-features-only: --mode sfr --heads none"
+        "sfr-features-only: --mode sfr --heads none --pairs 1,2,3 --adapters --beta 0.1"
+        "sfr-heads-features: --mode sfr --pairs 1,2,3 --adapters --beta 0.1"
     )
 fi
 split=()

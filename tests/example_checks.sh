@@ -8,8 +8,11 @@
 #   example_checks.sh SRC BUILD minimal  examples/minimal.c learns its task, its loaded
 #                                        checkpoint gives the same logits, and a failing
 #                                        call stops it with the library's message
+#   example_checks.sh SRC BUILD compare  compare.sh's validation mode runs a configuration
+#                                        file in parallel, scores on the held-out images,
+#                                        and skips finished runs when run again
 set -euo pipefail
-build=$2 what=$3
+src=$1 build=$2 what=$3
 train=$build/examples/train_fmnist
 data=${SFR_FMNIST_DIR:-/usr/share/datasets/fashion-mnist}
 tmp=$(mktemp -d)
@@ -110,6 +113,26 @@ minimal)
     [ "$rc" = 1 ] || { echo "minimal exited with $rc on a failed save:"; cat "$tmp/out"; exit 1; }
     grep -q "^minimal: sfr_net_save(net, path): input/output error (sfr_net_save: .*missing/net.ckpt" \
         "$tmp/out" || { cat "$tmp/out"; exit 1; }
+    ;;
+compare)
+    printf '# two configurations\nce: --mode ce\nheads: --mode sfr --heads 2,3\n' > "$tmp/cfg"
+    TRAIN_FMNIST=$train bash "$src/examples/compare.sh" -v -e 1 -s 2 -j 2 -c "$tmp/cfg" \
+        -o "$tmp/runs" -- --data "$data" --limit 256 --batch 64 --threads 1 > "$tmp/out" 2> "$tmp/err" ||
+        { cat "$tmp/out" "$tmp/err"; exit 1; }
+    [ "$(grep -c '^running ' "$tmp/err")" = 4 ] || { cat "$tmp/err"; exit 1; }
+    grep -q '^| configuration | runs | validation accuracy mean' "$tmp/out" || { cat "$tmp/out"; exit 1; }
+    grep -Eq '^\| ce \| 2 \| [0-9.]+ \|' "$tmp/out" && grep -Eq '^\| heads \| 2 \| [0-9.]+ \|' "$tmp/out" ||
+        { cat "$tmp/out"; exit 1; }
+    # Scored on the held-out images (the CSV names them), the heads' loss recorded.
+    head -1 "$tmp/runs/heads-seed1.csv" | grep -q ',train_accuracy,val_accuracy,.*,head_loss,' ||
+        { cat "$tmp/runs/heads-seed1.csv"; exit 1; }
+    awk -F, 'NR == 2 { exit !($12 > 0) }' "$tmp/runs/heads-seed1.csv" ||
+        { cat "$tmp/runs/heads-seed1.csv"; exit 1; }
+    grep -q 'validation' "$tmp/runs/ce-seed1.log" || { cat "$tmp/runs/ce-seed1.log"; exit 1; }
+    # Run again: every run is complete, none is repeated, the table is the same.
+    TRAIN_FMNIST=$train bash "$src/examples/compare.sh" -v -e 1 -s 2 -c "$tmp/cfg" -o "$tmp/runs" \
+        -- --data "$data" --limit 256 --batch 64 --threads 1 > "$tmp/out2" 2> "$tmp/err2"
+    ! grep -q '^running ' "$tmp/err2" && cmp -s "$tmp/out" "$tmp/out2" || { cat "$tmp/err2" "$tmp/out2"; exit 1; }
     ;;
 *)
     echo "unknown check: $what"; exit 2 ;;

@@ -40,6 +40,12 @@ START_TEST(minimal_example_trains_saves_and_loads)
 }
 END_TEST
 
+START_TEST(compare_script_validation_mode)
+{
+    ck_assert_int_eq(run_check("compare"), 0);
+}
+END_TEST
+
 Suite *examples_suite(void)
 {
     Suite *s = suite_create("examples");
@@ -49,6 +55,7 @@ Suite *examples_suite(void)
     tcase_add_test(tc, trainer_writes_csv_and_resumes);
     tcase_add_test(tc, external_taps_example_runs);
     tcase_add_test(tc, minimal_example_trains_saves_and_loads);
+    tcase_add_test(tc, compare_script_validation_mode);
     suite_add_tcase(s, tc);
     return s;
 }
