@@ -486,18 +486,39 @@ SFR_API sfr_status sfr_net_param_info(const sfr_net *net, int i, const char **na
  *
  * The file is versioned, checksummed and tied to the architecture (the
  * builder calls, not the batch size), in the little-endian format of
- * docs/checkpoint-format.md. Works before and after compile. It writes a
- * temporary file "<path>.tmp-<hex>" in the same directory, syncs it, renames
- * it over path and syncs the directory, so path always holds a complete
- * checkpoint; on failure the temporary is removed and path is as it was.
+ * docs/checkpoint-format.md. Works before and after compile. A net holding
+ * a NaN or an infinity (a parameter or a running statistic) is not saved:
+ * a diverged net does not replace the last good checkpoint.
+ *
+ * The file written is path or, when path is a symbolic link, the file the
+ * link leads to: the link stays a link (a dangling link's target is
+ * created). A file replaced keeps its permission bits; a new one gets 0666
+ * less the umask. The save writes a temporary file "<file>.tmp-<hex>" in
+ * the file's directory, syncs it, renames it over the file and syncs the
+ * directory, so path always holds either its old content or the complete
+ * new checkpoint, never a part of one.
+ *
+ * On a failure before the rename the temporary is removed and path is as
+ * it was. When only the last step, the directory sync, fails, the rename
+ * has happened and cannot be undone: the call returns ::SFR_ERR_IO, path
+ * holds the complete new checkpoint but whether it survives a power loss
+ * is not confirmed, and sfr_last_error() says "... was replaced by the new
+ * content, but its directory cannot be synced ...". A process killed
+ * during a save can leave its temporary file behind; no libsfr call reads
+ * it, and it may be deleted when no save to that file is running.
  *
  * @param[in] net  The net.
  * @param[in] path File to write, a non-empty NUL-terminated path.
- * @retval SFR_OK              path holds the checkpoint.
+ * @retval SFR_OK              path holds the checkpoint, synced to disk.
  * @retval SFR_ERR_INVALID_ARG net or path is NULL, or path is empty.
  * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NONFINITE   A parameter or running statistic is NaN or
+ *                             infinite; nothing is written.
  * @retval SFR_ERR_IO          The file cannot be created, written, synced or
- *                             renamed, or its directory synced.
+ *                             renamed, or path's links lead nowhere (a
+ *                             loop): path is as it was. Or the directory
+ *                             sync after the rename failed: path holds the
+ *                             new checkpoint (see above).
  * @retval SFR_ERR_NOMEM       No memory for the checkpoint's image.
  * @since 0.1.0
  */
@@ -506,10 +527,14 @@ SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path);
 /**
  * @brief Loads the parameters and batch norm running statistics from a checkpoint.
  *
- * Reads the whole file and verifies magic, version, size, checksum,
- * architecture and counts before changing anything; the net is untouched
- * on any failure. Works before and after compile; parameter gradients are
- * not changed.
+ * Verifies everything before changing anything, the cheap checks first:
+ * the file must be a regular file (a FIFO or a device is refused at once,
+ * never waited on), and its header (magic, version, counts) and size must
+ * be those of this net's checkpoint, so that another file, however large,
+ * is refused without being read. Then it reads the file and verifies the
+ * checksum, the architecture and the values: every one finite, every batch
+ * norm running variance >= 0. The net is untouched on any failure. Works
+ * before and after compile; parameter gradients are not changed.
  *
  * @param[in,out] net  A net built with the same builder calls as the saved one.
  * @param[in]     path File written by sfr_net_save(), a non-empty NUL-terminated
@@ -520,7 +545,8 @@ SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path);
  * @retval SFR_ERR_IO          The file cannot be opened or read, or is not a
  *                             regular file.
  * @retval SFR_ERR_FORMAT      Corrupt, truncated, another format version or
- *                             another network's checkpoint.
+ *                             another network's checkpoint, or values that
+ *                             are not finite or a negative running variance.
  * @retval SFR_ERR_NOMEM       No memory to read the file.
  * @since 0.1.0
  */
