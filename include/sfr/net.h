@@ -22,6 +22,7 @@
  * for the running update; linear layers always have a bias and flatten a
  * C x H x W input as torch.flatten does; pooling rounds down and average
  * pooling counts padding; pooling padding may not exceed half the kernel.
+ * Windows follow the window rule of the builder (see Builder).
  *
  * @since 0.1.0
  */
