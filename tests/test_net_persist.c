@@ -459,6 +459,36 @@ START_TEST(save_refuses_values_that_are_not_numbers)
 }
 END_TEST
 
+/* Saving through a symbolic link replaces its target and leaves the link;
+ * the target keeps its mode; loading through the link reads it back. */
+START_TEST(save_through_a_link_keeps_the_link_and_the_mode)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[64], link[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    snprintf(link, sizeof link, "%s/latest.ckpt", dir);
+    sfr_net *net = ready_net(81);
+    OK(sfr_net_save(net, path));
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    ck_assert_int_eq(symlink("net.ckpt", link), 0);
+    train_pass(net, 0);
+    struct snapshot saved = take(net);
+    OK(sfr_net_save(net, link));
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(count_entries(dir), 2);
+    train_pass(net, 1);
+    OK(sfr_net_load(net, link));
+    assert_same(net, &saved);
+    drop(&saved);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
 /* The largest resident size of this process so far, in KiB. */
 static long max_rss_kib(void)
 {
@@ -561,6 +591,7 @@ Suite *net_persist_suite(void)
     tcase_add_test(tc, save_and_load_validate_arguments);
     tcase_add_test(tc, values_that_are_not_numbers_are_refused);
     tcase_add_test(tc, save_refuses_values_that_are_not_numbers);
+    tcase_add_test(tc, save_through_a_link_keeps_the_link_and_the_mode);
     tcase_add_test(tc, special_and_huge_files_are_refused_without_reading_them);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

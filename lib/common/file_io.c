@@ -192,7 +192,7 @@ static sfr_status write_rename_sync(const char *path, const void *data, size_t s
 {
     struct stat old;
     int replaces = stat(path, &old) == 0 && S_ISREG(old.st_mode);
-    mode_t mode = replaces ? old.st_mode & 07777 : 0666;
+    mode_t mode = replaces ? old.st_mode & 0777 : 0666;
     int fd = create_temp_beside(path, temp, mode);
     if (fd < 0)
         return sfri_fail(SFR_ERR_IO, func, "cannot create a temporary file beside '%s': %s",
