@@ -6,12 +6,18 @@
  */
 #include <check.h>
 #include <dirent.h>
+#include <fcntl.h>
+#include <float.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "checkpoint_bytes.h"
 #include "common/common.h"
 #include "net/net_state.h"
 #include "sfr/sfr.h"
@@ -343,6 +349,206 @@ START_TEST(bad_files_leave_the_net_untouched)
 }
 END_TEST
 
+/* Loads good (a sealed checkpoint of net) with its index-th body value set
+ * to value and resealed, from path: the status must be want, and on
+ * failure the net must be as it was. */
+static void load_with_value(sfr_net *net, const unsigned char *good, size_t size, const char *path,
+                            int64_t index, float value, sfr_status want)
+{
+    unsigned char *bytes = malloc(size);
+    ck_assert_ptr_nonnull(bytes);
+    memcpy(bytes, good, size);
+    put_body_float(bytes, index, value);
+    reseal(bytes, size);
+    write_bytes(path, bytes, size);
+    if (want == SFR_OK)
+        OK(sfr_net_load(net, path));
+    else
+        load_refused(net, path, want);
+    free(bytes);
+}
+
+/* Eval logits of net on a fixed batch, all finite. */
+static void assert_finite_logits(sfr_net *net)
+{
+    float x[BATCH * IN_C * IN_H * IN_W];
+    const float *logits = NULL;
+    int64_t dims[2];
+    fill_input(x, 9);
+    OK(sfr_net_forward(net, x, 0));
+    OK(sfr_net_output(net, &logits, dims));
+    for (int i = 0; i < BATCH * CLASSES; i++)
+        ck_assert_msg(isfinite(logits[i]), "logit %d is %g", i, (double)logits[i]);
+}
+
+/* A checkpoint with a correct checksum whose values are not numbers, or
+ * whose running variance is negative, would make every eval forward
+ * compute NaN or infinite logits: it is refused and the net is unchanged. */
+START_TEST(values_that_are_not_numbers_are_refused)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[64], bad[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    snprintf(bad, sizeof bad, "%s/bad.ckpt", dir);
+    sfr_net *net = ready_net(51);
+    train_pass(net, 0);
+    OK(sfr_net_save(net, path));
+    train_pass(net, 1); /* the net now differs from the file */
+    size_t size = 0;
+    unsigned char *good = read_bytes(path, &size);
+    int64_t np = 0;
+    OK(sfr_net_params(net, NULL, NULL, &np));
+    /* State: the batch norm's running mean (3 values) then variance (3). */
+    const int64_t where[] = {0, np / 2, np - 1, np, np + 2, np + 3, np + 5};
+    const float not_numbers[] = {NAN, -NAN, INFINITY, -INFINITY};
+    for (size_t i = 0; i < sizeof where / sizeof where[0]; i++)
+        for (size_t v = 0; v < sizeof not_numbers / sizeof not_numbers[0]; v++)
+            load_with_value(net, good, size, bad, where[i], not_numbers[v], SFR_ERR_FORMAT);
+    ck_assert(strstr(sfr_last_error(), "state value 5 is not a finite number") != NULL);
+    for (int64_t var = np + 3; var < np + 6; var++)
+        load_with_value(net, good, size, bad, var, -1e-3f, SFR_ERR_FORMAT);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_load: state value 5, a batch norm running "
+                                       "variance, is negative (-0.001)");
+    load_with_value(net, good, size, bad, np + 3, -FLT_MIN, SFR_ERR_FORMAT);
+    assert_finite_logits(net);
+
+    /* A variance of zero and a negative mean are numbers a net can hold. */
+    load_with_value(net, good, size, bad, np + 3, 0.0f, SFR_OK);
+    load_with_value(net, good, size, bad, np + 0, -5.0f, SFR_OK);
+    assert_finite_logits(net);
+    free(good);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
+/* A net holding a NaN or an infinity is not saved: the last good
+ * checkpoint stays, and nothing else is written. */
+START_TEST(save_refuses_values_that_are_not_numbers)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    sfr_net *net = ready_net(61);
+    OK(sfr_net_save(net, path));
+    size_t size = 0;
+    unsigned char *good = read_bytes(path, &size);
+    float *values = NULL;
+    int64_t np = 0;
+    OK(sfr_net_params(net, &values, NULL, &np));
+    const int64_t where[] = {0, np - 1};
+    const float not_numbers[] = {NAN, INFINITY, -INFINITY};
+    for (size_t i = 0; i < 2; i++)
+        for (size_t v = 0; v < 3; v++) {
+            float kept = values[where[i]];
+            values[where[i]] = not_numbers[v];
+            ck_assert_int_eq(sfr_net_save(net, path), SFR_ERR_NONFINITE);
+            ck_assert(strstr(sfr_last_error(), "nothing written") != NULL);
+            values[where[i]] = kept;
+            size_t now = 0;
+            unsigned char *bytes = read_bytes(path, &now);
+            ck_assert_uint_eq(now, size);
+            ck_assert_int_eq(memcmp(bytes, good, size), 0);
+            free(bytes);
+            ck_assert_int_eq(count_entries(dir), 1);
+        }
+    OK(sfr_net_save(net, path));
+    free(good);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
+/* Saving through a symbolic link replaces its target and leaves the link;
+ * the target keeps its mode; loading through the link reads it back. */
+START_TEST(save_through_a_link_keeps_the_link_and_the_mode)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[64], link[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    snprintf(link, sizeof link, "%s/latest.ckpt", dir);
+    sfr_net *net = ready_net(81);
+    OK(sfr_net_save(net, path));
+    ck_assert_int_eq(chmod(path, 0600), 0);
+    ck_assert_int_eq(symlink("net.ckpt", link), 0);
+    train_pass(net, 0);
+    struct snapshot saved = take(net);
+    OK(sfr_net_save(net, link));
+    struct stat st;
+    ck_assert_int_eq(lstat(link, &st), 0);
+    ck_assert(S_ISLNK(st.st_mode));
+    ck_assert_int_eq(stat(path, &st), 0);
+    ck_assert_uint_eq(st.st_mode & 0777, 0600);
+    ck_assert_int_eq(count_entries(dir), 2);
+    train_pass(net, 1);
+    OK(sfr_net_load(net, link));
+    assert_same(net, &saved);
+    drop(&saved);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
+/* The largest resident size of this process so far, in KiB. */
+static long max_rss_kib(void)
+{
+    struct rusage ru;
+    ck_assert_int_eq(getrusage(RUSAGE_SELF, &ru), 0);
+    return ru.ru_maxrss;
+}
+
+/* A sparse file of size bytes (no disk taken) starting with head. */
+static void sparse_file(const char *path, off_t size, const void *head, size_t head_size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    ck_assert_int_ge(fd, 0);
+    ck_assert_int_eq(ftruncate(fd, size), 0);
+    ck_assert(head_size == 0 || pwrite(fd, head, head_size, 0) == (ssize_t)head_size);
+    ck_assert_int_eq(close(fd), 0);
+}
+
+/* A FIFO is refused at once (it was opened first, and waited for a
+ * writer forever); a large file that is not this net's checkpoint is
+ * refused from its header and size, without being read (a 1 GiB file
+ * took 1 GB of memory, a 100 GiB one gave SFR_ERR_NOMEM). */
+START_TEST(special_and_huge_files_are_refused_without_reading_them)
+{
+    char dir[] = "/tmp/sfr-persist-XXXXXX", path[64], bad[64];
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    snprintf(bad, sizeof bad, "%s/special", dir);
+    sfr_net *net = ready_net(71);
+    OK(sfr_net_save(net, path));
+    train_pass(net, 0);
+    size_t size = 0;
+    unsigned char *good = read_bytes(path, &size);
+
+    ck_assert_int_eq(mkfifo(bad, 0600), 0);
+    load_refused(net, bad, SFR_ERR_IO);
+    ck_assert(strstr(sfr_last_error(), "is not a regular file") != NULL);
+    ck_assert_int_eq(unlink(bad), 0);
+
+    long rss = max_rss_kib();
+    const off_t huge = (off_t)100 << 30, large = (off_t)256 << 20;
+    sparse_file(bad, huge, NULL, 0);
+    load_refused(net, bad, SFR_ERR_FORMAT);
+    ck_assert(strstr(sfr_last_error(), "wrong magic") != NULL);
+    sparse_file(bad, huge, good, SFRI_CKPT_HEADER_BYTES); /* this net's header */
+    load_refused(net, bad, SFR_ERR_FORMAT);
+    ck_assert(strstr(sfr_last_error(), "truncated or damaged") != NULL);
+    sparse_file(bad, large, NULL, 0);
+    load_refused(net, bad, SFR_ERR_FORMAT);
+    sparse_file(bad, large, good, size); /* the whole checkpoint, then zeros */
+    load_refused(net, bad, SFR_ERR_FORMAT);
+    ck_assert_int_lt(max_rss_kib() - rss, 32 * 1024);
+
+    OK(sfr_net_load(net, path));
+    free(good);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
 START_TEST(save_and_load_validate_arguments)
 {
     char dir[] = "/tmp/sfr-persist-XXXXXX", path[80];
@@ -383,6 +589,10 @@ Suite *net_persist_suite(void)
     tcase_add_test(tc, load_before_compile);
     tcase_add_test(tc, bad_files_leave_the_net_untouched);
     tcase_add_test(tc, save_and_load_validate_arguments);
+    tcase_add_test(tc, values_that_are_not_numbers_are_refused);
+    tcase_add_test(tc, save_refuses_values_that_are_not_numbers);
+    tcase_add_test(tc, save_through_a_link_keeps_the_link_and_the_mode);
+    tcase_add_test(tc, special_and_huge_files_are_refused_without_reading_them);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);
     return s;

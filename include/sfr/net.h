@@ -22,6 +22,7 @@
  * for the running update; linear layers always have a bias and flatten a
  * C x H x W input as torch.flatten does; pooling rounds down and average
  * pooling counts padding; pooling padding may not exceed half the kernel.
+ * Windows follow the window rule of the builder (see Builder).
  *
  * @since 0.1.0
  */
@@ -73,15 +74,26 @@ SFR_API void sfr_net_destroy(sfr_net *net);
  * Each call adds one layer fed by the layer(s) named by id and writes the
  * new layer's id to *id. Sizes are per sample (C x H x W); the batch size
  * comes with sfr_net_compile(). A window of kernel k, stride s and padding
- * p over a length L gives floor((L + 2p - k) / s) + 1 outputs.
+ * p over a length L (the input's height, then its width) gives
+ * floor((L + 2p - k) / s) + 1 outputs.
+ *
+ * The window rule: a window is accepted only where it means something:
+ * k >= 1 and s >= 1 at most the padded length L + 2p, and p at most L
+ * (besides each kind's own bound on p: k - 1 for a convolution, k / 2 for
+ * pooling). A longer stride gives one window whatever its value (use
+ * L + 2p instead), and a padding beyond the input makes windows that are
+ * mostly padding; within the rule the kernel, the stride and the output
+ * stay within three times the input, so a layer's work is bounded by its
+ * input's size. A layer's output (C*H*W per sample) and each parameter
+ * tensor hold at most 2^31 - 1 elements. Sizes are computed without
+ * overflow for any int arguments.
  *
  * Errors common to every builder call: ::SFR_ERR_INVALID_ARG (NULL net or
- * id, unknown input id), ::SFR_ERR_SHAPE (a size < 1, a kernel larger than
- * the padded input, a padding that does not fit, a layer too large to
- * address), ::SFR_ERR_STATE (the net is compiled), ::SFR_ERR_MISUSE (not a
- * live net), ::SFR_ERR_NOMEM. On error *id is not written and the net is
- * unchanged. A net whose compile failed is back to building and accepts
- * layers again.
+ * id, unknown input id), ::SFR_ERR_SHAPE (a size < 1, a window outside the
+ * window rule, a layer too large to address), ::SFR_ERR_STATE (the net is
+ * compiled), ::SFR_ERR_MISUSE (not a live net), ::SFR_ERR_NOMEM. On error
+ * *id is not written and the net is unchanged. A net whose compile failed
+ * is back to building and accepts layers again.
  *
  * New convolution and linear weights (and biases) are zero until
  * sfr_net_init_params() or sfr_net_load(); batch norm starts at gamma 1,
@@ -99,7 +111,7 @@ SFR_API void sfr_net_destroy(sfr_net *net);
  * @param[out]    id  Receives the layer id (0).
  * @retval SFR_OK              The layer is added.
  * @retval SFR_ERR_INVALID_ARG net or id is NULL.
- * @retval SFR_ERR_SHAPE       c, h or w < 1, or c*h*w too large.
+ * @retval SFR_ERR_SHAPE       c, h or w < 1, or c*h*w above 2^31 - 1.
  * @retval SFR_ERR_STATE       The net already has layers (or is compiled).
  * @retval SFR_ERR_MISUSE      net is not a live net.
  * @retval SFR_ERR_NOMEM       Out of memory.
@@ -116,15 +128,16 @@ SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id);
  * @param[in]     in     Id of the layer it reads (C x H x W).
  * @param[in]     out_c  Output channels, >= 1.
  * @param[in]     kernel Kernel side, >= 1, at most the padded input.
- * @param[in]     stride Stride, >= 1.
- * @param[in]     pad    Zero padding on each side, in [0, kernel - 1].
+ * @param[in]     stride Stride, >= 1, at most the padded input.
+ * @param[in]     pad    Zero padding on each side, in [0, kernel - 1], at
+ *                       most the input's height and width.
  * @param[in]     bias   Non-zero adds a bias.
  * @param[out]    id     Receives the layer id.
  * @retval SFR_OK              The layer is added.
  * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
  * @retval SFR_ERR_SHAPE       out_c, kernel or stride < 1, pad outside
- *                             [0, kernel - 1], kernel larger than the padded
- *                             input, or the layer too large.
+ *                             [0, kernel - 1], a window outside the window
+ *                             rule, or the output or weight too large.
  * @retval SFR_ERR_STATE       The net is compiled.
  * @retval SFR_ERR_MISUSE      net is not a live net.
  * @retval SFR_ERR_NOMEM       Out of memory.
@@ -173,13 +186,14 @@ SFR_API sfr_status sfr_net_relu(sfr_net *net, int in, int *id);
  * @param[in,out] net    The net.
  * @param[in]     in     Id of the layer it reads.
  * @param[in]     kernel Window side, >= 1, at most the padded input.
- * @param[in]     stride Stride, >= 1.
- * @param[in]     pad    Padding on each side, in [0, kernel / 2].
+ * @param[in]     stride Stride, >= 1, at most the padded input.
+ * @param[in]     pad    Padding on each side, in [0, kernel / 2], at most the
+ *                       input's height and width.
  * @param[out]    id     Receives the layer id.
  * @retval SFR_OK              The layer is added.
  * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
  * @retval SFR_ERR_SHAPE       kernel or stride < 1, pad outside [0, kernel / 2],
- *                             or kernel larger than the padded input.
+ *                             or a window outside the window rule.
  * @retval SFR_ERR_STATE       The net is compiled.
  * @retval SFR_ERR_MISUSE      net is not a live net.
  * @retval SFR_ERR_NOMEM       Out of memory.
@@ -194,13 +208,14 @@ SFR_API sfr_status sfr_net_maxpool(sfr_net *net, int in, int kernel, int stride,
  * @param[in,out] net    The net.
  * @param[in]     in     Id of the layer it reads.
  * @param[in]     kernel Window side, >= 1, at most the padded input.
- * @param[in]     stride Stride, >= 1.
- * @param[in]     pad    Zero padding on each side, in [0, kernel / 2].
+ * @param[in]     stride Stride, >= 1, at most the padded input.
+ * @param[in]     pad    Zero padding on each side, in [0, kernel / 2], at
+ *                       most the input's height and width.
  * @param[out]    id     Receives the layer id.
  * @retval SFR_OK              The layer is added.
  * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
  * @retval SFR_ERR_SHAPE       kernel or stride < 1, pad outside [0, kernel / 2],
- *                             or kernel larger than the padded input.
+ *                             or a window outside the window rule.
  * @retval SFR_ERR_STATE       The net is compiled.
  * @retval SFR_ERR_MISUSE      net is not a live net.
  * @retval SFR_ERR_NOMEM       Out of memory.
@@ -238,7 +253,8 @@ SFR_API sfr_status sfr_net_global_avgpool(sfr_net *net, int in, int *id);
  * @param[out]    id           Receives the layer id.
  * @retval SFR_OK              The layer is added.
  * @retval SFR_ERR_INVALID_ARG net or id is NULL, or in is unknown.
- * @retval SFR_ERR_SHAPE       out_features < 1, or too many parameters.
+ * @retval SFR_ERR_SHAPE       out_features < 1, or a weight of more than
+ *                             2^31 - 1 elements.
  * @retval SFR_ERR_STATE       The net is compiled.
  * @retval SFR_ERR_MISUSE      net is not a live net.
  * @retval SFR_ERR_NOMEM       Out of memory.
@@ -272,7 +288,8 @@ SFR_API sfr_status sfr_net_add(sfr_net *net, int a, int b, int *id);
  * statistics are kept, taps keep their handles (their data and gradient
  * pointers change), parameter gradients are zero after every compile. A
  * failed compile leaves the net uncompiled (back to building; parameters
- * and running statistics kept).
+ * and running statistics kept), and its message names the layer that
+ * failed ("sfr_net_compile: layer 3 (conv): ...").
  *
  * @param[in,out] net   The net, with at least one layer.
  * @param[in]     batch Samples per forward (N), >= 1.
@@ -470,18 +487,39 @@ SFR_API sfr_status sfr_net_param_info(const sfr_net *net, int i, const char **na
  *
  * The file is versioned, checksummed and tied to the architecture (the
  * builder calls, not the batch size), in the little-endian format of
- * docs/checkpoint-format.md. Works before and after compile. It writes a
- * temporary file "<path>.tmp-<hex>" in the same directory, syncs it, renames
- * it over path and syncs the directory, so path always holds a complete
- * checkpoint; on failure the temporary is removed and path is as it was.
+ * docs/checkpoint-format.md. Works before and after compile. A net holding
+ * a NaN or an infinity (a parameter or a running statistic) is not saved:
+ * a diverged net does not replace the last good checkpoint.
+ *
+ * The file written is path or, when path is a symbolic link, the file the
+ * link leads to: the link stays a link (a dangling link's target is
+ * created). A file replaced keeps its permission bits; a new one gets 0666
+ * less the umask. The save writes a temporary file "<file>.tmp-<hex>" in
+ * the file's directory, syncs it, renames it over the file and syncs the
+ * directory, so path always holds either its old content or the complete
+ * new checkpoint, never a part of one.
+ *
+ * On a failure before the rename the temporary is removed and path is as
+ * it was. When only the last step, the directory sync, fails, the rename
+ * has happened and cannot be undone: the call returns ::SFR_ERR_IO, path
+ * holds the complete new checkpoint but whether it survives a power loss
+ * is not confirmed, and sfr_last_error() says "... was replaced by the new
+ * content, but its directory cannot be synced ...". A process killed
+ * during a save can leave its temporary file behind; no libsfr call reads
+ * it, and it may be deleted when no save to that file is running.
  *
  * @param[in] net  The net.
  * @param[in] path File to write, a non-empty NUL-terminated path.
- * @retval SFR_OK              path holds the checkpoint.
+ * @retval SFR_OK              path holds the checkpoint, synced to disk.
  * @retval SFR_ERR_INVALID_ARG net or path is NULL, or path is empty.
  * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NONFINITE   A parameter or running statistic is NaN or
+ *                             infinite; nothing is written.
  * @retval SFR_ERR_IO          The file cannot be created, written, synced or
- *                             renamed, or its directory synced.
+ *                             renamed, or path's links lead nowhere (a
+ *                             loop): path is as it was. Or the directory
+ *                             sync after the rename failed: path holds the
+ *                             new checkpoint (see above).
  * @retval SFR_ERR_NOMEM       No memory for the checkpoint's image.
  * @since 0.1.0
  */
@@ -490,10 +528,14 @@ SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path);
 /**
  * @brief Loads the parameters and batch norm running statistics from a checkpoint.
  *
- * Reads the whole file and verifies magic, version, size, checksum,
- * architecture and counts before changing anything; the net is untouched
- * on any failure. Works before and after compile; parameter gradients are
- * not changed.
+ * Verifies everything before changing anything, the cheap checks first:
+ * the file must be a regular file (a FIFO or a device is refused at once,
+ * never waited on), and its header (magic, version, counts) and size must
+ * be those of this net's checkpoint, so that another file, however large,
+ * is refused without being read. Then it reads the file and verifies the
+ * checksum, the architecture and the values: every one finite, every batch
+ * norm running variance >= 0. The net is untouched on any failure. Works
+ * before and after compile; parameter gradients are not changed.
  *
  * @param[in,out] net  A net built with the same builder calls as the saved one.
  * @param[in]     path File written by sfr_net_save(), a non-empty NUL-terminated
@@ -504,7 +546,8 @@ SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path);
  * @retval SFR_ERR_IO          The file cannot be opened or read, or is not a
  *                             regular file.
  * @retval SFR_ERR_FORMAT      Corrupt, truncated, another format version or
- *                             another network's checkpoint.
+ *                             another network's checkpoint, or values that
+ *                             are not finite or a negative running variance.
  * @retval SFR_ERR_NOMEM       No memory to read the file.
  * @since 0.1.0
  */

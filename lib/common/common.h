@@ -22,6 +22,15 @@ sfr_status sfri_fail(sfr_status code, const char *func, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /*
+ * Inserts formatted context into the calling thread's last error, right
+ * after the "func: " that sfri_fail wrote ("func: layer 3 (conv): oneDNN
+ * ... failed"), and returns code: a caller that knows more than the
+ * function that failed adds it without rewriting every message.
+ */
+sfr_status sfri_fail_context(sfr_status code, const char *func, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/*
  * Handle kinds. Each public handle starts with a uint32_t magic word so that
  * a destroyed or foreign pointer is reported as SFR_ERR_MISUSE rather than
  * dereferenced further. Destroy overwrites the word with SFRI_MAGIC_DEAD.

@@ -42,6 +42,27 @@ sfr_status sfri_fail(sfr_status code, const char *func, const char *fmt, ...)
     return code;
 }
 
+sfr_status sfri_fail_context(sfr_status code, const char *func, const char *fmt, ...)
+{
+    size_t func_len = strlen(func);
+    const char *detail = last_error;
+    if (strncmp(last_error, func, func_len) == 0 && strncmp(last_error + func_len, ": ", 2) == 0)
+        detail += func_len + 2;
+    char saved[SFRI_ERROR_CAP];
+    snprintf(saved, sizeof saved, "%s", detail);
+    int used = snprintf(last_error, sizeof last_error, "%s: ", func);
+    if (used < 0 || (size_t)used >= sizeof last_error)
+        return code;
+    va_list ap;
+    va_start(ap, fmt);
+    int added = vsnprintf(last_error + used, sizeof last_error - (size_t)used, fmt, ap);
+    va_end(ap);
+    if (added < 0 || (size_t)(used + added) >= sizeof last_error)
+        return code;
+    snprintf(last_error + used + added, sizeof last_error - (size_t)(used + added), "%s", saved);
+    return code;
+}
+
 sfr_status sfri_check_handle(const void *handle, uint32_t magic, const char *func,
                              const char *what)
 {

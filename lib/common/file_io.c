@@ -1,11 +1,13 @@
 /*
- * File helpers on POSIX descriptors. The atomic write follows the usual
- * recipe (write a temporary, fsync it, rename it, fsync the directory): a
- * reader of path never sees a partly written file, and after a successful
- * return the new content survives a power loss.
+ * The crash-safe whole-file write. It follows the usual recipe (write a
+ * temporary, fsync it, rename it, fsync the directory): a reader of path
+ * never sees a partly written file, and after a successful return the new
+ * content survives a power loss. Saving through a symbolic link replaces
+ * its target; a replaced file keeps its mode.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -38,12 +40,12 @@ static size_t temp_name_size(const char *path)
 
 /*
  * Creates "<path>.tmp-<16 hex digits>" with O_EXCL, as mkstemp does, but
- * with mode 0666 filtered by the umask (mkstemp's 0600 would make every
+ * with mode (filtered by the umask; mkstemp's 0600 would make every
  * checkpoint private). The name, written into name (temp_name_size(path)
  * bytes), is in path's directory, so the rename that follows stays within
  * one file system. Returns the descriptor or -1 with errno set.
  */
-static int create_temp_beside(const char *path, char *name)
+static int create_temp_beside(const char *path, char *name, mode_t mode)
 {
     static atomic_uint_fast64_t serial;
     size_t cap = temp_name_size(path);
@@ -54,7 +56,7 @@ static int create_temp_beside(const char *path, char *name)
     for (int attempt = 0; attempt < TEMP_NAME_TRIES; attempt++) {
         uint64_t tag = mix64(seed + atomic_fetch_add(&serial, 1) * 0x9e3779b97f4a7c15ull);
         snprintf(name, cap, "%s.tmp-%016llx", path, (unsigned long long)tag);
-        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
         if (fd >= 0 || errno != EEXIST)
             return fd;
     }
@@ -75,6 +77,20 @@ static int write_all(int fd, const unsigned char *p, size_t size)
     return 0;
 }
 
+/* Symbolic links followed at most, as the kernel's own limit (ELOOP). */
+#define MAX_LINK_HOPS 40
+
+/* A copy of the n bytes at s, terminated, in a new block (NULL: no memory). */
+static char *copy_of(const char *s, size_t n)
+{
+    char *c = sfri_malloc(n + 1);
+    if (c != NULL) {
+        memcpy(c, s, n);
+        c[n] = '\0';
+    }
+    return c;
+}
+
 /* The directory part of path ("/" for "/x", "." for a bare name) in a new
  * block, or NULL when out of memory. */
 static char *parent_dir(const char *path)
@@ -88,6 +104,62 @@ static char *parent_dir(const char *path)
         dir[n] = '\0';
     }
     return dir;
+}
+
+/* The target of the symbolic link at link (lstat gave st), a relative one
+ * taken from the link's directory, in a new block; NULL with errno set. */
+static char *link_target(const char *link, const struct stat *st)
+{
+    size_t cap = st->st_size > 0 ? (size_t)st->st_size + 1 : PATH_MAX;
+    char *text = sfri_malloc(cap);
+    ssize_t n = text == NULL ? -1 : readlink(link, text, cap);
+    char *target = NULL;
+    if (text == NULL) {
+        errno = ENOMEM;
+    } else if (n >= 0 && (size_t)n >= cap) {
+        errno = ENAMETOOLONG; /* the link grew under us */
+    } else if (n >= 0) {
+        char *dir = text[0] == '/' ? NULL : parent_dir(link);
+        size_t bytes = (dir != NULL ? strlen(dir) + 1 : 0) + (size_t)n + 1;
+        if (text[0] == '/' || dir != NULL)
+            target = sfri_malloc(bytes);
+        if (target != NULL)
+            snprintf(target, bytes, "%s%s%.*s", dir != NULL ? dir : "", dir != NULL ? "/" : "",
+                     (int)n, text);
+        else
+            errno = ENOMEM;
+        sfri_free(dir);
+    }
+    sfri_free(text);
+    return target;
+}
+
+/*
+ * The file a save replaces, in a new block: path, or when path is a
+ * symbolic link the file it leads to (links followed one after another),
+ * so that the link stays a link and its target receives the checkpoint,
+ * as an editor saving through a link does. A path that does not exist, or
+ * cannot be looked at, is itself: creating the temporary beside it then
+ * reports the problem. NULL with errno set (ENOMEM, ELOOP, ...).
+ */
+static char *final_target(const char *path)
+{
+    char *cur = copy_of(path, strlen(path));
+    if (cur == NULL)
+        errno = ENOMEM;
+    for (int hops = 0; cur != NULL; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode))
+            return cur;
+        char *next = NULL;
+        if (hops < MAX_LINK_HOPS)
+            next = link_target(cur, &st);
+        else
+            errno = ELOOP;
+        sfri_free(cur);
+        cur = next;
+    }
+    return NULL;
 }
 
 /*
@@ -108,16 +180,27 @@ static int sync_dir(const char *dir)
     return rc;
 }
 
-/* The write itself, given the temporary name buffer and the directory name. */
+/*
+ * The write itself over path (no longer a link), given the temporary name
+ * buffer and the directory name. A file replaced keeps its permission
+ * bits: the temporary is created with them (the umask may only narrow
+ * them, so it is never more open than the file it replaces) and then given
+ * them exactly.
+ */
 static sfr_status write_rename_sync(const char *path, const void *data, size_t size, char *temp,
                                     const char *dir, const char *func)
 {
-    int fd = create_temp_beside(path, temp);
+    struct stat old;
+    int replaces = stat(path, &old) == 0 && S_ISREG(old.st_mode);
+    mode_t mode = replaces ? old.st_mode & 0777 : 0666;
+    int fd = create_temp_beside(path, temp, mode);
     if (fd < 0)
         return sfri_fail(SFR_ERR_IO, func, "cannot create a temporary file beside '%s': %s",
                          path, strerror(errno));
     const char *step = NULL;
-    if (write_all(fd, data, size) != 0)
+    if (replaces && fchmod(fd, mode) != 0)
+        step = "keep the mode of";
+    else if (write_all(fd, data, size) != 0)
         step = "write";
     else if (fsync(fd) != 0)
         step = "sync";
@@ -134,8 +217,12 @@ static sfr_status write_rename_sync(const char *path, const void *data, size_t s
         unlink(temp);
         return sfri_fail(SFR_ERR_IO, func, "cannot %s '%s': %s", step, path, strerror(saved));
     }
+    /* Past the rename nothing can be undone: the status still says that
+     * durability is not confirmed, and the message that path was replaced. */
     if (sync_dir(dir) != 0)
-        return sfri_fail(SFR_ERR_IO, func, "'%s' was written but its directory cannot be synced: %s",
+        return sfri_fail(SFR_ERR_IO, func,
+                         "'%s' was replaced by the new content, but its directory cannot be "
+                         "synced (%s): the replacement may not survive a power loss",
                          path, strerror(errno));
     return SFR_OK;
 }
@@ -143,71 +230,21 @@ static sfr_status write_rename_sync(const char *path, const void *data, size_t s
 sfr_status sfri_write_file_atomic(const char *path, const void *data, size_t size,
                                   const char *func)
 {
-    /* Both names are allocated before anything is written, so that running
-     * out of memory is reported as such, and never after the rename. */
-    char *temp = sfri_malloc(temp_name_size(path));
-    char *dir = parent_dir(path);
+    /* Every name is made before anything is written, so that running out
+     * of memory is reported as such, and never after the rename. */
+    char *target = final_target(path);
+    if (target == NULL)
+        return errno == ENOMEM
+                   ? sfri_fail(SFR_ERR_NOMEM, func, "no memory for the names of '%s'", path)
+                   : sfri_fail(SFR_ERR_IO, func, "cannot follow the links of '%s': %s", path,
+                               strerror(errno));
+    char *temp = sfri_malloc(temp_name_size(target));
+    char *dir = parent_dir(target);
     sfr_status st = temp == NULL || dir == NULL
                         ? sfri_fail(SFR_ERR_NOMEM, func, "no memory for the names of '%s'", path)
-                        : write_rename_sync(path, data, size, temp, dir, func);
+                        : write_rename_sync(target, data, size, temp, dir, func);
+    sfri_free(target);
     sfri_free(temp);
     sfri_free(dir);
     return st;
-}
-
-/* Reads exactly size bytes; a short file (changed under us) is an error. */
-static int read_all(int fd, unsigned char *p, size_t size)
-{
-    while (size > 0) {
-        ssize_t n = read(fd, p, size);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0)
-            return -1;
-        if (n == 0) {
-            errno = EIO;
-            return -1;
-        }
-        p += n;
-        size -= (size_t)n;
-    }
-    return 0;
-}
-
-sfr_status sfri_read_file(const char *path, void **data, size_t *size, const char *func)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return sfri_fail(SFR_ERR_IO, func, "cannot open '%s': %s", path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        int saved = errno;
-        close(fd);
-        return sfri_fail(SFR_ERR_IO, func, "cannot stat '%s': %s", path, strerror(saved));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return sfri_fail(SFR_ERR_IO, func, "'%s' is not a regular file", path);
-    }
-    if ((uintmax_t)st.st_size >= SIZE_MAX) {
-        close(fd);
-        return sfri_fail(SFR_ERR_IO, func, "'%s' is too large to read (%lld bytes)", path,
-                         (long long)st.st_size);
-    }
-    size_t n = (size_t)st.st_size;
-    unsigned char *buf = sfri_malloc(n);
-    if (buf == NULL) {
-        close(fd);
-        return sfri_fail(SFR_ERR_NOMEM, func, "no memory to read '%s' (%zu bytes)", path, n);
-    }
-    if (read_all(fd, buf, n) != 0) {
-        int saved = errno;
-        close(fd);
-        sfri_free(buf);
-        return sfri_fail(SFR_ERR_IO, func, "cannot read '%s': %s", path, strerror(saved));
-    }
-    close(fd);
-    *data = buf;
-    *size = n;
-    return SFR_OK;
 }

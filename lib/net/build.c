@@ -190,6 +190,22 @@ static struct sfri_layer proto_of(int kind, int in0, int in1, int c, int h, int 
     return p;
 }
 
+/*
+ * a * b * c * d for sizes >= 1, or -1 when the product exceeds MAX_ELEMS;
+ * checked at every step, so that no product of host integers overflows.
+ */
+static int64_t elems_within_limit(int64_t a, int64_t b, int64_t c, int64_t d)
+{
+    const int64_t more[] = {b, c, d};
+    int64_t p = a;
+    for (int i = 0; i < 3; i++) {
+        if (p > MAX_ELEMS / more[i])
+            return -1;
+        p *= more[i];
+    }
+    return p;
+}
+
 SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id)
 {
     static const char *const fn = "sfr_net_input";
@@ -200,7 +216,7 @@ SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id)
         return sfri_fail(SFR_ERR_STATE, fn, "the net already has layers: the input comes first, once");
     if (c < 1 || h < 1 || w < 1)
         return sfri_fail(SFR_ERR_SHAPE, fn, "input %d x %d x %d: every size must be >= 1", c, h, w);
-    if ((int64_t)c * h * w > MAX_ELEMS)
+    if (elems_within_limit(1, c, h, w) < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "input %d x %d x %d is too large", c, h, w);
     struct sfri_layer p = proto_of(SFRI_LAYER_INPUT, -1, -1, c, h, w);
     return append(net, &p, id, fn);
@@ -208,8 +224,13 @@ SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id)
 
 /*
  * Output size along one axis of a window of kernel with stride and pad over
- * size (rounding down), or an error when a value is < 1 or the window does
- * not fit the padded input.
+ * size (rounding down), or SFR_ERR_SHAPE when the window cannot mean
+ * anything there: a value < 1, a padding outside [0, max_pad] or larger
+ * than the input, a kernel or a stride longer than the padded input. The
+ * padding rule keeps the kernel, the stride and the output within three
+ * times the input, so that a layer's work is bounded by its input's size
+ * (a kernel of 65535 padded by 32767 over 5 values would run for seconds).
+ * Every sum is computed in 64 bits: nothing here overflows.
  */
 static sfr_status window_out(int size, int kernel, int stride, int pad, int max_pad, const char *fn,
                              int *out)
@@ -219,11 +240,20 @@ static sfr_status window_out(int size, int kernel, int stride, int pad, int max_
     if (pad < 0 || pad > max_pad)
         return sfri_fail(SFR_ERR_SHAPE, fn, "padding %d with kernel %d: it must be in [0, %d]", pad,
                          kernel, max_pad);
+    if (pad > size)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "padding %d is larger than the input (%d)", pad, size);
     int64_t padded = (int64_t)size + 2 * (int64_t)pad;
     if (padded < kernel)
         return sfri_fail(SFR_ERR_SHAPE, fn, "kernel %d is larger than the padded input (%lld)",
                          kernel, (long long)padded);
-    *out = (int)((padded - kernel) / stride + 1);
+    if (padded < stride)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "stride %d is longer than the padded input (%lld)",
+                         stride, (long long)padded);
+    int64_t n = (padded - kernel) / stride + 1;
+    if (n > MAX_ELEMS)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "%lld outputs along one axis are too many",
+                         (long long)n);
+    *out = (int)n;
     return SFR_OK;
 }
 
@@ -246,14 +276,18 @@ SFR_API sfr_status sfr_net_conv2d(sfr_net *net, int in, int out_c, int kernel, i
         st = window_out(src->w, kernel, stride, pad, max_pad, fn, &ow);
     if (st != SFR_OK)
         return st;
-    if ((int64_t)out_c * oh * ow > MAX_ELEMS)
+    if (elems_within_limit(1, out_c, oh, ow) < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "output %d x %d x %d is too large", out_c, oh, ow);
+    int64_t weights = elems_within_limit(out_c, src->c, kernel, kernel);
+    if (weights < 0)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "weight %d x %d x %d x %d is too large", out_c, src->c,
+                         kernel, kernel);
     struct sfri_layer p = proto_of(SFRI_LAYER_CONV, in, -1, out_c, oh, ow);
     p.kernel = kernel;
     p.stride = stride;
     p.pad = pad;
     p.bias = bias != 0;
-    p.weight_size = (int64_t)out_c * src->c * kernel * kernel;
+    p.weight_size = weights;
     p.bias_size = p.bias ? out_c : 0;
     return append(net, &p, id, fn);
 }
@@ -302,6 +336,8 @@ static sfr_status pool(sfr_net *net, int kind, int in, int kernel, int stride, i
         st = window_out(src->w, kernel, stride, pad, max_pad, fn, &ow);
     if (st != SFR_OK)
         return st;
+    if (elems_within_limit(1, src->c, oh, ow) < 0)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "output %d x %d x %d is too large", src->c, oh, ow);
     struct sfri_layer p = proto_of(kind, in, -1, src->c, oh, ow);
     p.kernel = kernel;
     p.stride = stride;
@@ -345,8 +381,12 @@ SFR_API sfr_status sfr_net_linear(sfr_net *net, int in, int out_features, int *i
         return st;
     if (out_features < 1)
         return sfri_fail(SFR_ERR_SHAPE, fn, "out_features %d must be >= 1", out_features);
+    int64_t weights = elems_within_limit(out_features, src->c, src->h, src->w);
+    if (weights < 0)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "weight %d x (%d x %d x %d) is too large", out_features,
+                         src->c, src->h, src->w);
     struct sfri_layer p = proto_of(SFRI_LAYER_LINEAR, in, -1, out_features, 1, 1);
-    p.weight_size = (int64_t)out_features * src->c * src->h * src->w;
+    p.weight_size = weights;
     p.bias_size = out_features;
     return append(net, &p, id, fn);
 }

@@ -3,7 +3,10 @@
  * running statistics in the format of checkpoint_format.c, reached only
  * through net_state.h, written atomically by file_io.c.
  */
+#include <math.h>
 #include <stdint.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "../common/common.h"
 #include "../common/file_io.h"
@@ -25,6 +28,15 @@ static sfr_status check_args(const sfr_net *net, const char *path, const char *f
     return SFR_OK;
 }
 
+/* The index of the first NaN or infinity among n floats, or -1. */
+static int64_t first_nonfinite(const float *x, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            return i;
+    return -1;
+}
+
 SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path)
 {
     static const char *const fn = "sfr_net_save";
@@ -35,6 +47,17 @@ SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path)
     int64_t param_count = 0, state_count = 0;
     sfri_net_param_buffer(net, &params, &param_count);
     sfri_net_state_buffer(net, &state, &state_count);
+    /* A checkpoint holds finite values only (load refuses others): a
+     * diverged net must not replace the last good file. */
+    int64_t bad = first_nonfinite(params, param_count);
+    if (bad >= 0)
+        return sfri_fail(SFR_ERR_NONFINITE, fn, "parameter %lld is %g: nothing written",
+                         (long long)bad, (double)params[bad]);
+    bad = first_nonfinite(state, state_count);
+    if (bad >= 0)
+        return sfri_fail(SFR_ERR_NONFINITE, fn,
+                         "batch norm running statistic %lld is %g: nothing written",
+                         (long long)bad, (double)state[bad]);
     size_t size = sfri_ckpt_size(param_count, state_count);
     unsigned char *buf = sfri_malloc(size);
     if (buf == NULL)
@@ -47,23 +70,67 @@ SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path)
     return st;
 }
 
+/*
+ * The checks of a checkpoint file, then the net's update: the header first
+ * (so that a file of another kind or size is refused before anything more
+ * is read or allocated: the net knows the size its checkpoint has), then
+ * the whole file, then the values, state first (into new_state) so that a
+ * negative running variance is refused before the parameters change.
+ */
+static sfr_status load_from(sfr_net *net, int fd, uint64_t file_size, const char *path,
+                            const char *fn)
+{
+    float *params = NULL, *state = NULL;
+    int64_t param_count = 0, state_count = 0;
+    sfri_net_param_buffer(net, &params, &param_count);
+    sfri_net_state_buffer(net, &state, &state_count);
+    unsigned char header[SFRI_CKPT_HEADER_BYTES];
+    size_t head = file_size < sizeof header ? (size_t)file_size : sizeof header;
+    sfr_status st = sfri_read_at(fd, header, head, 0, path, fn);
+    if (st == SFR_OK)
+        st = sfri_ckpt_check_header(header, file_size, param_count, state_count, fn);
+    if (st != SFR_OK)
+        return st;
+    size_t size = (size_t)file_size; /* sfri_ckpt_size(param_count, state_count) */
+    unsigned char *data = sfri_malloc(size);
+    float *new_state = sfri_malloc(sfri_mul_size((size_t)state_count + 1, sizeof *new_state));
+    if (data == NULL || new_state == NULL)
+        st = sfri_fail(SFR_ERR_NOMEM, fn, "no memory to read '%s' (%zu bytes)", path, size);
+    if (st == SFR_OK)
+        st = sfri_read_at(fd, data, size, 0, path, fn);
+    if (st == SFR_OK)
+        st = sfri_ckpt_verify(data, size, sfri_net_arch_signature(net), param_count, state_count,
+                              fn);
+    if (st == SFR_OK) {
+        sfri_ckpt_read(data, NULL, param_count, new_state, state_count);
+        int64_t bad = sfri_net_bad_variance(net, new_state);
+        if (bad >= 0)
+            st = sfri_fail(SFR_ERR_FORMAT, fn,
+                           "state value %lld, a batch norm running variance, is negative (%g)",
+                           (long long)bad, (double)new_state[bad]);
+    }
+    if (st == SFR_OK) {
+        sfri_ckpt_read(data, params, param_count, NULL, state_count);
+        if (state_count > 0)
+            memcpy(state, new_state, (size_t)state_count * sizeof *state);
+    }
+    sfri_free(data);
+    sfri_free(new_state);
+    return st;
+}
+
 SFR_API sfr_status sfr_net_load(sfr_net *net, const char *path)
 {
     static const char *const fn = "sfr_net_load";
     sfr_status st = check_args(net, path, fn);
     if (st != SFR_OK)
         return st;
-    void *data = NULL;
-    size_t size = 0;
-    st = sfri_read_file(path, &data, &size, fn);
+    int fd = -1;
+    uint64_t file_size = 0;
+    st = sfri_open_regular(path, &fd, &file_size, fn);
     if (st != SFR_OK)
         return st;
-    float *params = NULL, *state = NULL;
-    int64_t param_count = 0, state_count = 0;
-    sfri_net_param_buffer(net, &params, &param_count);
-    sfri_net_state_buffer(net, &state, &state_count);
-    st = sfri_ckpt_decode(data, size, sfri_net_arch_signature(net), params, param_count, state,
-                          state_count, fn);
-    sfri_free(data);
+    st = load_from(net, fd, file_size, path, fn);
+    close(fd);
     return st;
 }

@@ -14,9 +14,11 @@
  *                 binary32 bit patterns
  *   40+4P+4S   8  FNV-1a 64 of every byte before it, u64
  *
- * The file's size is exactly 48 + 4P + 4S bytes. A reader rejects a file
- * whose magic, version, signature, counts, size or checksum does not match
- * before it changes anything.
+ * The file's size is exactly 48 + 4P + 4S bytes, and every value is a
+ * finite float. A reader rejects a file whose magic, version, counts,
+ * size, checksum or signature does not match, or that holds a NaN or an
+ * infinity, before it changes anything; the header alone (first 40 bytes
+ * and the file's size) decides whether the rest is worth reading.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -97,6 +99,12 @@ static size_t size_for(uint64_t params, uint64_t state)
     return (size_t)(fixed + 4 * (params + state));
 }
 
+/* Exponent bits all ones: an infinity or a NaN. */
+static int nonfinite_bits(uint32_t bits)
+{
+    return (bits & 0x7f800000u) == 0x7f800000u;
+}
+
 size_t sfri_ckpt_size(int64_t param_count, int64_t state_count)
 {
     if (param_count < 0 || state_count < 0)
@@ -122,15 +130,14 @@ void sfri_ckpt_encode(void *out, uint64_t signature, uint32_t library_version,
     put_u64(p + checked, sfri_fnv1a64(p, checked));
 }
 
-sfr_status sfri_ckpt_decode(const void *data, size_t size, uint64_t signature, float *params,
-                            int64_t param_count, float *state, int64_t state_count,
-                            const char *func)
+sfr_status sfri_ckpt_check_header(const void *header, uint64_t file_size, int64_t param_count,
+                                  int64_t state_count, const char *func)
 {
-    const unsigned char *p = data;
-    if (size < SFRI_CKPT_HEADER_BYTES + SFRI_CKPT_TRAILER_BYTES)
+    const unsigned char *p = header;
+    if (file_size < SFRI_CKPT_HEADER_BYTES + SFRI_CKPT_TRAILER_BYTES)
         return sfri_fail(SFR_ERR_FORMAT, func,
-                         "%zu bytes is shorter than any checkpoint (%d bytes at least)", size,
-                         SFRI_CKPT_HEADER_BYTES + SFRI_CKPT_TRAILER_BYTES);
+                         "%" PRIu64 " bytes is shorter than any checkpoint (%d bytes at least)",
+                         file_size, SFRI_CKPT_HEADER_BYTES + SFRI_CKPT_TRAILER_BYTES);
     if (memcmp(p + OFF_MAGIC, SFRI_CKPT_MAGIC, 8) != 0)
         return sfri_fail(SFR_ERR_FORMAT, func, "not a libsfr checkpoint (wrong magic)");
     uint32_t version = get_u32(p + OFF_VERSION);
@@ -141,11 +148,26 @@ sfr_status sfri_ckpt_decode(const void *data, size_t size, uint64_t signature, f
     uint64_t file_params = get_u64(p + OFF_PARAMS);
     uint64_t file_state = get_u64(p + OFF_STATE);
     size_t expect = size_for(file_params, file_state);
-    if (size != expect)
+    if (file_size != expect)
         return sfri_fail(SFR_ERR_FORMAT, func,
-                         "%zu bytes, but the header's counts (%" PRIu64 " parameters, %" PRIu64
+                         "%" PRIu64 " bytes, but the header's counts (%" PRIu64 " parameters, %" PRIu64
                          " state values) need %zu: truncated or damaged",
-                         size, file_params, file_state, expect);
+                         file_size, file_params, file_state, expect);
+    if (file_params != (uint64_t)param_count || file_state != (uint64_t)state_count)
+        return sfri_fail(SFR_ERR_FORMAT, func,
+                         "the checkpoint holds %" PRIu64 " parameters and %" PRIu64
+                         " state values, this net %lld and %lld",
+                         file_params, file_state, (long long)param_count, (long long)state_count);
+    return SFR_OK;
+}
+
+sfr_status sfri_ckpt_verify(const void *data, size_t size, uint64_t signature, int64_t param_count,
+                            int64_t state_count, const char *func)
+{
+    const unsigned char *p = data;
+    sfr_status st = sfri_ckpt_check_header(data, size, param_count, state_count, func);
+    if (st != SFR_OK)
+        return st;
     size_t checked = size - SFRI_CKPT_TRAILER_BYTES;
     uint64_t stored = get_u64(p + checked), computed = sfri_fnv1a64(p, checked);
     if (stored != computed)
@@ -159,13 +181,34 @@ sfr_status sfri_ckpt_decode(const void *data, size_t size, uint64_t signature, f
                          "the checkpoint is of another network (architecture signature 0x%016" PRIx64
                          ", this net 0x%016" PRIx64 ")",
                          file_signature, signature);
-    if (file_params != (uint64_t)param_count || file_state != (uint64_t)state_count)
-        return sfri_fail(SFR_ERR_FORMAT, func,
-                         "the checkpoint holds %" PRIu64 " parameters and %" PRIu64
-                         " state values, this net %lld and %lld",
-                         file_params, file_state, (long long)param_count, (long long)state_count);
     const unsigned char *body = p + SFRI_CKPT_HEADER_BYTES;
-    get_floats(params, body, param_count);
-    get_floats(state, body + 4 * param_count, state_count);
+    for (int64_t i = 0; i < param_count + state_count; i++) {
+        uint32_t bits = get_u32(body + 4 * i);
+        if (nonfinite_bits(bits))
+            return sfri_fail(SFR_ERR_FORMAT, func,
+                             "%s %lld is not a finite number (bits 0x%08" PRIx32 ")",
+                             i < param_count ? "parameter" : "state value",
+                             (long long)(i < param_count ? i : i - param_count), bits);
+    }
     return SFR_OK;
+}
+
+void sfri_ckpt_read(const void *data, float *params, int64_t param_count, float *state,
+                    int64_t state_count)
+{
+    const unsigned char *body = (const unsigned char *)data + SFRI_CKPT_HEADER_BYTES;
+    if (params != NULL)
+        get_floats(params, body, param_count);
+    if (state != NULL)
+        get_floats(state, body + 4 * param_count, state_count);
+}
+
+sfr_status sfri_ckpt_decode(const void *data, size_t size, uint64_t signature, float *params,
+                            int64_t param_count, float *state, int64_t state_count,
+                            const char *func)
+{
+    sfr_status st = sfri_ckpt_verify(data, size, signature, param_count, state_count, func);
+    if (st == SFR_OK)
+        sfri_ckpt_read(data, params, param_count, state, state_count);
+    return st;
 }

@@ -34,11 +34,34 @@ void sfri_ckpt_encode(void *out, uint64_t signature, uint32_t library_version,
                       int64_t state_count);
 
 /*
- * Verifies that the size bytes at data are a complete, intact checkpoint of
- * version SFRI_CKPT_VERSION for a net with this signature and these counts,
- * and only then copies its floats to params and state. Anything wrong is
- * SFR_ERR_FORMAT, reported for func, with params and state untouched.
+ * The checks the header alone allows, for a file of file_size bytes whose
+ * first SFRI_CKPT_HEADER_BYTES bytes are at header (header may hold fewer
+ * when the file is shorter than a checkpoint can be; they are then not
+ * read): the size, the magic, the version, the size against the header's
+ * counts and the counts against the net's. A reader makes them before it
+ * reads the rest, whose size is then the net's own. SFR_ERR_FORMAT,
+ * reported for func, when one fails.
  */
+sfr_status sfri_ckpt_check_header(const void *header, uint64_t file_size, int64_t param_count,
+                                  int64_t state_count, const char *func);
+
+/*
+ * Verifies that the size bytes at data are a complete, intact checkpoint of
+ * version SFRI_CKPT_VERSION for a net with this signature and these counts
+ * whose values are all finite: the header checks, then the checksum, the
+ * signature and the values. Anything wrong is SFR_ERR_FORMAT, reported for
+ * func. Writes nothing.
+ */
+sfr_status sfri_ckpt_verify(const void *data, size_t size, uint64_t signature, int64_t param_count,
+                            int64_t state_count, const char *func);
+
+/* Copies the floats of a checkpoint sfri_ckpt_verify accepted to params
+ * and state; either may be NULL, and is then skipped. */
+void sfri_ckpt_read(const void *data, float *params, int64_t param_count, float *state,
+                    int64_t state_count);
+
+/* sfri_ckpt_verify, then sfri_ckpt_read when it passed: params and state
+ * are untouched on failure. */
 sfr_status sfri_ckpt_decode(const void *data, size_t size, uint64_t signature, float *params,
                             int64_t param_count, float *state, int64_t state_count,
                             const char *func);

@@ -79,6 +79,7 @@ void sfri_net_release_compiled(sfr_net *net)
     net->accum_size = 0;
     net->scratch = NULL;
     net->scratch_size = 0;
+    net->accum_layer = net->scratch_layer = -1;
     net->batch = 0;
     net->phase = SFRI_PHASE_BUILDING;
 }
@@ -153,8 +154,10 @@ sfr_status sfri_bind(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_des
         return sfri_fail(SFR_ERR_BACKEND, fn,
                          "oneDNN chose an unexpected layout for argument %d (%zu bytes, expected %zu)",
                          arg, md == NULL ? (size_t)0 : dnnl_memory_desc_get_size(md), bytes);
-    if (ptr == NULL && bytes > net->accum_size)
+    if (ptr == NULL && bytes > net->accum_size) {
         net->accum_size = bytes;
+        net->accum_layer = s->layer;
+    }
     dnnl_memory_t m;
     sfr_status st = new_mem(net, md, ptr, &m, fn);
     if (st == SFR_OK)
@@ -217,8 +220,10 @@ sfr_status sfri_make_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitiv
     size_t size = md == NULL ? 0 : dnnl_memory_desc_get_size(md);
     if (size == 0)
         return SFR_OK;
-    if (size > net->scratch_size)
+    if (size > net->scratch_size) {
         net->scratch_size = size;
+        net->scratch_layer = layer;
+    }
     dnnl_memory_t m;
     sfr_status ss = new_mem(net, md, NULL, &m, fn);
     if (ss == SFR_OK)
@@ -375,7 +380,7 @@ sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
     size_t bytes = dnnl_memory_desc_get_size(&plain);
     float *grad = sfri_aligned_alloc(ALIGN, bytes);
     if (grad == NULL)
-        return sfri_fail(SFR_ERR_NOMEM, func, "out of memory for the tap of layer %d", tap->layer);
+        return sfri_fail(SFR_ERR_NOMEM, func, "out of memory for its tap");
     memset(grad, 0, bytes);
     /* The input layer has no gradient to add into. */
     if (!l->plain_md && l->diff != NULL && l->tap_in.prim == NULL) {
@@ -511,13 +516,14 @@ int sfri_net_shares_diff(const sfr_net *net, int layer)
     return 0;
 }
 
-/* Gives the scratchpad and accumulation memories their shared buffers. */
+/* Gives the scratchpad and accumulation memories their shared buffers; a
+ * failure is the layer's that asked for the largest one. */
 static sfr_status bind_shared(sfr_net *net, const char *fn)
 {
     if (net->scratch_size > 0 && (net->scratch = sfri_net_buffer(net, net->scratch_size, fn)) == NULL)
-        return SFR_ERR_NOMEM;
+        return sfri_net_blame_layer(net, net->scratch_layer, SFR_ERR_NOMEM, fn);
     if (net->accum_size > 0 && (net->accum = sfri_net_buffer(net, net->accum_size, fn)) == NULL)
-        return SFR_ERR_NOMEM;
+        return sfri_net_blame_layer(net, net->accum_layer, SFR_ERR_NOMEM, fn);
     for (int i = 0; i < net->n_layers; i++) {
         struct sfri_step *steps[LAYER_STEPS];
         layer_steps(net->layers[i], steps);
@@ -531,7 +537,8 @@ static sfr_status bind_shared(sfr_net *net, const char *fn)
                                                             ? net->scratch
                                                             : (void *)net->accum);
                 if (st != dnnl_success)
-                    return sfri_dnnl_fail(st, fn, "shared buffer binding");
+                    return sfri_net_blame_layer(
+                        net, i, sfri_dnnl_fail(st, fn, "shared buffer binding"), fn);
             }
         }
     }
@@ -554,7 +561,8 @@ static sfr_status bind_output(sfr_net *net, const char *fn)
     return st;
 }
 
-/* Everything of a compile for batch; on failure the net is left uncompiled. */
+/* Everything of a compile for batch; on failure the net is left uncompiled
+ * and the message names the layer that failed. */
 static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
 {
     sfri_net_release_compiled(net);
@@ -565,14 +573,14 @@ static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
     plan_diff_sharing(net);
     sfr_status st = sfri_net_make_streams(net, fn);
     for (int i = 0; st == SFR_OK && i < net->n_layers; i++)
-        st = sfri_compile_layer(net, i, fn);
+        st = sfri_net_blame_layer(net, i, sfri_compile_layer(net, i, fn), fn);
     if (st == SFR_OK)
         st = bind_shared(net, fn);
     if (st == SFR_OK)
-        st = bind_output(net, fn);
+        st = sfri_net_blame_layer(net, net->n_layers - 1, bind_output(net, fn), fn);
     for (int i = 0; st == SFR_OK && i < net->n_layers; i++) {
         if (net->layers[i]->tap != NULL)
-            st = sfri_net_bind_tap(net, net->layers[i]->tap, fn);
+            st = sfri_net_blame_layer(net, i, sfri_net_bind_tap(net, net->layers[i]->tap, fn), fn);
     }
     if (st != SFR_OK) {
         sfri_net_release_compiled(net);
@@ -600,8 +608,8 @@ SFR_API sfr_status sfr_net_compile(sfr_net *net, int64_t batch)
     for (int i = 0; i < net->n_layers; i++) {
         const struct sfri_layer *l = net->layers[i];
         if (batch > MAX_TENSOR / ((int64_t)l->c * l->h * l->w))
-            return sfri_fail(SFR_ERR_INVALID_ARG, fn, "batch %lld is too large for layer %d",
-                             (long long)batch, i);
+            return sfri_fail(SFR_ERR_INVALID_ARG, fn, "batch %lld is too large for layer %d (%s)",
+                             (long long)batch, i, sfri_layer_kind_name(l->kind));
     }
     st = compile_all(net, batch, fn);
     if (st != SFR_OK)

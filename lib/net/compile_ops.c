@@ -58,7 +58,7 @@ static sfr_status bind_weights(struct op_ctx *c, struct sfri_step *s, const_dnnl
 {
     const dnnl_memory_desc_t *md = arg_md(pd, arg);
     if (md == NULL)
-        return sfri_fail(SFR_ERR_BACKEND, c->fn, "oneDNN has no weights layout for layer %d", c->id);
+        return sfri_fail(SFR_ERR_BACKEND, c->fn, "oneDNN has no weights layout");
     size_t bytes = dnnl_memory_desc_get_size(md);
     if (dnnl_memory_desc_equal(md, plain))
         return sfri_bind(c->net, s, pd, arg, flat, bytes, c->fn);

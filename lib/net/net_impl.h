@@ -167,6 +167,7 @@ struct sfr_net {
     size_t accum_size;        /* bytes: the largest such gradient */
     void *scratch;            /* the user-managed oneDNN scratchpad shared by every step */
     size_t scratch_size;      /* bytes: the largest scratchpad any step asks for */
+    int accum_layer, scratch_layer; /* the layers that ask for those largest sizes */
     dnnl_memory_t *mems;      /* every memory object of this compile, to destroy */
     int n_mems, cap_mems;
     void **bufs;              /* every buffer of this compile, to free */
@@ -186,6 +187,15 @@ static inline struct sfri_layer *sfri_net_layer(const sfr_net *net, int id)
 /* Records "func: oneDNN <what> failed: <dnnl status>" and returns SFR_ERR_BACKEND
  * (SFR_ERR_NOMEM when oneDNN ran out of memory). */
 sfr_status sfri_dnnl_fail(dnnl_status_t st, const char *func, const char *what);
+
+/* The short name of a layer kind ("conv", "maxpool", ...), as the profile
+ * and error messages print it. */
+const char *sfri_layer_kind_name(int kind);
+
+/* Adds "layer <id> (<kind>): " to the failure st just recorded for func
+ * and returns st (SFR_OK passes through): every failure of a compile names
+ * the layer it happened in. */
+sfr_status sfri_net_blame_layer(const sfr_net *net, int id, sfr_status st, const char *func);
 
 /* Executes one step on the net's stream (nothing when it has no primitive). */
 sfr_status sfri_net_run(sfr_net *net, const struct sfri_step *s, const char *func);

@@ -30,6 +30,14 @@ void sfri_net_param_buffer(const struct sfr_net *net, float **values, int64_t *c
 void sfri_net_state_buffer(const struct sfr_net *net, float **state, int64_t *count);
 
 /*
+ * Checks candidate state values for net (in the layout above, as many as
+ * sfri_net_state_buffer gives): the index of the first running variance
+ * below zero, or -1 when there is none. A batch norm divides by
+ * sqrt(variance + eps): a negative one makes its outputs NaN.
+ */
+int64_t sfri_net_bad_variance(const struct sfr_net *net, const float *state);
+
+/*
  * A 64-bit signature of the architecture: layer kinds, their arguments, their
  * inputs and the input shape, not the batch size. Two nets built by the same
  * builder calls have the same signature; nets that differ in any of those

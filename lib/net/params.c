@@ -155,6 +155,20 @@ void sfri_net_state_buffer(const struct sfr_net *net, float **state, int64_t *co
     *count = net->n_state;
 }
 
+int64_t sfri_net_bad_variance(const struct sfr_net *net, const float *state)
+{
+    for (int i = 0; i < net->n_layers; i++) {
+        const struct sfri_layer *l = net->layers[i];
+        if (l->kind != SFRI_LAYER_BN)
+            continue;
+        const float *var = state + l->state_off + l->c;
+        for (int ch = 0; ch < l->c; ch++)
+            if (!(var[ch] >= 0.0f))
+                return l->state_off + l->c + ch;
+    }
+    return -1;
+}
+
 /* FNV-1a over the 32-bit words that define each layer. */
 static uint64_t mix(uint64_t h, int32_t v)
 {

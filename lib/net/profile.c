@@ -75,13 +75,6 @@ void sfri_prof_count(sfr_net *net, int backward)
         sfri_prof_report(net);
 }
 
-static const char *kind_name(int kind)
-{
-    static const char *const names[] = {"?",    "input",   "conv",    "bn",     "relu",
-                                        "maxpool", "avgpool", "gap", "linear", "add"};
-    return kind >= 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : "?";
-}
-
 void sfri_prof_report(const sfr_net *net)
 {
     const struct sfri_profile *p = net->profile;
@@ -107,7 +100,7 @@ void sfri_prof_report(const sfr_net *net)
             sum += ms[k];
             total[k] += ms[k];
         }
-        fprintf(stderr, "%5d %-8s %-14s %-8s %9.3f %9.3f %9.3f %9.3f %9.3f\n", i, kind_name(l->kind),
+        fprintf(stderr, "%5d %-8s %-14s %-8s %9.3f %9.3f %9.3f %9.3f %9.3f\n", i, sfri_layer_kind_name(l->kind),
                 shape, fusion, ms[0] * per, ms[1] * per, ms[2] * per, ms[3] * per, sum * per);
     }
     double sum = total[0] + total[1] + total[2] + total[3];

@@ -21,9 +21,10 @@ SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out)
         l->tap = tap;
         /* A fusion hid this output, or its gradient buffer is shared: compile
          * again without that. */
-        if (net->phase != SFRI_PHASE_BUILDING)
-            st = l->hidden || sfri_net_shares_diff(net, layer) ? sfri_net_recompile(net, fn)
-                                                                : sfri_net_bind_tap(net, tap, fn);
+        if (net->phase != SFRI_PHASE_BUILDING && (l->hidden || sfri_net_shares_diff(net, layer)))
+            st = sfri_net_recompile(net, fn);
+        else if (net->phase != SFRI_PHASE_BUILDING)
+            st = sfri_net_blame_layer(net, layer, sfri_net_bind_tap(net, tap, fn), fn);
         if (st != SFR_OK) {
             l->tap = NULL;
             sfri_tap_free_owned(tap);

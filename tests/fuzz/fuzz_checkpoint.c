@@ -3,8 +3,10 @@
  * build/fuzz/fuzz_checkpoint). The expected net is read from the input's
  * own header, and odd first bytes get a correct checksum written over the
  * trailer, so that mutated inputs reach every check behind the checksum.
- * Whatever decodes must re-encode to the same bytes.
+ * Whatever decodes must hold only finite values and re-encode to the same
+ * bytes.
  */
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     sfr_status st = sfri_ckpt_decode(copy, size, sig, params, (int64_t)np, state, (int64_t)ns,
                                      "fuzz");
     if (st == SFR_OK) {
+        for (uint64_t i = 0; i < np; i++)
+            if (!isfinite(params[i]))
+                abort();
+        for (uint64_t i = 0; i < ns; i++)
+            if (!isfinite(state[i]))
+                abort();
         uint32_t library = (uint32_t)(copy[12] | copy[13] << 8 | copy[14] << 16 |
                                       (uint32_t)copy[15] << 24);
         uint8_t *again = malloc(size);

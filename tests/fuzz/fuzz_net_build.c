@@ -1,35 +1,72 @@
 /*
  * libFuzzer target: bytes -> a random layer sequence through the builder
- * (any layer kind, any input ids, small and out-of-range sizes), then
+ * (any layer kind, any input ids, small, out-of-range and huge sizes, from
+ * INT_MIN to INT_MAX), checking after every call that the parameter count
+ * is the sum of the tensors' sizes, then
  * compile, init, a training forward on random data (NaN and infinities
  * included), output, backward with random gradients, an eval forward and a
  * recompile. Every call must return a documented status; the harness's
  * allocator caps every block (fuzz_input.h).
  */
+#include <limits.h>
+
 #include "fuzz_input.h"
 
 enum { MAX_LAYERS = 14, MAX_ELEMS = 1 << 16 };
+
+/* Sizes a host may pass by mistake: both ends of int, and values around
+ * the builder's limits (2^31 - 1 elements, 46341^2 > 2^31). */
+static const int huge[] = {INT_MIN, -1,    INT_MAX, INT_MAX - 1, INT_MAX / 2,
+                           65535,   32767, 46341,   1 << 16,     (1 << 15) + 1};
+
+/* A value in [lo, hi] from one byte, or one of huge[] for the top bytes. */
+static int fuzz_size(struct fuzz_input *in, int lo, int hi)
+{
+    uint8_t b = fuzz_u8(in);
+    const unsigned n_huge = sizeof huge / sizeof huge[0];
+    if (b >= 256 - n_huge)
+        return huge[b - (256 - n_huge)];
+    return lo + (int)(b % (unsigned)(hi - lo + 1));
+}
+
+/* The parameter count must be the sum of the tensors' sizes, each >= 1. */
+static void check_param_count(sfr_net *net)
+{
+    int count = 0;
+    int64_t total = 0, sum = 0;
+    if (sfr_net_param_tensors(net, &count) != SFR_OK ||
+        sfr_net_params(net, NULL, NULL, &total) != SFR_OK)
+        abort();
+    for (int i = 0; i < count; i++) {
+        int64_t size = 0;
+        if (sfr_net_param_info(net, i, NULL, NULL, &size) != SFR_OK || size < 1)
+            abort();
+        sum += size;
+    }
+    if (total != sum)
+        abort();
+}
 
 /* One builder call chosen by the input; ids may be unknown on purpose. */
 static void add_layer(struct fuzz_input *in, sfr_net *net, int n_layers)
 {
     int id = -1;
     int a = fuzz_range(in, -1, n_layers), b = fuzz_range(in, -1, n_layers);
-    int k = fuzz_range(in, -1, 5), s = fuzz_range(in, -1, 3), p = fuzz_range(in, -1, 3);
+    int k = fuzz_size(in, -1, 5), s = fuzz_size(in, -1, 3), p = fuzz_size(in, -1, 3);
     switch (fuzz_u8(in) % 10) {
     case 0:
-        fuzz_expect(sfr_net_input(net, fuzz_range(in, 0, 3), fuzz_range(in, 0, 12),
-                                  fuzz_range(in, 0, 12), &id));
+        fuzz_expect(sfr_net_input(net, fuzz_size(in, 0, 3), fuzz_size(in, 0, 12),
+                                  fuzz_size(in, 0, 12), &id));
         break;
     case 1:
-        fuzz_expect(sfr_net_conv2d(net, a, fuzz_range(in, 0, 8), k, s, p, fuzz_u8(in) & 1, &id));
+        fuzz_expect(sfr_net_conv2d(net, a, fuzz_size(in, 0, 8), k, s, p, fuzz_u8(in) & 1, &id));
         break;
     case 2: fuzz_expect(sfr_net_batchnorm(net, a, &id)); break;
     case 3: fuzz_expect(sfr_net_relu(net, a, &id)); break;
     case 4: fuzz_expect(sfr_net_maxpool(net, a, k, s, p, &id)); break;
     case 5: fuzz_expect(sfr_net_avgpool(net, a, k, s, p, &id)); break;
     case 6: fuzz_expect(sfr_net_global_avgpool(net, a, &id)); break;
-    case 7: fuzz_expect(sfr_net_linear(net, a, fuzz_range(in, 0, 12), &id)); break;
+    case 7: fuzz_expect(sfr_net_linear(net, a, fuzz_size(in, 0, 12), &id)); break;
     case 8: fuzz_expect(sfr_net_add(net, a, b, &id)); break;
     default: {
         sfr_tap *tap = NULL;
@@ -78,10 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         n_layers = 1;
     int ops = fuzz_range(&in, 0, MAX_LAYERS);
     for (int i = 0; i < ops; i++) {
-        int count = 0;
         add_layer(&in, net, n_layers);
-        if (sfr_net_param_tensors(net, &count) != SFR_OK)
-            abort();
+        check_param_count(net);
         n_layers++; /* an upper bound: unknown ids are part of the game */
     }
     int64_t batch = fuzz_range(&in, 0, 3);

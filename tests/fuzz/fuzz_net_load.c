@@ -3,15 +3,18 @@
  * pooling, linear). The bytes are given as a file through a memfd, so no
  * disk is touched. When the first byte is odd, the checksum trailer is
  * recomputed so that mutations reach the checks behind it. A load must
- * succeed or be SFR_ERR_FORMAT, and a failed load leaves the parameters as
- * they were.
+ * succeed or be SFR_ERR_FORMAT; a failed load leaves the parameters and
+ * running statistics as they were, and a successful one leaves only
+ * finite values and running variances >= 0.
  */
+#include <math.h>
 #include <stdio.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 #include "fuzz_input.h"
 #include "net/checkpoint_format.h"
+#include "net/net_state.h"
 
 static sfr_net *small_net(void)
 {
@@ -38,6 +41,32 @@ static int memfd_with(const uint8_t *data, size_t size, char *path, size_t cap)
     return fd;
 }
 
+/* A copy of the n floats at x, to compare after a failed load. */
+static float *copy_floats(const float *x, int64_t n)
+{
+    float *c = malloc((size_t)(n + 1) * sizeof *c);
+    if (c == NULL)
+        abort();
+    memcpy(c, x, (size_t)n * sizeof *c);
+    return c;
+}
+
+/* What a loaded net may hold: numbers, and no negative running variance. */
+static void check_loaded_values(const sfr_net *net, const float *values, int64_t count)
+{
+    float *state = NULL;
+    int64_t n_state = 0;
+    sfri_net_state_buffer(net, &state, &n_state);
+    for (int64_t i = 0; i < count; i++)
+        if (!isfinite(values[i]))
+            abort();
+    for (int64_t i = 0; i < n_state; i++)
+        if (!isfinite(state[i]))
+            abort();
+    if (sfri_net_bad_variance(net, state) >= 0)
+        abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -61,15 +90,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int64_t count = 0;
     if (sfr_net_params(net, &values, &grads, &count) != SFR_OK)
         abort();
-    float *before = malloc((size_t)count * sizeof *before);
-    memcpy(before, values, (size_t)count * sizeof *before);
+    float *state = NULL;
+    int64_t n_state = 0;
+    sfri_net_state_buffer(net, &state, &n_state);
+    float *before = copy_floats(values, count), *state_before = copy_floats(state, n_state);
     sfr_status st = sfr_net_load(net, path);
     if (st != SFR_OK && st != SFR_ERR_FORMAT)
         abort();
-    if (st != SFR_OK && memcmp(before, values, (size_t)count * sizeof *before) != 0)
+    if (st != SFR_OK && (memcmp(before, values, (size_t)count * sizeof *before) != 0 ||
+                         memcmp(state_before, state, (size_t)n_state * sizeof *state) != 0))
         abort();
+    if (st == SFR_OK)
+        check_loaded_values(net, values, count);
     close(fd);
     free(before);
+    free(state_before);
     free(copy);
     return 0;
 }
