@@ -390,6 +390,48 @@ START_TEST(compute_past_errors_write_nothing)
 }
 END_TEST
 
+/*
+ * The safety net under the parameter bounds: values the bounds refuse,
+ * written past the setter as if a bound had missed them, made NaN or
+ * infinite results with SFR_OK; now the compute refuses them and writes
+ * nothing.
+ */
+START_TEST(non_finite_results_are_refused_writing_nothing)
+{
+    struct guard g;
+    guard_setup(&g);
+    double *prm = g.reg->param;
+    prm[SFRI_P_SINKHORN_EPS] = 1e-310;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    ck_assert(strstr(sfr_last_error(), "is not finite in float") != NULL);
+    prm[SFRI_P_SINKHORN_EPS] = 0.05;
+    prm[SFRI_P_GAMMA] = 1e300;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    prm[SFRI_P_GAMMA] = 1;
+    prm[SFRI_P_LS_SOURCE] = SFR_LS_SELF;
+    prm[SFRI_P_LS_TEMPERATURE] = 1e-310;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    prm[SFRI_P_LS_TEMPERATURE] = 4;
+    prm[SFRI_P_LS_SOURCE] = SFR_LS_PAST;
+    g.reg->pairs[1].beta = 1e308;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    g.reg->pairs[1].beta = 2;
+    /* A finite loss with infinite gradients: a zero local feature under a
+     * tiny delta (its gradient is divided by sqrt(delta)). */
+    float *s0 = malloc((size_t)g.p1.ns / 3 * sizeof(float));
+    memcpy(s0, g.p1.s, (size_t)g.p1.ns / 3 * sizeof(float));
+    memset(g.p1.s, 0, (size_t)g.p1.ns / 3 * sizeof(float));
+    prm[SFRI_P_DELTA] = 1e-320;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    prm[SFRI_P_DELTA] = 1e-6;
+    memcpy(g.p1.s, s0, (size_t)g.p1.ns / 3 * sizeof(float));
+    free(s0);
+    /* Pending ids stayed pending: the same compute now succeeds. */
+    ck_assert_int_eq(sfr_reg_compute(g.reg, g.z, g.y, 3, 4, g.dz, &g.loss), SFR_OK);
+    guard_teardown(&g);
+}
+END_TEST
+
 Suite *reg_errors_suite(void)
 {
     Suite *s = suite_create("reg_errors");
@@ -402,6 +444,7 @@ Suite *reg_errors_suite(void)
     tcase_add_test(tc, compute_feature_errors_write_nothing);
     tcase_add_test(tc, compute_state_and_tap_errors_write_nothing);
     tcase_add_test(tc, compute_past_errors_write_nothing);
+    tcase_add_test(tc, non_finite_results_are_refused_writing_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -353,7 +353,8 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
     if (has_label)
         label_loss = sfri_label_term(&lo, logits, labels, n, k, reg->ids, bank, reg->bank_seen,
                                      NULL);
-    if (!sfri_results_finite(reg, n_feat, fo.teacher_grad, label_loss)) {
+    const double dlogit_bound = has_label ? lo.gamma / (double)n : 0;   /* |p - q| <= 1 */
+    if (!sfri_results_finite(reg, n_feat, fo.teacher_grad, label_loss, dlogit_bound)) {
         sfri_free(new_bank);
         sfri_free(new_seen);
         return sfri_fail(SFR_ERR_NONFINITE, fn, "the loss or a gradient is not finite in float "

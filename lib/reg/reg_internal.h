@@ -291,10 +291,12 @@ void sfri_label_bank_update(const float *logits, int64_t n, int64_t k, const int
 /*
  * After the transport of a compute over n samples, before anything is
  * written: 1 when the loss (label_loss plus the pairs' from the workspace)
- * is finite and every gradient of the pooled features fits a float, else 0
- * (results_check.c).
+ * is finite, dlogit_bound (the largest |dL/dz| the label term can write:
+ * gamma / N, 0 without it) and every gradient of the pooled features fit a
+ * float, else 0 (results_check.c).
  */
-int sfri_results_finite(const sfr_reg *reg, int64_t n, int teacher_grad, double label_loss);
+int sfri_results_finite(const sfr_reg *reg, int64_t n, int teacher_grad, double label_loss,
+                        double dlogit_bound);
 
 /*
  * sfr_reg_compute once the busy flag is held (compute.c); sfr_reg_compute_net

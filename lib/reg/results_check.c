@@ -19,10 +19,11 @@ static int fits_float(const double *x, int64_t n)
     return ok;
 }
 
-int sfri_results_finite(const sfr_reg *reg, int64_t n, int teacher_grad, double label_loss)
+int sfri_results_finite(const sfr_reg *reg, int64_t n, int teacher_grad, double label_loss,
+                        double dlogit_bound)
 {
     double total = label_loss;
-    int ok = 1;
+    int ok = dlogit_bound <= FLT_MAX;
     for (int p = 0; p < reg->npairs && ok; p++) {
         const struct sfri_pair *pair = &reg->pairs[p];
         const struct sfri_pair_shape *sh = &pair->shape;
