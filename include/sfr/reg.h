@@ -287,9 +287,9 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  *                             #SFR_LS_PAST, a pending id count other than n.
  * @retval SFR_ERR_NONFINITE   A NaN or infinity in a logit or a feature map;
  *                             or, a safety net under the parameter bounds
- *                             (since 0.2.0), a loss that is not finite or a
- *                             gradient of the pooled features beyond float's
- *                             range.
+ *                             (since 0.2.0), a loss that is not finite, or a
+ *                             gradient of the logits (bounded by gamma / n) or
+ *                             of the pooled features beyond float's range.
  * @retval SFR_ERR_STATE       A net's tap whose net is not compiled, or (since
  *                             0.2.0) has run no forward since it was compiled;
  *                             #SFR_LS_PAST with logits and no ids pending.
