@@ -105,6 +105,16 @@ static inline void fx_pair_make(struct fx_pair *p, struct fx_shape sh, int relu)
     ck_assert_int_eq(sfr_tap_wrap(dt, p->t, p->gt, &p->tt), SFR_OK);
 }
 
+/* A regularizer at its defaults with one pair, beta 1, on fresh post-ReLU data. */
+static inline sfr_reg *fx_reg_one_pair(struct fx_pair *p, struct fx_shape sh)
+{
+    sfr_reg *reg;
+    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
+    fx_pair_make(p, sh, 1);
+    ck_assert_int_eq(sfr_reg_add_pair(reg, p->ts, p->tt, 1, NULL), SFR_OK);
+    return reg;
+}
+
 static inline void fx_pair_free(struct fx_pair *p)
 {
     sfr_tap_destroy(p->ts);

@@ -179,11 +179,8 @@ static void *hammer_run(void *arg)
 START_TEST(a_regularizer_shared_by_two_threads_is_refused_never_wrong)
 {
     fx_seed(81);
-    sfr_reg *reg;
-    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
     struct fx_pair p;
-    fx_pair_make(&p, (struct fx_shape){4, 8, 8, 8, 16, 4, 4}, 1);
-    ck_assert_int_eq(sfr_reg_add_pair(reg, p.ts, p.tt, 1, NULL), SFR_OK);
+    sfr_reg *reg = fx_reg_one_pair(&p, (struct fx_shape){4, 8, 8, 8, 16, 4, 4});
     float z[4 * 5], dz[4 * 5];
     int32_t y[4] = {0, 1, 4, 2};
     fx_fill(z, 20, 0);
@@ -219,11 +216,8 @@ END_TEST
 START_TEST(every_changing_call_is_refused_while_the_reg_is_busy)
 {
     fx_seed(82);
-    sfr_reg *reg;
-    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
     struct fx_pair p;
-    fx_pair_make(&p, (struct fx_shape){2, 4, 4, 4, 8, 2, 2}, 1);
-    ck_assert_int_eq(sfr_reg_add_pair(reg, p.ts, p.tt, 1, NULL), SFR_OK);
+    sfr_reg *reg = fx_reg_one_pair(&p, (struct fx_shape){2, 4, 4, 4, 8, 2, 2});
     double loss = -7, v;
     int idx = 77;
     int64_t ids[2] = {0, 1};
