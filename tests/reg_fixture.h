@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/common.h"
+#include "net/net_impl.h"
 #include "reg/ref.h"
 #include "reg/reg_internal.h"
 #include "sfr/sfr.h"
@@ -63,6 +64,17 @@ static inline double fx_max_abs(const double *x, int64_t n)
     return m;
 }
 
+/*
+ * The net of a tap made with sfri_tap_new_owned, standing for one that is
+ * compiled and has run a forward: compute reads only that from it.
+ */
+static inline struct sfr_net *fx_forwarded_net(void)
+{
+    static struct sfr_net net;
+    net.phase = SFRI_PHASE_TRAINED;
+    return &net;
+}
+
 /* One pair's shapes: student (N, Cs, Hs, Ws), teacher (N, Ct, Ht, Wt). */
 struct fx_shape {
     int64_t n, cs, hs, ws, ct, ht, wt;
@@ -91,6 +103,16 @@ static inline void fx_pair_make(struct fx_pair *p, struct fx_shape sh, int relu)
     int64_t ds[4] = {sh.n, sh.cs, sh.hs, sh.ws}, dt[4] = {sh.n, sh.ct, sh.ht, sh.wt};
     ck_assert_int_eq(sfr_tap_wrap(ds, p->s, p->gs, &p->ts), SFR_OK);
     ck_assert_int_eq(sfr_tap_wrap(dt, p->t, p->gt, &p->tt), SFR_OK);
+}
+
+/* A regularizer at its defaults with one pair, beta 1, on fresh post-ReLU data. */
+static inline sfr_reg *fx_reg_one_pair(struct fx_pair *p, struct fx_shape sh)
+{
+    sfr_reg *reg;
+    ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
+    fx_pair_make(p, sh, 1);
+    ck_assert_int_eq(sfr_reg_add_pair(reg, p->ts, p->tt, 1, NULL), SFR_OK);
+    return reg;
 }
 
 static inline void fx_pair_free(struct fx_pair *p)

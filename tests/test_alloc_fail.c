@@ -108,9 +108,9 @@ static sfr_status reg_pair(struct world *w)
     return sfr_reg_add_pair(w->reg, w->ts, w->tt, 0.5, NULL);
 }
 
-static sfr_status reg_self_pair(struct world *w)
+static sfr_status reg_second_pair(struct world *w)
 {
-    return sfr_reg_add_pair(w->reg, w->ts, w->ts, 1.0, NULL);
+    return sfr_reg_add_pair(w->reg, w->ts, w->tt, 1.0, NULL);
 }
 
 static sfr_status reg_compute(struct world *w)
@@ -128,7 +128,7 @@ static sfr_status reg_compute(struct world *w)
 }
 
 static const step_fn reg_chain[] = {wrap_student, wrap_teacher, reg_create, reg_params,
-                                    reg_pair,     reg_self_pair, reg_compute};
+                                    reg_pair,     reg_second_pair, reg_compute};
 
 /* ---- the net: builder, compile, init, tap, forward, backward, SGD, save, load ---- */
 

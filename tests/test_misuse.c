@@ -64,7 +64,8 @@ static void inputs_init(struct inputs *in)
 
 /* input 1x4x4 - conv 3x3 to 2 channels (the tap) - relu - global pool - linear 3,
  * compiled for N, initialised, one training forward and backward done; a
- * regularizer with one pair on a wrapped tap; an SGD optimizer. */
+ * regularizer with one pair, a wrapped tap taught by the net's conv tap; an
+ * SGD optimizer. */
 static struct handles live_handles(struct inputs *in)
 {
     struct handles h = {0};
@@ -76,13 +77,15 @@ static struct handles live_handles(struct inputs *in)
     ck_assert_int_eq(sfr_net_global_avgpool(h.net, id, &id), SFR_OK);
     ck_assert_int_eq(sfr_net_linear(h.net, id, K, &id), SFR_OK);
     ck_assert_int_eq(sfr_net_compile(h.net, N), SFR_OK);
+    sfr_tap *conv_tap = NULL;
+    ck_assert_int_eq(sfr_net_tap(h.net, 1, &conv_tap), SFR_OK);
     ck_assert_int_eq(sfr_net_init_params(h.net, 3), SFR_OK);
     ck_assert_int_eq(sfr_net_forward(h.net, in->image, 1), SFR_OK);
     ck_assert_int_eq(sfr_net_backward(h.net, in->dlogits), SFR_OK);
     const int64_t dims[4] = {N, 2, HW, HW};
     ck_assert_int_eq(sfr_tap_wrap(dims, in->tap_data, in->tap_grad, &h.tap), SFR_OK);
     ck_assert_int_eq(sfr_reg_create(&h.reg), SFR_OK);
-    ck_assert_int_eq(sfr_reg_add_pair(h.reg, h.tap, h.tap, 1.0, NULL), SFR_OK);
+    ck_assert_int_eq(sfr_reg_add_pair(h.reg, h.tap, conv_tap, 1.0, NULL), SFR_OK);
     ck_assert_int_eq(sfr_sgd_create(&h.sgd, 0.1, 0.9, 0.0, 0), SFR_OK);
     ck_assert_int_eq(sfr_net_save(h.net, in->path), SFR_OK);
     return h;
@@ -153,6 +156,8 @@ static void expect_misuse_everywhere(struct handles bad, struct handles good, st
     MISUSE(sfr_reg_set_progress(bad.reg, 0.5));
     MISUSE(sfr_reg_set_sample_ids(bad.reg, in->ids, N));
     MISUSE(sfr_reg_compute(bad.reg, in->logits, in->labels, N, K, o.dlogits, &o.loss));
+    MISUSE(sfr_reg_compute_net(bad.reg, good.net, in->labels, o.dlogits, &o.loss));
+    MISUSE(sfr_reg_compute_net(good.reg, bad.net, in->labels, o.dlogits, &o.loss));
     MISUSE(sfr_reg_pair_loss(bad.reg, 0, &o.value));
     MISUSE(sfr_reg_label_loss(bad.reg, &o.value));
     MISUSE(sfr_reg_pair_stats(bad.reg, 0, &o.iters, &o.err));

@@ -201,6 +201,39 @@ START_TEST(data_asked_late_or_read_through_a_kept_pointer_is_current)
 }
 END_TEST
 
+/* A NaN or an infinity in a tap gradient backward would add, in the plain
+ * buffer the host writes or in the blocked one the regularizer writes, is
+ * refused before backward writes anything. */
+START_TEST(non_finite_tap_gradients_are_refused_before_anything_is_written)
+{
+    fill_inputs();
+    struct tapped t = build();
+    int64_t np;
+    float *before = param_grads(t.net, &np);
+    float *grad;
+    ck_assert_int_eq(sfr_net_forward(t.net, input[0], 1), SFR_OK);
+    ck_assert_int_eq(sfr_tap_grad(t.student, &grad), SFR_OK);
+    grad[7] = NAN;
+    ck_assert_int_eq(sfr_net_backward(t.net, zero_logit_grad), SFR_ERR_NONFINITE);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_backward: the gradient of the tap on layer 3 "
+                                       "holds NaN or infinity");
+    grad[7] = 0;
+    int64_t d[4];
+    ck_assert_int_eq(sfr_tap_dims(t.teacher, d), SFR_OK);
+    memset(t.teacher->blocked_grad, 0, (size_t)(d[0] * d[1] * d[2] * d[3]) * sizeof(float));
+    t.teacher->blocked_grad[3] = INFINITY;
+    t.teacher->blocked_grad_live = 1;
+    ck_assert_int_eq(sfr_net_backward(t.net, zero_logit_grad), SFR_ERR_NONFINITE);
+    float *after = param_grads(t.net, &np);
+    ck_assert_int_eq(memcmp(before, after, (size_t)np * sizeof(float)), 0);
+    t.teacher->blocked_grad[3] = 0;
+    ck_assert_int_eq(sfr_net_backward(t.net, zero_logit_grad), SFR_OK);
+    free(before);
+    free(after);
+    sfr_net_destroy(t.net);
+}
+END_TEST
+
 Suite *net_blocked_taps_suite(void)
 {
     Suite *s = suite_create("net_blocked_taps");
@@ -209,6 +242,7 @@ Suite *net_blocked_taps_suite(void)
     tcase_add_test(tc, blocked_taps_give_the_gradients_of_wrapped_copies);
     tcase_add_test(tc, two_computes_before_backward_add_up);
     tcase_add_test(tc, data_asked_late_or_read_through_a_kept_pointer_is_current);
+    tcase_add_test(tc, non_finite_tap_gradients_are_refused_before_anything_is_written);
     suite_add_tcase(s, tc);
     return s;
 }

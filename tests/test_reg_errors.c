@@ -56,6 +56,14 @@ START_TEST(add_pair_errors)
     ck_assert_int_eq(sfr_reg_add_pair(reg, s, t8, -0.5, &idx), SFR_ERR_INVALID_ARG);
     ck_assert_int_eq(sfr_reg_add_pair(reg, s, t8, NAN, &idx), SFR_ERR_INVALID_ARG);
     ck_assert_int_eq(sfr_reg_add_pair(reg, s, t8, INFINITY, &idx), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_reg_add_pair(reg, s, t8, 1e308, &idx), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_reg_add_pair(reg, s, t8, nextafter(1e6, 2e6), &idx), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_reg_add_pair: beta = 1000000.0000000001 is outside "
+                                       "[0, 1e+06], the range float math carries");
+    /* A map matched with itself, even with a gradient buffer. */
+    ck_assert_int_eq(sfr_reg_add_pair(reg, s, s, 1, &idx), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_reg_add_pair: student and teacher are the same tap: "
+                                       "a pair matches two different feature maps");
     ck_assert_int_eq(sfr_reg_add_pair(reg, s_nograd, t8, 1, &idx), SFR_ERR_INVALID_ARG);
     ck_assert_str_eq(sfr_last_error(), "sfr_reg_add_pair: the student tap has no gradient buffer");
     ck_assert_int_eq(sfr_reg_add_pair(reg, s, tn, 1, &idx), SFR_ERR_SHAPE);
@@ -71,6 +79,7 @@ START_TEST(add_pair_errors)
     ck_assert_int_eq(sfr_reg_add_pair(reg, s, t8, 1, NULL), SFR_OK);
     ck_assert_int_eq(sfr_reg_add_pair(reg, s, t8, 2, &idx), SFR_OK);
     ck_assert_int_eq(idx, 2);
+    ck_assert_int_eq(sfr_reg_add_pair(reg, s, t8, 1e6, &idx), SFR_OK);
     sfr_reg_destroy(reg);
     sfr_tap_destroy(s), sfr_tap_destroy(s_nograd), sfr_tap_destroy(t6), sfr_tap_destroy(tn);
     sfr_tap_destroy(t8);
@@ -253,6 +262,15 @@ START_TEST(compute_argument_errors_write_nothing)
     EXPECT_FAIL(&g, SFR_ERR_INVALID_ARG, g.z, bad_y, 3, 4, g.dz, &g.loss);
     EXPECT_FAIL(&g, SFR_ERR_INVALID_ARG, g.z, neg_y, 3, 4, g.dz, &g.loss);
     EXPECT_FAIL(&g, SFR_ERR_SHAPE, g.z, g.y, 2, 4, g.dz, &g.loss);   /* n != tap N */
+    /* dlogits on the logits, wholly or from either side in part; z kept intact. */
+    float z0[3 * 4];
+    memcpy(z0, g.z, sizeof z0);
+    EXPECT_FAIL(&g, SFR_ERR_INVALID_ARG, g.z, g.y, 3, 4, g.z, &g.loss);
+    ck_assert_str_eq(sfr_last_error(), "sfr_reg_compute: dlogits overlaps logits: the gradient "
+                                       "needs its own buffer");
+    EXPECT_FAIL(&g, SFR_ERR_INVALID_ARG, g.z, g.y, 2, 4, g.z + 7, &g.loss);
+    EXPECT_FAIL(&g, SFR_ERR_INVALID_ARG, g.z + 7, g.y, 2, 4, g.z, &g.loss);
+    ck_assert(memcmp(z0, g.z, sizeof z0) == 0);
     g.z[5] = NAN;
     EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
     g.z[5] = -INFINITY;
@@ -319,17 +337,23 @@ START_TEST(compute_state_and_tap_errors_write_nothing)
     EXPECT_FAIL(&g, SFR_ERR_SHAPE, g.z, g.y, 3, 4, g.dz, &g.loss);
     g.p2.ts->dims[1] = 16;
     /* A net's tap not compiled yet. */
-    int net_stub;
-    sfr_tap *owned = sfri_tap_new_owned((struct sfr_net *)&net_stub, 7);
+    struct sfr_net *net = fx_forwarded_net();
+    sfr_tap *owned = sfri_tap_new_owned(net, 7);
     ck_assert_ptr_nonnull(owned);
     ck_assert_int_eq(sfr_reg_add_pair(g.reg, owned, g.p1.tt, 1, NULL), SFR_OK);
     EXPECT_FAIL(&g, SFR_ERR_STATE, g.z, g.y, 3, 4, g.dz, &g.loss);
     ck_assert_str_eq(sfr_last_error(), "sfr_reg_compute: pair 2: the student tap (layer 7) has "
                                        "no buffers: compile its net first");
-    /* "Compile" it: the same compute now succeeds. */
+    /* "Compile" it: its buffers hold no output until a forward has run. */
     owned->dims[0] = 3, owned->dims[1] = 4, owned->dims[2] = 6, owned->dims[3] = 6;
     owned->data = g.p1.s;
     owned->grad = g.p1.gs;
+    net->phase = SFRI_PHASE_COMPILED;
+    EXPECT_FAIL(&g, SFR_ERR_STATE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    ck_assert_str_eq(sfr_last_error(), "sfr_reg_compute: pair 2: the student tap (layer 7) holds "
+                                       "no output: run a forward of its net first");
+    /* After a forward the same compute succeeds. */
+    net->phase = SFRI_PHASE_TRAINED;
     ck_assert_int_eq(sfr_reg_compute(g.reg, g.z, g.y, 3, 4, g.dz, &g.loss), SFR_OK);
     sfri_tap_free_owned(owned);
     guard_teardown(&g);
@@ -366,6 +390,48 @@ START_TEST(compute_past_errors_write_nothing)
 }
 END_TEST
 
+/*
+ * The safety net under the parameter bounds: values the bounds refuse,
+ * written past the setter as if a bound had missed them, made NaN or
+ * infinite results with SFR_OK; now the compute refuses them and writes
+ * nothing.
+ */
+START_TEST(non_finite_results_are_refused_writing_nothing)
+{
+    struct guard g;
+    guard_setup(&g);
+    double *prm = g.reg->param;
+    prm[SFRI_P_SINKHORN_EPS] = 1e-310;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    ck_assert(strstr(sfr_last_error(), "is not finite in float") != NULL);
+    prm[SFRI_P_SINKHORN_EPS] = 0.05;
+    prm[SFRI_P_GAMMA] = 1e300;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    prm[SFRI_P_GAMMA] = 1;
+    prm[SFRI_P_LS_SOURCE] = SFR_LS_SELF;
+    prm[SFRI_P_LS_TEMPERATURE] = 1e-310;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    prm[SFRI_P_LS_TEMPERATURE] = 4;
+    prm[SFRI_P_LS_SOURCE] = SFR_LS_PAST;
+    g.reg->pairs[1].beta = 1e308;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    g.reg->pairs[1].beta = 2;
+    /* A finite loss with infinite gradients: a zero local feature under a
+     * tiny delta (its gradient is divided by sqrt(delta)). */
+    float *s0 = malloc((size_t)g.p1.ns / 3 * sizeof(float));
+    memcpy(s0, g.p1.s, (size_t)g.p1.ns / 3 * sizeof(float));
+    memset(g.p1.s, 0, (size_t)g.p1.ns / 3 * sizeof(float));
+    prm[SFRI_P_DELTA] = 1e-320;
+    EXPECT_FAIL(&g, SFR_ERR_NONFINITE, g.z, g.y, 3, 4, g.dz, &g.loss);
+    prm[SFRI_P_DELTA] = 1e-6;
+    memcpy(g.p1.s, s0, (size_t)g.p1.ns / 3 * sizeof(float));
+    free(s0);
+    /* Pending ids stayed pending: the same compute now succeeds. */
+    ck_assert_int_eq(sfr_reg_compute(g.reg, g.z, g.y, 3, 4, g.dz, &g.loss), SFR_OK);
+    guard_teardown(&g);
+}
+END_TEST
+
 Suite *reg_errors_suite(void)
 {
     Suite *s = suite_create("reg_errors");
@@ -378,6 +444,7 @@ Suite *reg_errors_suite(void)
     tcase_add_test(tc, compute_feature_errors_write_nothing);
     tcase_add_test(tc, compute_state_and_tap_errors_write_nothing);
     tcase_add_test(tc, compute_past_errors_write_nothing);
+    tcase_add_test(tc, non_finite_results_are_refused_writing_nothing);
     suite_add_tcase(s, tc);
     return s;
 }

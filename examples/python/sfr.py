@@ -79,6 +79,7 @@ _SIGNATURES = {
     "sfr_reg_set_sample_ids": (_status, [_handle, _c_int64_p, ctypes.c_int64]),
     "sfr_reg_compute": (_status, [_handle, _c_float_p, _c_int32_p, ctypes.c_int64,
                                   ctypes.c_int64, _c_float_p, _c_double_p]),
+    "sfr_reg_compute_net": (_status, [_handle, _handle, _c_int32_p, _c_float_p, _c_double_p]),
     "sfr_reg_pair_loss": (_status, [_handle, ctypes.c_int, _c_double_p]),
     "sfr_reg_label_loss": (_status, [_handle, _c_double_p]),
     "sfr_reg_pair_stats": (_status, [_handle, ctypes.c_int, _c_int_p, _c_double_p]),

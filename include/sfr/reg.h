@@ -10,7 +10,11 @@
  * student (and optionally teacher) taps' gradient buffers.
  *
  * A regularizer is used by one thread at a time; different regularizers are
- * independent. It keeps its own workspace, sized on the first compute for
+ * independent. A call that changes a regularizer (set_param, add_pair,
+ * set_progress, set_sample_ids, compute, compute_net) while another such
+ * call on it runs in another thread is refused with #SFR_ERR_MISUSE and
+ * changes nothing (since 0.2.0; a cheap check, not a lock: the host must
+ * still not share a regularizer between threads). It keeps its own workspace, sized on the first compute for
  * given shapes and reused, so later computes with the same shapes allocate
  * nothing.
  *
@@ -22,6 +26,7 @@
 #include <stdint.h>
 
 #include "export.h"
+#include "net.h"
 #include "status.h"
 #include "tap.h"
 
@@ -44,14 +49,20 @@ typedef struct sfr_reg sfr_reg;
  * (integers up to 2^31 - 1), and no key takes NaN or an infinity. The
  * parameter table with the reasons for each default is docs/sfr.md.
  *
+ * Since 0.2.0 the real-valued keys whose extreme values overflowed float
+ * math (a NaN loss reported as #SFR_OK) have bounds that it carries:
+ * #SFR_PARAM_SINKHORN_EPS in [1e-6, 1e6], #SFR_PARAM_DELTA >= 1e-12,
+ * #SFR_PARAM_LS_TEMPERATURE >= 1e-3, #SFR_PARAM_GAMMA and a pair's beta
+ * at most 1e6 (the reasons: docs/sfr.md, "Parameters").
+ *
  * @since 0.1.0
  */
 typedef enum sfr_param {
     /* Feature matching (docs/sfr.md, "Local features" to "Pair loss"). */
 
-    /** Real > 0, default 0.1 (0.05 before 0.2.0): entropic regularization of
-     *  Sinkhorn, relative to each sample's mean cost while
-     *  #SFR_PARAM_EPS_RELATIVE is 1. */
+    /** Real in [1e-6, 1e6] (> 0 before 0.2.0), default 0.1 (0.05 before
+     *  0.2.0): entropic regularization of Sinkhorn, relative to each
+     *  sample's mean cost while #SFR_PARAM_EPS_RELATIVE is 1. */
     SFR_PARAM_SINKHORN_EPS = 100,
     /** Integer in [1, 100000], default 100: at most this many Sinkhorn iterations. */
     SFR_PARAM_MAX_ITER = 101,
@@ -62,7 +73,8 @@ typedef enum sfr_param {
     SFR_PARAM_MATCH = 103,
     /** Enum, default #SFR_NORM_RMS: #SFR_NORM_RMS or #SFR_NORM_NONE. */
     SFR_PARAM_NORM = 104,
-    /** Real > 0, default 1e-6: floor of the rms normalization. */
+    /** Real >= 1e-12 (> 0 before 0.2.0), default 1e-6: floor of the rms
+     *  normalization. */
     SFR_PARAM_DELTA = 105,
     /** Integer 0 (default) or 1: 1 also adds gradients into the teacher taps,
      *  which then need gradient buffers. */
@@ -92,12 +104,13 @@ typedef enum sfr_param {
     /** Enum, default #SFR_LS_UNIFORM: #SFR_LS_UNIFORM, #SFR_LS_SELF or
      *  #SFR_LS_PAST, the distribution the labels are smoothed toward. */
     SFR_PARAM_LS_SOURCE = 203,
-    /** Real > 0, default 4: temperature of the #SFR_LS_SELF source. */
+    /** Real >= 1e-3 (> 0 before 0.2.0), default 4: temperature of the
+     *  #SFR_LS_SELF source. */
     SFR_PARAM_LS_TEMPERATURE = 204,
     /** Integer >= 0, default 0: samples the #SFR_LS_PAST bank holds (sample
      *  ids must be below it). Changing it empties the bank. */
     SFR_PARAM_LS_BANK_SIZE = 205,
-    /** Real >= 0, default 1: weight of the label term. */
+    /** Real in [0, 1e6] (>= 0 before 0.2.0), default 1: weight of the label term. */
     SFR_PARAM_GAMMA = 206,
 
     /* Transport (docs/sfr.md, "Matching"); since 0.2.0. */
@@ -180,7 +193,8 @@ SFR_API void sfr_reg_destroy(sfr_reg *reg);
  * @retval SFR_ERR_INVALID_ARG reg is NULL, key is unknown, or value is out of
  *                             range, not a whole number for an integer key,
  *                             NaN or an infinity. The option keeps its value.
- * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer, or another thread
+ *                             is in a call that changes it.
  * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_set_param(sfr_reg *reg, sfr_param key, double value);
@@ -210,18 +224,21 @@ SFR_API sfr_status sfr_reg_get_param(const sfr_reg *reg, sfr_param key, double *
  *                        gradient buffer (a net's tap always has one).
  * @param[in]     teacher The tap matched against; same N as the student, and
  *                        channel counts of which one divides the other.
- * @param[in]     beta    Weight of the pair's loss, finite and >= 0.
+ * @param[in]     beta    Weight of the pair's loss, in [0, 1e6] (finite and
+ *                        >= 0 before 0.2.0).
  * @param[out]    index   NULL, or receives the pair's index (0, 1, ... in the
  *                        order added), used by sfr_reg_pair_loss() and
  *                        sfr_reg_pair_stats().
  * @retval SFR_OK              The pair is added.
  * @retval SFR_ERR_INVALID_ARG reg, student or teacher is NULL; beta is
- *                             negative or not finite; a wrapped student tap
- *                             has no gradient buffer.
+ *                             outside [0, 1e6] or NaN; a wrapped student tap
+ *                             has no gradient buffer; student and teacher
+ *                             are the same tap (since 0.2.0).
  * @retval SFR_ERR_SHAPE       Both taps have shapes and their N differ, or
  *                             neither channel count is a multiple of the other.
  * @retval SFR_ERR_MISUSE      reg, student or teacher is not a live handle of
- *                             its kind.
+ *                             its kind, or another thread is in a call that
+ *                             changes reg.
  * @retval SFR_ERR_NOMEM       The pair list could not grow.
  * @since 0.1.0
  */
@@ -235,7 +252,8 @@ SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *tea
  * @param[in]     t   Progress in [0, 1] (e.g. step / total steps); 0 at creation.
  * @retval SFR_OK              The progress is set.
  * @retval SFR_ERR_INVALID_ARG reg is NULL, or t is outside [0, 1] or NaN.
- * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer, or another thread
+ *                             is in a call that changes it.
  * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t);
@@ -253,7 +271,8 @@ SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t);
  * @param[in]     n   Number of ids: the batch size of the next compute.
  * @retval SFR_OK              The ids are pending.
  * @retval SFR_ERR_INVALID_ARG reg or ids is NULL, n < 1, or an id is negative.
- * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer, or another thread
+ *                             is in a call that changes it.
  * @retval SFR_ERR_NOMEM       The ids could not be stored.
  * @since 0.1.0
  */
@@ -278,13 +297,15 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  *                        unused without logits.
  * @param[in]     k       Classes; >= 1 with logits, 0 without.
  * @param[out]    dlogits (n, k) floats, overwritten with dL/dlogits; unused
- *                        without logits. May not alias logits.
+ *                        without logits. May not overlap logits (refused
+ *                        since 0.2.0).
  * @param[out]    loss    Receives L.
  * @retval SFR_OK              *loss, dlogits, tap gradients, stored losses and
  *                             statistics are written; pending ids are consumed.
  * @retval SFR_ERR_INVALID_ARG reg or loss is NULL; logits NULL with k != 0;
  *                             with logits: n or k < 1, labels or dlogits NULL,
- *                             a label outside [0, k); a student tap without
+ *                             a label outside [0, k), dlogits overlapping
+ *                             logits; a student tap without
  *                             gradient buffer, or #SFR_PARAM_TEACHER_GRAD = 1
  *                             with a teacher without one; for #SFR_LS_PAST, a
  *                             pending id >= #SFR_PARAM_LS_BANK_SIZE.
@@ -293,10 +314,16 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  *                             larger than its input, #SFR_MATCH_L2 with
  *                             different student and teacher grids; for
  *                             #SFR_LS_PAST, a pending id count other than n.
- * @retval SFR_ERR_NONFINITE   A NaN or infinity in a logit or a feature map.
- * @retval SFR_ERR_STATE       A net's tap whose net is not compiled;
+ * @retval SFR_ERR_NONFINITE   A NaN or infinity in a logit or a feature map;
+ *                             or, a safety net under the parameter bounds
+ *                             (since 0.2.0), a loss that is not finite, or a
+ *                             gradient of the logits (bounded by gamma / n) or
+ *                             of the pooled features beyond float's range.
+ * @retval SFR_ERR_STATE       A net's tap whose net is not compiled, or (since
+ *                             0.2.0) has run no forward since it was compiled;
  *                             #SFR_LS_PAST with logits and no ids pending.
- * @retval SFR_ERR_MISUSE      reg or a pair's tap is not a live handle.
+ * @retval SFR_ERR_MISUSE      reg or a pair's tap is not a live handle, or
+ *                             another thread is in a call that changes reg.
  * @retval SFR_ERR_NOMEM       The workspace or the #SFR_LS_PAST bank could not
  *                             be allocated.
  * @since 0.1.0
@@ -425,6 +452,30 @@ SFR_API sfr_status sfr_reg_head_loss(const sfr_reg *reg, int index, double *ce, 
  */
 SFR_API sfr_status sfr_reg_pair_solves(const sfr_reg *reg, int index, int64_t *solves,
                                        int64_t *capped);
+
+/**
+ * @brief Computes the whole objective on the output of a net.
+ *
+ * sfr_reg_compute() with logits, n and k taken from sfr_net_output(): a
+ * host of an ::sfr_net cannot pass a class count or batch size that does
+ * not match the logits. Everything sfr_reg_compute() documents holds, and
+ * its errors are reported under its name, besides those below.
+ *
+ * @param[in,out] reg     The regularizer.
+ * @param[in]     net     The net whose last forward gave the logits (N, K).
+ * @param[in]     labels  N class indices in [0, K).
+ * @param[out]    dlogits (N, K) floats, overwritten with dL/dlogits: what
+ *                        sfr_net_backward() takes. May not overlap the logits.
+ * @param[out]    loss    Receives L.
+ * @retval SFR_OK              As sfr_reg_compute().
+ * @retval SFR_ERR_INVALID_ARG net is NULL, or as sfr_reg_compute().
+ * @retval SFR_ERR_STATE       The net has run no forward since it was
+ *                             compiled, or as sfr_reg_compute().
+ * @retval SFR_ERR_MISUSE      net is not a live net, or as sfr_reg_compute().
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_reg_compute_net(sfr_reg *reg, sfr_net *net, const int32_t *labels,
+                                       float *dlogits, double *loss);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,8 @@
 /* The element-wise kernels the net runs itself: gradients summed over the
- * layers that share an input, and the test that lets a zero tap gradient
- * be skipped. */
+ * layers that share an input, the test that lets a zero tap gradient be
+ * skipped, and the finiteness test of inputs and tap gradients. */
+#include <math.h>
+
 #include "net_impl.h"
 
 void sfri_add_into(float *dst, const float *src, int64_t n)
@@ -25,4 +27,13 @@ int sfri_all_zero(const float *x, int64_t n)
             return 0;
     }
     return 1;
+}
+
+int sfri_all_finite(const float *x, int64_t n)
+{
+    int ok = 1;
+#pragma omp parallel for simd reduction(&& : ok) schedule(static) if (n > 65536)
+    for (int64_t i = 0; i < n; i++)
+        ok = ok && isfinite(x[i]);
+    return ok;
 }

@@ -55,6 +55,24 @@ static sfr_status seed_gradient(sfr_net *net, int i, const float *dlogits, const
     return st;
 }
 
+/* The tap gradients seed_gradient will add, checked before backward writes
+ * anything: a NaN there would spread into every parameter gradient. */
+static sfr_status check_tap_grads(const sfr_net *net, const char *fn)
+{
+    for (int i = 1; i < net->n_layers; i++) {
+        const sfr_tap *tap = net->layers[i]->tap;
+        if (tap == NULL)
+            continue;
+        const int64_t n = sfri_tap_numel(tap);
+        const int plain_used = tap->blocked == NULL || tap->host_grad;
+        if ((tap->blocked_grad_live && !sfri_all_finite(tap->blocked_grad, n)) ||
+            (plain_used && !sfri_all_finite(tap->grad, n)))
+            return sfri_fail(SFR_ERR_NONFINITE, fn, "the gradient of the tap on layer %d holds "
+                             "NaN or infinity", i);
+    }
+    return SFR_OK;
+}
+
 SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
 {
     static const char *const fn = "sfr_net_backward";
@@ -74,6 +92,8 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
         if (!isfinite(dlogits[i]))
             return sfri_fail(SFR_ERR_NONFINITE, fn, "dlogits[%lld] is not finite", (long long)i);
     }
+    if ((st = check_tap_grads(net, fn)) != SFR_OK)
+        return st;
 
     for (int i = net->n_layers - 1; i >= 1; i--) {
         struct sfri_layer *l = net->layers[i];

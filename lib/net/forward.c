@@ -18,15 +18,6 @@ static void update_running_stats(sfr_net *net, const struct sfri_layer *l)
     }
 }
 
-static int all_finite(const float *x, int64_t n)
-{
-    int ok = 1;
-#pragma omp parallel for simd reduction(&& : ok) schedule(static) if (n > 65536)
-    for (int64_t i = 0; i < n; i++)
-        ok = ok && isfinite(x[i]);
-    return ok;
-}
-
 SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int training)
 {
     static const char *const fn = "sfr_net_forward";
@@ -45,7 +36,7 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
             return sfri_fail(SFR_ERR_SHAPE, fn,
                              "batch norm layer %d sees one value per channel: training needs more", i);
     }
-    if (!all_finite(input, n_in))
+    if (!sfri_all_finite(input, n_in))
         return sfri_fail(SFR_ERR_NONFINITE, fn, "the input holds a NaN or an infinity");
 
     /* Until this forward completes, nothing may be back-propagated. */

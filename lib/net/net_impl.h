@@ -257,6 +257,9 @@ void sfri_add_into(float *dst, const float *src, int64_t n);
  * them would change nothing. NaN counts as nonzero. */
 int sfri_all_zero(const float *x, int64_t n);
 
+/* 1 when none of the n floats is NaN or an infinity, else 0. */
+int sfri_all_finite(const float *x, int64_t n);
+
 /* N*C*H*W of a layer's output at the compiled batch size. */
 static inline int64_t sfri_layer_numel(const sfr_net *net, const struct sfri_layer *l)
 {

@@ -56,3 +56,9 @@ sfr_status sfri_net_tap_make_plain(sfr_tap *tap, const char *func)
     tap->plain_fresh = 1;
     return SFR_OK;
 }
+
+int sfri_net_tap_has_output(const sfr_tap *tap)
+{
+    const sfr_net *net = tap->owner;
+    return net->phase == SFRI_PHASE_TRAINED || net->phase == SFRI_PHASE_EVALUATED;
+}

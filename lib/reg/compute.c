@@ -44,6 +44,9 @@ static sfr_status check_label_args(const sfr_reg *reg, const float *logits,
     if (labels == NULL || dlogits == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "%s is NULL",
                          labels == NULL ? "labels" : "dlogits");
+    if (sfri_ranges_overlap(logits, dlogits, (size_t)n * (size_t)k * sizeof(float)))
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "dlogits overlaps logits: the gradient "
+                         "needs its own buffer");
     if (n_feat > 0 && n_feat != n)
         return sfri_fail(SFR_ERR_SHAPE, fn, "logits have n = %lld, the taps N = %lld",
                          (long long)n, (long long)n_feat);
@@ -365,8 +368,8 @@ static double store_pair_results(sfr_reg *reg, int64_t n, const struct sfri_feat
     return total;
 }
 
-SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int32_t *labels,
-                                   int64_t n, int64_t k, float *dlogits, double *loss)
+sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_t *labels,
+                                 int64_t n, int64_t k, float *dlogits, double *loss)
 {
     sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
     if (st != SFR_OK)
@@ -416,15 +419,26 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
     }
 
     double label_loss = 0;
-    if (has_label) {
-        const struct sfri_label_opts lo = {
-            .eps_t = sfri_ls_eps((int)prm[SFRI_P_LS_SCHEDULE], prm[SFRI_P_LS_EPS_START],
-                                 prm[SFRI_P_LS_EPS_END], reg->progress),
-            .temperature = prm[SFRI_P_LS_TEMPERATURE], .gamma = prm[SFRI_P_GAMMA],
-            .source = (int)prm[SFRI_P_LS_SOURCE]};
-        label_loss = sfri_label_term(&lo, logits, labels, n, k, reg->ids,
-                                     fresh_bank ? NULL : reg->bank, reg->bank_seen, dlogits);
+    const struct sfri_label_opts lo = {
+        .eps_t = sfri_ls_eps((int)prm[SFRI_P_LS_SCHEDULE], prm[SFRI_P_LS_EPS_START],
+                             prm[SFRI_P_LS_EPS_END], reg->progress),
+        .temperature = prm[SFRI_P_LS_TEMPERATURE], .gamma = prm[SFRI_P_GAMMA],
+        .source = (int)prm[SFRI_P_LS_SOURCE]};
+    const float *bank = fresh_bank ? NULL : reg->bank;
+    /* The label loss alone first (K is small: it costs little), so that the
+     * safety net sees the whole loss before dlogits is written. */
+    if (has_label)
+        label_loss = sfri_label_term(&lo, logits, labels, n, k, reg->ids, bank, reg->bank_seen,
+                                     NULL);
+    const double dlogit_bound = has_label ? lo.gamma / (double)n : 0;   /* |p - q| <= 1 */
+    if (!sfri_results_finite(reg, n_feat, fo.teacher_grad, label_loss, dlogit_bound)) {
+        sfri_free(new_bank);
+        sfri_free(new_seen);
+        return sfri_fail(SFR_ERR_NONFINITE, fn, "the loss or a gradient is not finite in float "
+                         "(label loss %g)", label_loss);
     }
+    if (has_label)
+        sfri_label_term(&lo, logits, labels, n, k, reg->ids, bank, reg->bank_seen, dlogits);
     plan_blocked_gradients(reg, fo.teacher_grad);
     scatter_gradients(reg, n_feat, threads, &fo);
     mark_blocked_gradients(reg, fo.teacher_grad);
@@ -446,4 +460,13 @@ SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int3
         reg->ids_pending = 0;
     *loss = total;
     return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int32_t *labels,
+                                   int64_t n, int64_t k, float *dlogits, double *loss)
+{
+    sfr_status st = sfri_reg_enter(reg, fn);
+    return st != SFR_OK ? st
+                        : sfri_reg_leave(reg, sfri_reg_compute_held(reg, logits, labels, n, k,
+                                                                    dlogits, loss));
 }

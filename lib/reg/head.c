@@ -14,15 +14,16 @@
 #include "common/common.h"
 #include "reg_internal.h"
 
-/* Largest head weight: keeps w * T * K-sized sums far inside float's range. */
+/* Largest head weight, as beta's (bounds.c): the gradient stays far inside float's range. */
 #define HEAD_WEIGHT_MAX 1e6
 
-SFR_API sfr_status sfr_reg_add_head(sfr_reg *reg, sfr_tap *head, double ce_weight,
-                                    double kl_weight, int *index)
+/* sfr_reg_add_head with the busy flag held. */
+static sfr_status add_head(sfr_reg *reg, sfr_tap *head, double ce_weight, double kl_weight,
+                           int *index)
 {
     static const char *const fn = "sfr_reg_add_head";
-    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
-    if (st != SFR_OK || (st = sfri_check_handle(head, SFRI_MAGIC_TAP, fn, "head")) != SFR_OK)
+    sfr_status st = sfri_check_handle(head, SFRI_MAGIC_TAP, fn, "head");
+    if (st != SFR_OK)
         return st;
     if (!(ce_weight >= 0 && ce_weight <= HEAD_WEIGHT_MAX) ||
         !(kl_weight >= 0 && kl_weight <= HEAD_WEIGHT_MAX))
@@ -42,6 +43,14 @@ SFR_API sfr_status sfr_reg_add_head(sfr_reg *reg, sfr_tap *head, double ce_weigh
         *index = reg->nheads;
     reg->nheads++;
     return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_add_head(sfr_reg *reg, sfr_tap *head, double ce_weight,
+                                    double kl_weight, int *index)
+{
+    sfr_status st = sfri_reg_enter(reg, "sfr_reg_add_head");
+    return st != SFR_OK ? st
+                        : sfri_reg_leave(reg, add_head(reg, head, ce_weight, kl_weight, index));
 }
 
 SFR_API sfr_status sfr_reg_head_loss(const sfr_reg *reg, int index, double *ce, double *kl)

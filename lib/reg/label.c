@@ -35,7 +35,7 @@ double sfri_label_term(const struct sfri_label_opts *o, const float *logits,
      * to the last bit) stays independent of the thread count. */
     for (int64_t s = 0; s < n; s++) {
         const float *z = logits + s * k;   // (K)
-        float *dz = dlogits + s * k;       // (K)
+        float *dz = dlogits != NULL ? dlogits + s * k : NULL;   // (K)
         const float *past = NULL;
         if (o->source == SFR_LS_PAST && bank != NULL && seen[ids[s]])
             past = bank + ids[s] * k;
@@ -55,7 +55,8 @@ double sfri_label_term(const struct sfri_label_opts *o, const float *logits,
                 u = 1.0 / (double)k;
             double q = (1 - eps) * onehot + eps * u;
             loss -= q * logp;
-            dz[j] = (float)(scale * (exp(logp) - q));
+            if (dz != NULL)
+                dz[j] = (float)(scale * (exp(logp) - q));
         }
         total += loss;
     }

@@ -81,11 +81,15 @@ sfr_status sfri_params_check(sfr_param key, double value, int *index, const char
     if (value < s->lo || (s->lo_open && value == s->lo) || value > s->hi)
         return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s = %.17g is outside %c%g, %g]", s->name,
                          value, s->lo_open ? '(' : '[', s->lo, s->hi);
+    sfr_status st = sfri_bounds_check(key, value, func);
+    if (st != SFR_OK)
+        return st;
     *index = found;
     return SFR_OK;
 }
 
-SFR_API sfr_status sfr_reg_set_param(sfr_reg *reg, sfr_param key, double value)
+/* sfr_reg_set_param with the busy flag held. */
+static sfr_status set_param(sfr_reg *reg, sfr_param key, double value)
 {
     static const char *const fn = "sfr_reg_set_param";
     sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
@@ -105,6 +109,12 @@ SFR_API sfr_status sfr_reg_set_param(sfr_reg *reg, sfr_param key, double value)
     }
     reg->param[i] = value;
     return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_set_param(sfr_reg *reg, sfr_param key, double value)
+{
+    sfr_status st = sfri_reg_enter(reg, "sfr_reg_set_param");
+    return st != SFR_OK ? st : sfri_reg_leave(reg, set_param(reg, key, value));
 }
 
 SFR_API sfr_status sfr_reg_get_param(const sfr_reg *reg, sfr_param key, double *value)

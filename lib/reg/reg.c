@@ -13,6 +13,7 @@ SFR_API sfr_status sfr_reg_create(sfr_reg **out)
     if (reg == NULL)
         return sfri_fail(SFR_ERR_NOMEM, "sfr_reg_create", "out of memory");
     reg->magic = SFRI_MAGIC_REG;
+    atomic_init(&reg->busy, 0);
     sfri_params_defaults(reg->param);
     *out = reg;
     return SFR_OK;
@@ -51,8 +52,9 @@ int sfri_grow_list(void **items, int *cap, int count, size_t elem)
     return 0;
 }
 
-SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *teacher,
-                                    double beta, int *index)
+/* sfr_reg_add_pair with the busy flag held. */
+static sfr_status add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *teacher, double beta,
+                           int *index)
 {
     static const char *const fn = "sfr_reg_add_pair";
     sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
@@ -61,8 +63,11 @@ SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *tea
     if ((st = sfri_check_handle(student, SFRI_MAGIC_TAP, fn, "student")) != SFR_OK ||
         (st = sfri_check_handle(teacher, SFRI_MAGIC_TAP, fn, "teacher")) != SFR_OK)
         return st;
-    if (!isfinite(beta) || beta < 0)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "beta = %g must be finite and >= 0", beta);
+    if ((st = sfri_beta_check(beta, fn)) != SFR_OK)
+        return st;
+    if (student == teacher)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "student and teacher are the same tap: a pair "
+                         "matches two different feature maps");
     /* A net tap gets its buffers at compile; only a wrapped one can lack a gradient for good. */
     if (student->owner == NULL && student->grad == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "the student tap has no gradient buffer");
@@ -91,7 +96,15 @@ SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *tea
     return SFR_OK;
 }
 
-SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t)
+SFR_API sfr_status sfr_reg_add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *teacher,
+                                    double beta, int *index)
+{
+    sfr_status st = sfri_reg_enter(reg, "sfr_reg_add_pair");
+    return st != SFR_OK ? st : sfri_reg_leave(reg, add_pair(reg, student, teacher, beta, index));
+}
+
+/* sfr_reg_set_progress with the busy flag held. */
+static sfr_status set_progress(sfr_reg *reg, double t)
 {
     sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, "sfr_reg_set_progress", "reg");
     if (st != SFR_OK)
@@ -103,7 +116,14 @@ SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t)
     return SFR_OK;
 }
 
-SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int64_t n)
+SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t)
+{
+    sfr_status st = sfri_reg_enter(reg, "sfr_reg_set_progress");
+    return st != SFR_OK ? st : sfri_reg_leave(reg, set_progress(reg, t));
+}
+
+/* sfr_reg_set_sample_ids with the busy flag held. */
+static sfr_status set_sample_ids(sfr_reg *reg, const int64_t *ids, int64_t n)
 {
     static const char *const fn = "sfr_reg_set_sample_ids";
     sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
@@ -129,6 +149,12 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
     reg->nids = n;
     reg->ids_pending = 1;
     return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int64_t n)
+{
+    sfr_status st = sfri_reg_enter(reg, "sfr_reg_set_sample_ids");
+    return st != SFR_OK ? st : sfri_reg_leave(reg, set_sample_ids(reg, ids, n));
 }
 
 /* Handle and index checks shared by the per-pair queries. */

@@ -12,6 +12,7 @@
 #ifndef SFR_LIB_REG_INTERNAL_H
 #define SFR_LIB_REG_INTERNAL_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -67,6 +68,15 @@ void sfri_params_defaults(double *values);
  * message for func and returns SFR_ERR_INVALID_ARG.
  */
 sfr_status sfri_params_check(sfr_param key, double value, int *index, const char *func);
+
+/*
+ * The narrower ranges float math can carry (bounds.c): SFR_OK for a value
+ * inside them or a key without one, else SFR_ERR_INVALID_ARG with a
+ * message for func. sfri_params_check applies the first; sfr_reg_add_pair
+ * the second to beta.
+ */
+sfr_status sfri_bounds_check(sfr_param key, double value, const char *func);
+sfr_status sfri_beta_check(double beta, const char *func);
 
 /* Resolved shape of one pair for the current compute. */
 struct sfri_pair_shape {
@@ -144,6 +154,8 @@ struct sfr_reg {
     size_t wi_cap;
     /* Each thread's region: features (feat_per_thread), then the kernels' scratch. */
     size_t thread_off, per_thread, feat_per_thread;
+
+    atomic_int busy;                  /* 1 while a call that changes the reg runs (busy.c) */
 };
 
 /* Options of the feature term as one compute uses them. */
@@ -284,7 +296,7 @@ struct sfri_label_opts {
 double sfri_ls_eps(int schedule, double start, double end, double t);
 
 /*
- * The label term: returns L_label and writes dlogits (n, k). For `past`,
+ * The label term: returns L_label and writes dlogits (n, k) unless it is NULL. For `past`,
  * bank (rows of k predictions) and seen give u; a NULL bank means every
  * sample is unseen.
  */
@@ -295,6 +307,30 @@ double sfri_label_term(const struct sfri_label_opts *o, const float *logits,
 /* Stores softmax(z_n) of every sample into bank row ids[n], in order. */
 void sfri_label_bank_update(const float *logits, int64_t n, int64_t k, const int64_t *ids,
                             float *bank, uint8_t *seen);
+
+/*
+ * After the transport of a compute over n samples, before anything is
+ * written: 1 when the loss (label_loss plus the pairs' from the workspace)
+ * is finite, dlogit_bound (the largest |dL/dz| the label term can write:
+ * gamma / N, 0 without it) and every gradient of the pooled features fit a
+ * float, else 0 (results_check.c).
+ */
+int sfri_results_finite(const sfr_reg *reg, int64_t n, int teacher_grad, double label_loss,
+                        double dlogit_bound);
+
+/*
+ * sfr_reg_compute once the busy flag is held (compute.c); sfr_reg_compute_net
+ * runs it too.
+ */
+sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_t *labels,
+                                 int64_t n, int64_t k, float *dlogits, double *loss);
+
+/* Whether [a, a + bytes) and [b, b + bytes) share a byte. */
+static inline int sfri_ranges_overlap(const void *a, const void *b, size_t bytes)
+{
+    uintptr_t x = (uintptr_t)a, y = (uintptr_t)b;
+    return x <= y ? y - x < bytes : x - y < bytes;
+}
 
 /*
  * Validates the pairs for a compute and resolves their shapes; *n_out gets
@@ -328,5 +364,16 @@ int sfri_grow_list(void **items, int *cap, int count, size_t elem);
 
 /* Sizes the workspace for the resolved shapes (allocates only if it grows). */
 sfr_status sfri_reg_workspace(sfr_reg *reg, int threads);
+
+/*
+ * Entry and exit of every call that changes a regularizer (busy.c): enter
+ * checks the handle and takes the busy flag, or fails with SFR_ERR_MISUSE
+ * while another call holds it; leave releases it and returns st, so that a
+ * public function reads
+ *     st = sfri_reg_enter(reg, fn);
+ *     return st != SFR_OK ? st : sfri_reg_leave(reg, held_call(reg, ...));
+ */
+sfr_status sfri_reg_enter(sfr_reg *reg, const char *func);
+sfr_status sfri_reg_leave(sfr_reg *reg, sfr_status st);
 
 #endif /* SFR_LIB_REG_INTERNAL_H */

@@ -50,6 +50,12 @@ void sfri_tap_free_owned(sfr_tap *tap);
  */
 sfr_status sfri_net_tap_make_plain(sfr_tap *tap, const char *func);
 
+/*
+ * 1 when a net tap's net has run a forward since it was compiled, so that
+ * its data holds a layer output; net/taps.c.
+ */
+int sfri_net_tap_has_output(const sfr_tap *tap);
+
 /* N*C*H*W of a tap. */
 static inline int64_t sfri_tap_numel(const sfr_tap *tap)
 {

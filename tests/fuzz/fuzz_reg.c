@@ -4,8 +4,13 @@
  * doubles), add_pair on wrapped taps of random small shapes, set_progress,
  * set_sample_ids, and compute on random data (NaN and infinities included),
  * with or without the label term. Every call must return a documented
- * status; the harness's allocator caps every block (fuzz_input.h).
+ * status, and a compute that returns SFR_OK a finite loss, finite dlogits
+ * and (with rms normalization, whose gradients the parameter bounds keep in
+ * float's range) finite tap gradients; the harness's allocator caps every
+ * block (fuzz_input.h).
  */
+#include <math.h>
+
 #include "fuzz_input.h"
 
 enum { MAX_TAPS = 6, MAX_OPS = 24, MAX_N = 3, MAX_C = 8, MAX_HW = 6, MAX_K = 5 };
@@ -49,13 +54,35 @@ static double param_value(struct fuzz_input *in)
     uint8_t kind = fuzz_u8(in);
     if (kind < 128)
         return (double)fuzz_range(in, -2, 40);
-    if (kind < 200)
+    if (kind < 192)
         return (double)fuzz_u8(in) / 64.0;
+    /* Magnitudes over double's whole range, denormals included: both sides
+     * of every bound, where float math overflowed. */
+    if (kind < 224)
+        return ldexp(1.0 + fuzz_u8(in) / 256.0, fuzz_range(in, 0, 255) * 8 - 1074);
     return fuzz_double(in);
 }
 
-static void compute(struct fuzz_input *in, sfr_reg *reg, int64_t n)
+static void expect_finite(const float *x, size_t n)
 {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i]))
+            abort();
+}
+
+static size_t tap_numel(const sfr_tap *tap)
+{
+    int64_t d[4];
+    fuzz_expect(sfr_tap_dims(tap, d));
+    return (size_t)(d[0] * d[1] * d[2] * d[3]);
+}
+
+/* The gradients start at zero, so that one compute's results are checked. */
+static void compute(struct fuzz_input *in, sfr_reg *reg, int64_t n, const struct tap_buf *taps,
+                    int n_taps)
+{
+    for (int i = 0; i < n_taps; i++)
+        memset(taps[i].grad, 0, tap_numel(taps[i].tap) * sizeof(float));
     int64_t k = fuzz_range(in, 0, MAX_K);
     float logits[MAX_N * MAX_K], dlogits[MAX_N * MAX_K];
     int32_t labels[MAX_N];
@@ -68,6 +95,13 @@ static void compute(struct fuzz_input *in, sfr_reg *reg, int64_t n)
                                     n, k, label_term ? dlogits : NULL, &loss);
     fuzz_expect(st);
     if (st == SFR_OK) {
+        double norm = -1;
+        fuzz_expect(sfr_reg_get_param(reg, SFR_PARAM_NORM, &norm));
+        if (!isfinite(loss))
+            abort();
+        expect_finite(dlogits, label_term ? (size_t)(n * k) : 0);
+        for (int i = 0; i < n_taps && norm == SFR_NORM_RMS; i++)
+            expect_finite(taps[i].grad, tap_numel(taps[i].tap));
         double v = 0;
         int iters = 0;
         fuzz_expect(sfr_reg_label_loss(reg, &v));
@@ -127,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         default:
-            compute(&in, reg, n);
+            compute(&in, reg, n, taps, n_taps);
             break;
         }
     }
