@@ -264,7 +264,8 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  *                             different student and teacher grids; for
  *                             #SFR_LS_PAST, a pending id count other than n.
  * @retval SFR_ERR_NONFINITE   A NaN or infinity in a logit or a feature map.
- * @retval SFR_ERR_STATE       A net's tap whose net is not compiled;
+ * @retval SFR_ERR_STATE       A net's tap whose net is not compiled or has run
+ *                             no forward since its last compile;
  *                             #SFR_LS_PAST with logits and no ids pending.
  * @retval SFR_ERR_MISUSE      reg or a pair's tap is not a live handle.
  * @retval SFR_ERR_NOMEM       The workspace or the #SFR_LS_PAST bank could not

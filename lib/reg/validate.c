@@ -31,6 +31,9 @@ static sfr_status check_tap(const sfr_tap *tap, int p, const char *role)
     if (tap->data == NULL)
         return sfri_fail(SFR_ERR_STATE, fn, "pair %d: the %s tap (layer %d) has no buffers: "
                          "compile its net first", p, role, tap->layer);
+    if (!sfri_tap_has_output(tap))
+        return sfri_fail(SFR_ERR_STATE, fn, "pair %d: the %s tap (layer %d) holds no output: "
+                         "no forward since its net was compiled", p, role, tap->layer);
     return SFR_OK;
 }
 
