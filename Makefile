@@ -3,7 +3,8 @@
 #   make            the shared and static libraries, in build/
 #   make check      install missing packages (make deps), build, run every suite,
 #                   compare the ABI with abi/, run each fuzz target CHECK_FUZZ_SECONDS (5)
-#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
+#   make install    PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured; the Python
+#                   package goes to PYTHONDIR (see below; make install-python alone)
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make examples   the C, C++ (and MPI) example programs, in build/examples/
 #   make plot CSV=run.csv [PNG=run.png]   a trainer's per-epoch CSV as a PNG
@@ -28,6 +29,14 @@ LIBDIR ?= $(EXEC_PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
+# The Python package python/sfr goes where PYTHON looks for packages under
+# PREFIX: lib/python3.X/dist-packages with Debian's interpreter (whose path
+# holds dist-packages), site-packages with others. No PYTHON: not installed.
+PYTHON ?= /usr/bin/python3
+PYTHON_SUBDIR = $(shell $(PYTHON) -c 'import sys; \
+    d = "dist-packages" if any(p.endswith("dist-packages") for p in sys.path) else "site-packages"; \
+    print("python%d.%d/%s" % (sys.version_info[0], sys.version_info[1], d))' 2>/dev/null)
+PYTHONDIR ?= $(if $(PYTHON_SUBDIR),$(PREFIX)/lib/$(PYTHON_SUBDIR))
 
 CC ?= cc
 CFLAGS ?= -O3 -g
@@ -41,7 +50,8 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 
 # Debian packages the build, the tests and the examples need.
 DEB_PACKAGES := make gcc g++ binutils libdnnl-dev check pkg-config zlib1g-dev \
-                dataset-fashion-mnist python3-numpy libopenmpi-dev openmpi-bin \
+                dataset-fashion-mnist python3-numpy python3-pip python3-setuptools python3-wheel \
+                libopenmpi-dev openmpi-bin \
                 gnuplot-nox doxygen valgrind clang libclang-rt-14-dev abigail-tools
 
 BUILD := build
@@ -55,6 +65,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 HEADERS := $(sort $(wildcard include/sfr/*.h))
 CXX_HEADERS := include/sfr/sfr.hpp
 MAP := lib/libsfr.map
+PY_SRCS := $(sort $(wildcard python/sfr/*.py))
 
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
@@ -66,7 +77,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
 .PHONY: all check check-asan check-valgrind abi-check abi-baseline bench deps docs install \
-        uninstall clean demo examples fuzz plot
+        install-python uninstall clean demo examples fuzz plot
 .DELETE_ON_ERROR:
 
 all: $(SHARED) $(LINKS) $(STATIC)
@@ -261,7 +272,7 @@ deps:
 	    echo "make deps: missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
 	fi
 
-install: all
+install: all install-python
 	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)'
 	install -m 644 $(HEADERS) $(CXX_HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
 	install -m 755 $(SHARED) '$(DESTDIR)$(LIBDIR)/'
@@ -272,12 +283,29 @@ install: all
 	    -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' \
 	    -e 's|@VERSION@|$(VERSION)|' sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
 
+# The package records the installed library's path (sfr/_install.py), so
+# that it finds it with no environment variable.
+install-python:
+	@if [ -z '$(PYTHONDIR)' ]; then echo 'make install: no $(PYTHON): the Python package is not installed'; \
+	else \
+	    install -d '$(DESTDIR)$(PYTHONDIR)/sfr' && \
+	    install -m 644 $(PY_SRCS) '$(DESTDIR)$(PYTHONDIR)/sfr/' && \
+	    printf '# Written by make install: the library this package uses.\nLIBRARY = "%s"\n' \
+	        '$(LIBDIR)/$(SONAME)' > '$(DESTDIR)$(PYTHONDIR)/sfr/_install.py' && \
+	    echo 'Python package: $(DESTDIR)$(PYTHONDIR)/sfr'; \
+	fi
+
 uninstall:
 	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS) $(CXX_HEADERS)))
 	-rmdir '$(DESTDIR)$(INCLUDEDIR)/sfr' 2>/dev/null
 	rm -f '$(DESTDIR)$(LIBDIR)/$(notdir $(SHARED))' '$(DESTDIR)$(LIBDIR)/$(SONAME)' \
 	      '$(DESTDIR)$(LIBDIR)/libsfr.so' '$(DESTDIR)$(LIBDIR)/libsfr.a' \
 	      '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
+	if [ -n '$(PYTHONDIR)' ]; then \
+	    rm -f $(addprefix '$(DESTDIR)$(PYTHONDIR)/sfr/',$(notdir $(PY_SRCS)) _install.py); \
+	    rm -rf '$(DESTDIR)$(PYTHONDIR)/sfr/__pycache__'; \
+	    rmdir '$(DESTDIR)$(PYTHONDIR)/sfr' 2>/dev/null || true; \
+	fi
 
 clean:
 	rm -rf $(BUILD)
