@@ -148,7 +148,8 @@ inline std::int64_t volume(const std::array<std::int64_t, 4> &dims)
 /*
  * A tap that someone else owns (a net's tap, or a wrapped_tap's): a plain
  * copyable reference. The accessors throw SFR_ERR_STATE for a net's tap
- * before its net is compiled.
+ * before its net is compiled, and data() too before the net's first forward
+ * since its last compile.
  */
 class tap_ref {
 public:
