@@ -5,6 +5,8 @@
 #                   compare the ABI with abi/, run each fuzz target CHECK_FUZZ_SECONDS (5)
 #   make install    headers, both libraries, sfr.pc and the CMake package (sfrConfig.cmake);
 #                   PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
+#                   (make install also installs the Python package to PYTHONDIR, see
+#                   below; make install-python alone)
 #   make demo       train fmnist-resnet on Fashion-MNIST with SFR for one epoch
 #   make examples   the C, C++ (and MPI) example programs, in build/examples/
 #   make plot CSV=run.csv [PNG=run.png]   a trainer's per-epoch CSV as a PNG
@@ -31,6 +33,14 @@ LIBDIR ?= $(EXEC_PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
+# The Python package python/sfr goes where PYTHON looks for packages under
+# PREFIX: lib/python3.X/dist-packages with Debian's interpreter (whose path
+# holds dist-packages), site-packages with others. No PYTHON: not installed.
+PYTHON ?= /usr/bin/python3
+PYTHON_SUBDIR = $(shell $(PYTHON) -c 'import sys; \
+    d = "dist-packages" if any(p.endswith("dist-packages") for p in sys.path) else "site-packages"; \
+    print("python%d.%d/%s" % (sys.version_info[0], sys.version_info[1], d))' 2>/dev/null)
+PYTHONDIR ?= $(if $(PYTHON_SUBDIR),$(PREFIX)/lib/$(PYTHON_SUBDIR))
 
 CC ?= cc
 CFLAGS ?= -O3 -g
@@ -50,7 +60,8 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 DEB_PACKAGES_BUILD := make gcc libc6-dev binutils libdnnl-dev pkg-config zlib1g-dev \
                       dataset-fashion-mnist
 DEB_PACKAGES := $(DEB_PACKAGES_BUILD) g++ check python3-numpy libopenmpi-dev openmpi-bin \
-                gnuplot-nox doxygen valgrind clang libclang-rt-14-dev abigail-tools cmake
+                gnuplot-nox doxygen valgrind clang libclang-rt-14-dev abigail-tools cmake \
+                python3-pip python3-setuptools python3-wheel
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -63,6 +74,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 HEADERS := $(sort $(wildcard include/sfr/*.h))
 CXX_HEADERS := include/sfr/sfr.hpp
 MAP := lib/libsfr.map
+PY_SRCS := $(sort $(wildcard python/sfr/*.py))
 
 TEST_SRCS := $(sort $(wildcard tests/*.c))
 TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
@@ -73,7 +85,7 @@ TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests 
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
-.PHONY: all check check-asan check-valgrind abi-check abi-baseline bench deps deps-test docs install \
+.PHONY: all check check-asan check-valgrind abi-check abi-baseline bench deps deps-test docs install install-python \
         uninstall clean demo examples fuzz plot
 .DELETE_ON_ERROR:
 
@@ -302,7 +314,7 @@ FILL_TEMPLATE := sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@VERSION_MAJOR@|$(VERSI
     -e "s|@POINTER_SIZE@|$$($(CC) -dM -E -x c /dev/null | sed -n 's/^\#define __SIZEOF_POINTER__ //p')|"
 CMAKE_FILES := sfrConfig.cmake sfrConfigVersion.cmake
 
-install: all
+install: all install-python
 	install -d '$(DESTDIR)$(LIBDIR)' '$(DESTDIR)$(INCLUDEDIR)/sfr' '$(DESTDIR)$(PKGCONFIGDIR)' \
 	    '$(DESTDIR)$(CMAKEDIR)'
 	install -m 644 $(HEADERS) $(CXX_HEADERS) '$(DESTDIR)$(INCLUDEDIR)/sfr/'
@@ -313,6 +325,18 @@ install: all
 	$(FILL_TEMPLATE) sfr.pc.in > '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc'
 	$(foreach f,$(CMAKE_FILES),$(FILL_TEMPLATE) cmake/$(f).in > '$(DESTDIR)$(CMAKEDIR)/$(f)' &&) true
 
+# The package records the installed library's path (sfr/_install.py), so
+# that it finds it with no environment variable.
+install-python:
+	@if [ -z '$(PYTHONDIR)' ]; then echo 'make install: no $(PYTHON): the Python package is not installed'; \
+	else \
+	    install -d '$(DESTDIR)$(PYTHONDIR)/sfr' && \
+	    install -m 644 $(PY_SRCS) '$(DESTDIR)$(PYTHONDIR)/sfr/' && \
+	    printf '# Written by make install: the library this package uses.\nLIBRARY = "%s"\n' \
+	        '$(LIBDIR)/$(SONAME)' > '$(DESTDIR)$(PYTHONDIR)/sfr/_install.py' && \
+	    echo 'Python package: $(DESTDIR)$(PYTHONDIR)/sfr'; \
+	fi
+
 uninstall:
 	rm -f $(addprefix '$(DESTDIR)$(INCLUDEDIR)/sfr/',$(notdir $(HEADERS) $(CXX_HEADERS)))
 	-rmdir '$(DESTDIR)$(INCLUDEDIR)/sfr' 2>/dev/null
@@ -320,6 +344,11 @@ uninstall:
 	      '$(DESTDIR)$(LIBDIR)/libsfr.so' '$(DESTDIR)$(LIBDIR)/libsfr.a' \
 	      '$(DESTDIR)$(PKGCONFIGDIR)/sfr.pc' $(addprefix '$(DESTDIR)$(CMAKEDIR)/',$(CMAKE_FILES))
 	-rmdir '$(DESTDIR)$(CMAKEDIR)' '$(DESTDIR)$(LIBDIR)/cmake' 2>/dev/null
+	if [ -n '$(PYTHONDIR)' ]; then \
+	    rm -f $(addprefix '$(DESTDIR)$(PYTHONDIR)/sfr/',$(notdir $(PY_SRCS)) _install.py); \
+	    rm -rf '$(DESTDIR)$(PYTHONDIR)/sfr/__pycache__'; \
+	    rmdir '$(DESTDIR)$(PYTHONDIR)/sfr' 2>/dev/null || true; \
+	fi
 
 clean:
 	rm -rf $(BUILD)

@@ -34,7 +34,7 @@ from torch import nn
 
 from torch_models import fmnist_resnet as torch_fmnist_resnet
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "python"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import sfr  # noqa: E402  (the project's binding, found above)
 from torch_compare import basic_block, ce_grad, compare, TOL  # noqa: E402
 

@@ -2,7 +2,7 @@
 """One training step of fmnist-resnet in libsfr and in PyTorch, compared.
 
 Builds the network with libsfr's public builder (through the project's ctypes
-binding, examples/python/sfr.py; SFR_LIBRARY chooses the library), copies its
+package, python/sfr; SFR_LIBRARY chooses the library), copies its
 initial parameters into the same network in PyTorch, runs one training
 forward on the same batch, the cross-entropy gradient of each side's own
 logits, backward and one SGD step on both, and compares the logits, the four
@@ -26,7 +26,7 @@ import torch
 
 from torch_models import fmnist_resnet as torch_fmnist_resnet
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "python"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 import sfr  # noqa: E402  (the project's binding, found above)
 
 TOL = 1e-3

@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # Checks of the ways libsfr reaches its users, run by tests/test_reach.c:
-#   reach_checks.sh SRC BUILD python-module    the ctypes module's own tests (tests/python)
+#   reach_checks.sh SRC BUILD python-module    the Python package's own tests (tests/python)
+#   reach_checks.sh SRC BUILD python-install   make install into a temporary prefix: the
+#                                              package imports from outside the tree and
+#                                              finds the library with no environment
+#                                              variable; pip installs it offline
 #   reach_checks.sh SRC BUILD python-train     examples/python/train_fmnist.py trains briefly
 #   reach_checks.sh SRC BUILD python-external  external_taps.py's losses and gradients are
 #                                              bitwise those of the C API on the same data
@@ -31,6 +35,46 @@ case $what in
 python-module)
     "$python" -m unittest discover -s "$src/tests/python" > "$tmp/out" 2>&1 ||
         { cat "$tmp/out"; exit 1; }
+    ;;
+python-install)
+    prefix=$tmp/prefix
+    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" install BUILD="$build" \
+        PREFIX="$prefix" PYTHON="$python" > "$tmp/install.log" 2>&1 || { cat "$tmp/install.log"; exit 1; }
+    site=$(echo "$prefix"/lib/python3*/*-packages)
+    [ -f "$site/sfr/_install.py" ] || { echo "no package under $prefix/lib"; cat "$tmp/install.log"; exit 1; }
+    # Isolated (-I: no PYTHON* variables, no current directory), from /, with
+    # no SFR_LIBRARY or LD_LIBRARY_PATH: only what the install recorded.
+    check_installed='
+import sys
+site, lib = sys.argv[1], sys.argv[2]
+sys.path.insert(0, site)
+import numpy as np, sfr
+assert sfr.__file__.startswith(site + "/"), sfr.__file__
+assert sfr.library_path().startswith(lib + "/libsfr.so."), sfr.library_path()
+with sfr.Net() as net:
+    x = net.input(1, 4, 4)
+    net.linear(net.global_avgpool(net.relu(net.conv2d(x, 2, 3, 1, 1))), 3)
+    net.compile(2)
+    net.init_params(1)
+    net.forward(np.ones((2, 1, 4, 4)))
+    assert np.isfinite(net.output()).all() and np.abs(net.output()).max() > 0
+'
+    (cd / && env -u SFR_LIBRARY -u LD_LIBRARY_PATH -u PYTHONPATH \
+        "$python" -I -c "$check_installed" "$site" "$prefix/lib") || exit 1
+    env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS "${SFR_MAKE:-make}" -s -C "$src" uninstall BUILD="$build" \
+        PREFIX="$prefix" PYTHON="$python" > "$tmp/uninstall.log" 2>&1 || { cat "$tmp/uninstall.log"; exit 1; }
+    [ ! -e "$site/sfr" ] || { echo "make uninstall left $site/sfr"; ls -R "$site/sfr"; exit 1; }
+    # The documented pip command works offline (a copy: pip builds in place).
+    cp -r "$src/python" "$tmp/pysrc"
+    "$python" -m pip install --no-build-isolation --no-deps --no-index --target "$tmp/pip" \
+        "$tmp/pysrc" > "$tmp/pip.log" 2>&1 || { cat "$tmp/pip.log"; exit 1; }
+    (cd / && "$python" -I -c '
+import sys
+sys.path.insert(0, sys.argv[1])
+import sfr
+assert sfr.__file__.startswith(sys.argv[1] + "/"), sfr.__file__
+assert sfr.version() == sfr.__version__, (sfr.version(), sfr.__version__)
+' "$tmp/pip") || exit 1
     ;;
 python-train)
     "$python" "$src/examples/python/train_fmnist.py" --data "$data" --limit 64 --batch 32 \

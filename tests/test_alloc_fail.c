@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "sfr/sfr.h"
+#include "tap/tap.h"
 #include "test_heap.h"
 
-enum { N = 2, K = 3, IN_C = 2, IN_HW = 6, RESULT_MAX = 4096 };
+enum { N = 2, K = 3, IN_C = 2, IN_HW = 6, WIDE = 16, RESULT_MAX = 8192 };
 
 /* Everything a chain creates, and what it measures at its end. */
 struct world {
@@ -26,8 +27,9 @@ struct world {
     float input[N * IN_C * IN_HW * IN_HW]; // (N, C, H, W)
     sfr_tap *ts, *tt, *net_tap;
     sfr_reg *reg;
-    sfr_net *net, *net2;
-    int built, built2; /* builder calls done so far on net and net2 */
+    sfr_net *net, *net2, *net3;
+    int built, built2, built3; /* builder calls done so far on net, net2 and net3 */
+    sfr_tap *late[3];          /* net3's taps, asked for after compile */
     sfr_sgd *sgd;
     char path[64];
     float result[RESULT_MAX];
@@ -60,11 +62,13 @@ static void world_destroy(struct world *w)
     sfr_tap_destroy(w->tt);
     sfr_net_destroy(w->net);
     sfr_net_destroy(w->net2);
+    sfr_net_destroy(w->net3);
     unlink(w->path);
     w->sgd = NULL;
     w->reg = NULL;
     w->ts = w->tt = w->net_tap = NULL;
-    w->net = w->net2 = NULL;
+    w->net = w->net2 = w->net3 = NULL;
+    memset(w->late, 0, sizeof w->late);
 }
 
 static void record(struct world *w, const float *v, int64_t n)
@@ -217,6 +221,101 @@ static const step_fn net_chain[] = {
     sgd_create,  sgd_step, net_save, net2_create, build2,      build2,       build2,   build2,
     build2,      build2,   build2,   build2,      build2,      net2_compile, net2_load, measure};
 
+/* ---- taps asked for after compile: bound at once, or by compiling again ---- */
+
+/* One more builder call on net3: conv - BN - ReLU - conv - global pool -
+ * linear, WIDE channels, which oneDNN keeps in a blocked layout (the taps'
+ * blocked view on AVX-512 and AVX2 machines). */
+static sfr_status build3(struct world *w)
+{
+    int id = -1;
+    sfr_status st;
+    switch (w->built3) {
+    case 0: st = sfr_net_input(w->net3, IN_C, IN_HW, IN_HW, &id); break;
+    case 1: st = sfr_net_conv2d(w->net3, 0, WIDE, 3, 1, 1, 0, &id); break;
+    case 2: st = sfr_net_batchnorm(w->net3, 1, &id); break;
+    case 3: st = sfr_net_relu(w->net3, 2, &id); break;
+    case 4: st = sfr_net_conv2d(w->net3, 3, WIDE, 1, 1, 0, 1, &id); break;
+    case 5: st = sfr_net_global_avgpool(w->net3, 4, &id); break;
+    case 6: st = sfr_net_linear(w->net3, 5, K, &id); break;
+    default: return SFR_OK;
+    }
+    if (st == SFR_OK) {
+        ck_assert_int_eq(id, w->built3);
+        w->built3++;
+    }
+    return st;
+}
+
+static sfr_status net3_create(struct world *w) { return sfr_net_create(&w->net3); }
+static sfr_status net3_compile(struct world *w) { return sfr_net_compile(w->net3, N); }
+static sfr_status net3_compile_1(struct world *w) { return sfr_net_compile(w->net3, 1); }
+static sfr_status net3_init(struct world *w) { return sfr_net_init_params(w->net3, 5); }
+static sfr_status net3_forward(struct world *w) { return sfr_net_forward(w->net3, w->input, 1); }
+/* After a forward: bound at once (conv), by a compile again (the BN, whose
+ * ReLU its primitive computes), bound at once (the last conv). */
+static sfr_status tap_conv1(struct world *w)
+{
+    sfr_status st = sfr_net_tap(w->net3, 1, &w->late[0]);
+    if (st == SFR_OK)   /* otherwise the blocked view would not be tested */
+        ck_assert_ptr_nonnull(w->late[0]->blocked);
+    return st;
+}
+static sfr_status tap_bn(struct world *w) { return sfr_net_tap(w->net3, 2, &w->late[1]); }
+static sfr_status tap_conv2(struct world *w) { return sfr_net_tap(w->net3, 4, &w->late[2]); }
+
+/* Every late tap's data, recorded. */
+static sfr_status record_late_taps(struct world *w)
+{
+    for (int t = 0; t < 3; t++) {
+        const float *data = NULL;
+        int64_t d[4];
+        sfr_status st = sfr_tap_dims(w->late[t], d);
+        if (st == SFR_OK)
+            st = sfr_tap_data(w->late[t], &data);
+        if (st != SFR_OK)
+            return st;
+        record(w, data, d[0] * d[1] * d[2] * d[3]);
+    }
+    return SFR_OK;
+}
+
+/* A gradient written into every late tap, then backward: the parameter
+ * gradients show whether the taps' gradients reached the layers. */
+static sfr_status net3_backward_with_tap_grads(struct world *w)
+{
+    for (int t = 0; t < 3; t++) {
+        float *g = NULL;
+        int64_t d[4];
+        sfr_status st = sfr_tap_grad(w->late[t], &g);
+        if (st == SFR_OK)
+            st = sfr_tap_dims(w->late[t], d);
+        if (st != SFR_OK)
+            return st;
+        for (int64_t i = 0; i < d[0] * d[1] * d[2] * d[3]; i++)
+            g[i] = (float)((i * 7 + t) % 13) / 13.0f - 0.5f;
+    }
+    float dlogits[N * K];
+    for (int i = 0; i < N * K; i++)
+        dlogits[i] = (float)(i % 4) * 0.25f - 0.5f;
+    float *grads = NULL;
+    int64_t count = 0;
+    sfr_status st = sfr_net_backward(w->net3, dlogits);
+    if (st == SFR_OK)
+        st = sfr_net_params(w->net3, NULL, &grads, &count);
+    if (st != SFR_OK)
+        return st;
+    record(w, grads, count);
+    return SFR_OK;
+}
+
+static const step_fn late_tap_chain[] = {
+    net3_create,      build3,           build3,    build3,         build3,
+    build3,           build3,           build3,    net3_compile,   net3_init,
+    net3_forward,     tap_conv1,        tap_bn,    net3_forward,   tap_conv2,
+    record_late_taps, net3_backward_with_tap_grads, net3_compile_1, net3_forward,
+    record_late_taps};
+
 /* ---- the driver ---- */
 
 /* Runs every step, all expected to succeed, and returns the allocations made. */
@@ -305,6 +404,12 @@ START_TEST(net_sgd_and_checkpoints_survive_every_allocation_failure)
 }
 END_TEST
 
+START_TEST(taps_asked_after_compile_survive_every_allocation_failure)
+{
+    fail_every_allocation(late_tap_chain, (int)(sizeof late_tap_chain / sizeof late_tap_chain[0]));
+}
+END_TEST
+
 START_TEST(allocator_changes_only_when_nothing_is_allocated)
 {
     struct test_heap heap;
@@ -362,6 +467,7 @@ Suite *alloc_fail_suite(void)
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, regularizer_survives_every_allocation_failure);
     tcase_add_test(tc, net_sgd_and_checkpoints_survive_every_allocation_failure);
+    tcase_add_test(tc, taps_asked_after_compile_survive_every_allocation_failure);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -1,7 +1,8 @@
 /*
- * libsfr reaches its users: Python through ctypes, C++ through sfr.hpp,
- * data-parallel training on MPI, static linking into an SDK, and plots of a
- * run. Each path runs for real; the work is in tests/reach_checks.sh.
+ * libsfr reaches its users: Python through ctypes (an installed package),
+ * C++ through sfr.hpp, data-parallel training on MPI, static linking into an
+ * SDK, and plots of a run. Each path runs for real; the work is in
+ * tests/reach_checks.sh.
  */
 #include <check.h>
 #include <stdio.h>
@@ -18,6 +19,12 @@ static int run_check(const char *what)
 START_TEST(python_module_declares_and_checks_everything)
 {
     ck_assert_int_eq(run_check("python-module"), 0);
+}
+END_TEST
+
+START_TEST(python_package_installs_and_imports_from_outside_the_tree)
+{
+    ck_assert_int_eq(run_check("python-install"), 0);
 }
 END_TEST
 
@@ -69,6 +76,7 @@ Suite *reach_suite(void)
     TCase *python = tcase_create("python");
     tcase_set_timeout(python, 300);
     tcase_add_test(python, python_module_declares_and_checks_everything);
+    tcase_add_test(python, python_package_installs_and_imports_from_outside_the_tree);
     tcase_add_test(python, python_trains_the_demo_network);
     tcase_add_test(python, python_external_taps_match_the_c_api_bitwise);
     suite_add_tcase(s, python);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Trains the fmnist-resnet of NETWORKS.md on Fashion-MNIST with SFR, through
-the ctypes module sfr.py: the Python twin of examples/train_fmnist.c.
+the ctypes package python/sfr: the Python twin of examples/train_fmnist.c.
 
     train_fmnist.py [--epochs E] [--batch B] [--limit N] [--test-limit N] ...
 
@@ -18,7 +18,8 @@ import time
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# The package of this checkout (python/sfr), else an installed one.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "python"))
 import sfr  # noqa: E402
 
 SIDE, CLASSES = 28, 10

@@ -398,18 +398,22 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits);
  * The tap is owned by the net: asking twice gives the same tap; it may be
  * asked for before or after compile, stays valid across compiles and is
  * freed by sfr_net_destroy() (sfr_tap_destroy() ignores it). After a
- * forward its data holds the layer's output; gradients added to its buffer
- * enter sfr_net_backward() at that layer. Its data (plain NCHW, whatever
- * layout the net computes in) and gradient buffers exist once the net is
- * compiled.
+ * forward its data holds the layer's output, also when the tap is asked
+ * for after that forward; with no forward since the last compile
+ * sfr_tap_data() and sfr_reg_compute() refuse it with #SFR_ERR_STATE.
+ * Gradients added to its buffer enter sfr_net_backward() at that layer.
+ * Its data (plain NCHW, whatever layout the net computes in) and gradient
+ * buffers exist once the net is compiled.
  *
  * Asking for a new tap after compile on an output the compiled net does
  * not store (a batch norm whose ReLU its primitive computes, an input a
  * ReLU or residual add overwrites in place), or on an input of a residual
  * add whose gradient buffer the compiled net shares with the add's,
  * compiles the net again at its batch size, keeping parameters, their gradients and running statistics;
- * a training forward is then needed before the next backward. Asking for
- * taps before compile avoids it.
+ * the last forward's outputs are gone with it: a forward is then needed
+ * before any tap shows data and a training forward before the next
+ * backward. Asking for taps before compile avoids it. Any other tap asked
+ * for after compile keeps the net's forward, and backward may follow.
  *
  * @param[in,out] net   The net.
  * @param[in]     layer A layer id returned by a builder call.
@@ -417,11 +421,14 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits);
  * @retval SFR_OK              *out holds the tap.
  * @retval SFR_ERR_INVALID_ARG net or out is NULL, or layer is unknown.
  * @retval SFR_ERR_MISUSE      net is not a live net.
- * @retval SFR_ERR_NOMEM       The tap or its gradient buffer could not be
- *                             allocated.
- * @retval SFR_ERR_BACKEND     The compile again failed in oneDNN; the net is
- *                             then uncompiled, as after a failed
- *                             sfr_net_compile() (NOMEM likewise).
+ * @retval SFR_ERR_NOMEM       The tap or its buffers could not be allocated:
+ *                             the net is as before the call, without that tap
+ *                             (the call may be repeated), except that when
+ *                             the call had to compile again the net is
+ *                             compiled again without the tap, with no forward;
+ *                             only if that fails too is it left uncompiled,
+ *                             as after a failed sfr_net_compile().
+ * @retval SFR_ERR_BACKEND     oneDNN failed; as for #SFR_ERR_NOMEM.
  * @since 0.1.0
  */
 SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out);

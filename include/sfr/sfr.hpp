@@ -238,7 +238,8 @@ private:
  *        plain copyable reference.
  *
  * The accessors throw ::SFR_ERR_STATE for a net's tap before its net is
- * compiled.
+ * compiled, and data() too before the net's first forward since its last
+ * compile.
  *
  * @since 0.1.0
  */

@@ -90,7 +90,11 @@ SFR_API sfr_status sfr_tap_dims(const sfr_tap *tap, int64_t dims[4]);
  * @brief Writes the tap's data pointer.
  *
  * For a net's tap the buffer is owned by the net, valid until the net's
- * next compile or destroy, and holds the layer's output after a forward.
+ * next compile or destroy, and holds the layer's output of the net's last
+ * forward, whenever the tap was asked for (a tap asked for after a forward
+ * shows that forward's output at once). With no forward since the net was
+ * compiled (or compiled again, as sfr_net_tap() may do) there is no output
+ * to show and the call fails with #SFR_ERR_STATE until the next forward.
  * A net keeps most layers in a blocked layout, and the regularizer reads
  * those directly: the plain copy in this buffer is made after every forward
  * once the host has asked for it here, and before that by this call (which
@@ -103,7 +107,8 @@ SFR_API sfr_status sfr_tap_dims(const sfr_tap *tap, int64_t dims[4]);
  * @retval SFR_OK              *data is written.
  * @retval SFR_ERR_INVALID_ARG tap or data is NULL.
  * @retval SFR_ERR_MISUSE      tap is not a live tap.
- * @retval SFR_ERR_STATE       A net's tap whose net is not compiled.
+ * @retval SFR_ERR_STATE       A net's tap whose net is not compiled, or has
+ *                             run no forward since its last compile.
  * @since 0.1.0
  */
 SFR_API sfr_status sfr_tap_data(const sfr_tap *tap, const float **data);

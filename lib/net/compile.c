@@ -269,8 +269,10 @@ sfr_status sfri_make_reorder(sfr_net *net, struct sfri_step *s, int layer,
     sfr_status ss = new_mem(net, src_md, src, &from, fn);
     if (ss == SFR_OK)
         ss = new_mem(net, dst_md, dst, &to, fn);
-    if (ss != SFR_OK)
+    if (ss != SFR_OK) {
+        destroy_step(s);   /* no half-made step to run or to make again over */
         return ss;
+    }
     add_arg(s, DNNL_ARG_FROM, from);
     add_arg(s, DNNL_ARG_TO, to);
     if (src_mem != NULL)
@@ -367,29 +369,59 @@ static int blocked_view(sfr_net *net, const struct sfri_layer *l)
     return 0;
 }
 
-sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
+/* Runs l's plain copy now (the forward that made out is over). */
+static sfr_status copy_to_plain(sfr_net *net, struct sfri_layer *l, const char *fn)
 {
-    struct sfri_layer *l = net->layers[tap->layer];
-    sfr_status st = ensure_plain(net, l, tap->layer, func);
-    if (st != SFR_OK)
-        return st;
+    sfr_status st = sfri_net_run(net, &l->to_plain, fn);
+    dnnl_status_t ds = st == SFR_OK ? dnnl_stream_wait(net->stream) : dnnl_success;
+    return ds == dnnl_success ? st : sfri_dnnl_fail(ds, fn, "stream wait");
+}
+
+/* The parts of binding a tap that can fail; *grad and *blocked_grad receive
+ * the buffers made (the plain gradient the caller's to free). */
+static sfr_status make_tap_buffers(sfr_net *net, struct sfri_layer *l, int id, float **grad,
+                                   float **blocked_grad, int *block, const char *func)
+{
     dnnl_memory_desc_t plain;
-    st = sfri_plain_md(net, l, &plain, func);
+    sfr_status st = ensure_plain(net, l, id, func);
+    if (st == SFR_OK)
+        st = sfri_plain_md(net, l, &plain, func);
     if (st != SFR_OK)
         return st;
     size_t bytes = dnnl_memory_desc_get_size(&plain);
-    float *grad = sfri_aligned_alloc(ALIGN, bytes);
-    if (grad == NULL)
-        return sfri_fail(SFR_ERR_NOMEM, func, "out of memory for its tap");
-    memset(grad, 0, bytes);
+    if ((*grad = sfri_aligned_alloc(ALIGN, bytes)) == NULL)
+        return sfri_fail(SFR_ERR_NOMEM, func, "out of memory for the tap of layer %d", id);
+    memset(*grad, 0, bytes);
     /* The input layer has no gradient to add into. */
-    if (!l->plain_md && l->diff != NULL && l->tap_in.prim == NULL) {
-        st = sfri_make_reorder(net, &l->tap_in, tap->layer, &plain, grad, &l->md, l->diff, 1, NULL,
-                               func);
-        if (st != SFR_OK) {
-            sfri_free(grad);
-            return st;
+    if (!l->plain_md && l->diff != NULL &&
+        (st = sfri_make_reorder(net, &l->tap_in, id, &plain, *grad, &l->md, l->diff, 1, NULL,
+                                func)) != SFR_OK)
+        return st;
+    *block = blocked_view(net, l);
+    if (*block != 0 && (*blocked_grad = sfri_net_buffer(net, l->bytes, func)) == NULL)
+        return SFR_ERR_NOMEM;
+    /* Asked for after a forward: the layer's buffer still holds that
+     * forward's output, which the tap shows from now on. */
+    return sfri_net_has_output(net) ? copy_to_plain(net, l, func) : SFR_OK;
+}
+
+sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
+{
+    struct sfri_layer *l = net->layers[tap->layer];
+    int had_plain = l->plain != NULL;
+    float *grad = NULL, *blocked_grad = NULL;
+    int block = 0;
+    sfr_status st = make_tap_buffers(net, l, tap->layer, &grad, &blocked_grad, &block, func);
+    if (st != SFR_OK) {
+        /* Undone, so that the call can be repeated (a buffer of the net's
+         * list stays there until the next compile). */
+        sfri_free(grad);
+        destroy_step(&l->tap_in);
+        if (!had_plain) {
+            destroy_step(&l->to_plain);
+            l->plain = NULL;
         }
+        return st;
     }
     tap->dims[0] = net->batch;
     tap->dims[1] = l->c;
@@ -397,15 +429,11 @@ sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func)
     tap->dims[3] = l->w;
     tap->data = l->plain;
     tap->grad = grad;
-    tap->blocked = NULL;
-    tap->blocked_grad = NULL;
-    tap->blocked_grad_live = tap->plain_fresh = 0;
-    tap->block = blocked_view(net, l);
-    if (tap->block != 0) {
-        if ((tap->blocked_grad = sfri_net_buffer(net, l->bytes, func)) == NULL)
-            return SFR_ERR_NOMEM;
-        tap->blocked = l->out;
-    }
+    tap->block = block;
+    tap->blocked = block != 0 ? l->out : NULL;
+    tap->blocked_grad = blocked_grad;
+    tap->blocked_grad_live = 0;
+    tap->plain_fresh = sfri_net_has_output(net);
     return SFR_OK;
 }
 
@@ -590,9 +618,9 @@ static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
     return SFR_OK;
 }
 
-sfr_status sfri_net_recompile(sfr_net *net, const char *func)
+sfr_status sfri_net_recompile(sfr_net *net, int64_t batch, const char *func)
 {
-    return compile_all(net, net->batch, func);
+    return compile_all(net, batch, func);
 }
 
 SFR_API sfr_status sfr_net_compile(sfr_net *net, int64_t batch)

@@ -178,6 +178,13 @@ struct sfr_net {
     dnnl_memory_t logits_mem;   /* its source, pointed at the host's dlogits each backward */
 };
 
+/* Whether the layers' buffers hold the output of a forward (one has
+ * completed since the last compile). */
+static inline int sfri_net_has_output(const sfr_net *net)
+{
+    return net->phase == SFRI_PHASE_TRAINED || net->phase == SFRI_PHASE_EVALUATED;
+}
+
 /* The layer with id, or NULL. */
 static inline struct sfri_layer *sfri_net_layer(const sfr_net *net, int id)
 {
@@ -243,12 +250,15 @@ void sfri_prof_free(sfr_net *net);
 void sfri_net_release_compiled(sfr_net *net);
 
 /* Gives tap (owned by the compiled net) its dims, data and a zeroed gradient
- * buffer, with the reorders between the layer's layout and the plain one. */
+ * buffer, with the reorders between the layer's layout and the plain one;
+ * after a forward its data is that forward's output at once. On failure
+ * the tap and the layer are left as they were. */
 sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func);
 
-/* Compiles net again for its batch size, keeping the parameter gradients
- * (used when a tap needs an output a fusion had hidden). */
-sfr_status sfri_net_recompile(sfr_net *net, const char *func);
+/* Compiles net again for batch (its batch size), keeping the parameter
+ * gradients (used when a tap needs an output a fusion had hidden); on
+ * failure the net is left uncompiled. */
+sfr_status sfri_net_recompile(sfr_net *net, int64_t batch, const char *func);
 
 /* dst[i] += src[i] for n floats. */
 void sfri_add_into(float *dst, const float *src, int64_t n);

@@ -31,10 +31,9 @@ static sfr_status check_tap(const sfr_tap *tap, int p, const char *role)
     if (tap->data == NULL)
         return sfri_fail(SFR_ERR_STATE, fn, "pair %d: the %s tap (layer %d) has no buffers: "
                          "compile its net first", p, role, tap->layer);
-    /* Compiled but not run: its buffers hold no output (a loss of 0 would pass for one). */
-    if (tap->owner != NULL && !sfri_net_tap_has_output(tap))
+    if (!sfri_tap_has_output(tap))
         return sfri_fail(SFR_ERR_STATE, fn, "pair %d: the %s tap (layer %d) holds no output: "
-                         "run a forward of its net first", p, role, tap->layer);
+                         "no forward since its net was compiled", p, role, tap->layer);
     return SFR_OK;
 }
 

@@ -74,20 +74,25 @@ SFR_API sfr_status sfr_tap_dims(const sfr_tap *tap, int64_t dims[4])
     return SFR_OK;
 }
 
+int sfri_tap_has_output(const sfr_tap *tap)
+{
+    return tap->data != NULL && (tap->ops == NULL || tap->ops->has_output(tap));
+}
+
 SFR_API sfr_status sfr_tap_data(const sfr_tap *tap, const float **data)
 {
-    sfr_status st = check_ready(tap, "sfr_tap_data");
+    static const char *const fn = "sfr_tap_data";
+    sfr_status st = check_ready(tap, fn);
     if (st != SFR_OK)
         return st;
     if (data == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, "sfr_tap_data", "data is NULL");
-    if (tap->blocked != NULL) {
-        /* The host reads the data: from now on every forward copies it. */
-        sfr_tap *t = (sfr_tap *)tap;
-        if ((st = sfri_net_tap_make_plain(t, "sfr_tap_data")) != SFR_OK)
-            return st;
-        t->host_data = 1;
-    }
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "data is NULL");
+    /* Buffers without an output would pass for a layer's output of zeros. */
+    if (!sfri_tap_has_output(tap))
+        return sfri_fail(SFR_ERR_STATE, fn, "the tap of layer %d holds no output: "
+                         "no forward since its net was compiled", tap->layer);
+    if (tap->ops != NULL && (st = tap->ops->prepare_read((sfr_tap *)tap, fn)) != SFR_OK)
+        return st;
     *data = tap->data;
     return SFR_OK;
 }

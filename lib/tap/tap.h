@@ -1,6 +1,10 @@
 /*
  * The inside of an sfr_tap, shared by the regularizer (which reads data and
  * adds into grad) and the net (which owns the taps on its layer outputs).
+ *
+ * lib/tap knows nothing of nets: what only the owner can tell (whether the
+ * tap holds an output now, how to make its plain copy) it asks through the
+ * owner's functions, which the net sets (net/taps.c).
  */
 #ifndef SFR_LIB_TAP_H
 #define SFR_LIB_TAP_H
@@ -11,6 +15,16 @@
 
 struct sfr_net;
 
+/* What a tap's owner answers for the accessors; a wrapped tap has none. */
+struct sfri_tap_owner_ops {
+    /* Whether the tap holds the output of the owner's last forward (data,
+     * or the blocked view): 0 before any forward since the last compile. */
+    int (*has_output)(const sfr_tap *tap);
+    /* Called by sfr_tap_data when has_output: makes data current for the
+     * host to read (the plain copy of a blocked tap). */
+    sfr_status (*prepare_read)(sfr_tap *tap, const char *func);
+};
+
 struct sfr_tap {
     uint32_t magic;         /* SFRI_MAGIC_TAP while live */
     int64_t dims[4];        /* N, C, H, W; N is 0 for a net tap before compile */
@@ -18,6 +32,7 @@ struct sfr_tap {
     float *grad;            /* (N, C, H, W) or NULL: gradients are added here */
     struct sfr_net *owner;  /* the net it belongs to, or NULL for a wrapped tap */
     int layer;              /* the owner's layer id, -1 for a wrapped tap */
+    const struct sfri_tap_owner_ops *ops; /* the owner's, or NULL (then data is always current) */
 
     /*
      * A net tap on a layer kept in oneDNN's nChw16c or nChw8c layout (the
@@ -38,23 +53,18 @@ struct sfr_tap {
     int host_data, host_grad;
 };
 
-/* Allocates a tap owned by net for layer, with no buffers yet. */
+/* Allocates a tap owned by net for layer, with no buffers yet and no owner
+ * functions (the net sets ops). */
 sfr_tap *sfri_tap_new_owned(struct sfr_net *net, int layer);
 
 /* Frees a tap owned by a net (sfr_tap_destroy ignores owned taps). */
 void sfri_tap_free_owned(sfr_tap *tap);
 
 /*
- * Makes the plain copy of a net tap's data current (a blocked tap skips it
- * while the host has not asked for it); net/taps.c.
+ * Whether the tap's data (or blocked view) holds an output to read: always
+ * for a wrapped tap; for a net's tap, once compiled and after a forward.
  */
-sfr_status sfri_net_tap_make_plain(sfr_tap *tap, const char *func);
-
-/*
- * 1 when a net tap's net has run a forward since it was compiled, so that
- * its data holds a layer output; net/taps.c.
- */
-int sfri_net_tap_has_output(const sfr_tap *tap);
+int sfri_tap_has_output(const sfr_tap *tap);
 
 /* N*C*H*W of a tap. */
 static inline int64_t sfri_tap_numel(const sfr_tap *tap)

@@ -1,19 +1,24 @@
-"""Tests of examples/python/sfr.py, run by tests/reach_checks.sh:
+"""Tests of the Python package python/sfr, run by tests/reach_checks.sh:
     python3 -m unittest discover -s tests/python
 It must declare exactly the exported functions with the headers' arity, turn
-failures into SfrError, pass numpy buffers without copying and refuse the
-ones the library could not use."""
+failures into the SfrError subclass of their status, pass numpy buffers
+without copying where it can and convert where it must, refuse the ones the
+library could not use, and hand out views of the library's memory that keep
+their owner alive and never show freed memory."""
+import gc
 import os
 import re
 import sys
 import tempfile
 import unittest
+import weakref
 
 import numpy as np
 
 SRC = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
-sys.path.insert(0, os.path.join(SRC, "examples", "python"))
+sys.path.insert(0, os.path.join(SRC, "python"))
 import sfr  # noqa: E402
+from sfr import _arrays, _library  # noqa: E402
 
 
 def header_declarations():
@@ -50,7 +55,7 @@ class Declarations(unittest.TestCase):
     def test_argument_counts_match_the_headers(self):
         decls = header_declarations()
         self.assertEqual(set(decls), sfr.declared_functions())
-        for name, (_, argtypes) in sfr._SIGNATURES.items():
+        for name, (_, argtypes) in _library._SIGNATURES.items():
             self.assertEqual(len(argtypes), decls[name], name)
 
     def test_status_names_match_the_header(self):
@@ -70,6 +75,12 @@ class Declarations(unittest.TestCase):
         major, minor, patch = (int(p) for p in sfr.version().split("."))
         self.assertEqual(sfr.version_number(), major * 10000 + minor * 100 + patch)
 
+    def test_package_version_is_the_headers(self):
+        with open(os.path.join(SRC, "include", "sfr", "version.h")) as f:
+            parts = dict(re.findall(r"#define SFR_VERSION_(MAJOR|MINOR|PATCH) (\d+)", f.read()))
+        self.assertEqual(sfr.__version__, "%s.%s.%s" % (parts["MAJOR"], parts["MINOR"],
+                                                       parts["PATCH"]))
+
 
 class Errors(unittest.TestCase):
     def test_failure_raises_with_status_name_and_message(self):
@@ -80,9 +91,61 @@ class Errors(unittest.TestCase):
             self.assertEqual(err.status, -1)
             self.assertEqual(err.name, "SFR_ERR_INVALID_ARG")
             self.assertEqual(err.function, "sfr_reg_set_param")
-            self.assertIn("sfr_reg_set_param", err.message)
+            self.assertTrue(err.message.startswith("sfr_reg_set_param: "))
             self.assertEqual(err.message, sfr.last_error())
-            self.assertEqual(reg.get_param(sfr.Param.SINKHORN_EPS), 0.05)
+            # The function is named once, the status after the message.
+            self.assertEqual(str(err), err.message + " (SFR_ERR_INVALID_ARG)")
+            self.assertEqual(reg.get_param(sfr.Param.SINKHORN_EPS), 0.1)
+
+    def test_each_status_is_its_python_exception(self):
+        expected = {-1: ValueError, -2: ValueError, -3: ValueError, -4: MemoryError,
+                    -5: RuntimeError, -6: OSError, -7: ValueError, -8: RuntimeError,
+                    -9: NotImplementedError, -10: ValueError}
+        self.assertEqual(set(expected), set(sfr.STATUS_NAMES) - {0})
+        for status, base in expected.items():
+            err = sfr.errors.error_for(status, "sfr_f", "sfr_f: what")
+            self.assertIsInstance(err, sfr.SfrError)
+            self.assertIsInstance(err, base)
+            self.assertIsNot(type(err), sfr.SfrError)
+            self.assertEqual(err.status, status)
+            self.assertEqual(str(err), "sfr_f: what (%s)" % sfr.STATUS_NAMES[status])
+        # A message without the function's name gets it once.
+        self.assertEqual(str(sfr.errors.error_for(-1, "sfr_f", "bad")), "sfr_f: bad (SFR_ERR_INVALID_ARG)")
+
+    def test_library_failures_raise_the_matching_classes(self):
+        with self.assertRaises(sfr.InvalidArgError):
+            sfr.Reg(sinkhorn_eps=0)
+        with self.assertRaises(sfr.ShapeError) as caught:
+            sfr.Tap.wrap(np.zeros((0, 1, 2, 2), dtype=np.float32))
+        self.assertIsInstance(caught.exception, ValueError)
+        with sfr.Net() as net, self.assertRaises(sfr.StateError) as caught:
+            net.compile(4)
+        self.assertIsInstance(caught.exception, RuntimeError)
+        with tempfile.TemporaryDirectory() as tmp:
+            net, _ = tiny_net()
+            with net:
+                with self.assertRaises(OSError) as caught:
+                    net.load(os.path.join(tmp, "missing.ckpt"))
+                self.assertIsInstance(caught.exception, sfr.IoError)
+                path = os.path.join(tmp, "garbage.ckpt")
+                with open(path, "wb") as f:
+                    f.write(b"not a checkpoint" * 8)
+                with self.assertRaises(sfr.FormatError) as caught:
+                    net.load(path)
+                self.assertIsInstance(caught.exception, ValueError)
+
+    def test_out_of_memory_is_a_memory_error(self):
+        gc.collect()  # every handle of the other tests is gone: the allocator may change
+        lib = _library.lib
+        refuse = sfr.ALLOC_FN(lambda size, alignment, user: None)
+        never = sfr.FREE_FN(lambda ptr, user: None)
+        lib.sfr_set_allocator(refuse, never, None)
+        try:
+            with self.assertRaises(MemoryError) as caught:
+                sfr.Reg()
+            self.assertIsInstance(caught.exception, sfr.NoMemError)
+        finally:
+            lib.sfr_set_allocator(sfr.ALLOC_FN(), sfr.FREE_FN(), None)  # NULLs: malloc again
 
     def test_state_error_from_the_net(self):
         with sfr.Net() as net:
@@ -108,6 +171,29 @@ class Errors(unittest.TestCase):
         with self.assertRaises(ValueError):
             reg.set_progress(0.5)
 
+    def test_parameter_keys_are_checked_with_a_clear_message(self):
+        with sfr.Reg(sinkhorn_eps=0.1, MAX_ITER=50, match="l2") as reg:
+            self.assertAlmostEqual(reg.get_param("sinkhorn_eps"), 0.1)
+            self.assertEqual(reg.get_param(sfr.Param.MAX_ITER), 50)
+            self.assertEqual(reg.get_param(103), sfr.MATCH_L2)
+            with self.assertRaises(ValueError) as caught:
+                reg.set_param("sinkhorn_epsilon", 0.1)
+            self.assertIn("unknown parameter 'sinkhorn_epsilon'", str(caught.exception))
+            self.assertIn("sinkhorn_eps, max_iter", str(caught.exception))
+            with self.assertRaises(ValueError):
+                reg.set_param(999, 1)
+            with self.assertRaises(TypeError):
+                reg.set_param(1.5, 1)
+            with self.assertRaises(TypeError):
+                reg.set_param("tol", "small")
+            with self.assertRaises(ValueError) as caught:
+                reg.set_param("norm", "l1")
+            self.assertIn("rms, none", str(caught.exception))
+            self.assertEqual(reg.get_param("norm"), sfr.NORM_RMS)
+        with self.assertRaises(ValueError) as caught:
+            sfr.Reg(sinkorn_eps=0.1)
+        self.assertIn("unknown parameter 'sinkorn_eps'", str(caught.exception))
+
 
 class Buffers(unittest.TestCase):
     def test_wrong_dtype_layout_or_shape_is_refused(self):
@@ -123,11 +209,41 @@ class Buffers(unittest.TestCase):
         with sfr.Reg() as reg:
             logits = np.zeros((2, 3), dtype=np.float32)
             with self.assertRaises(TypeError):
-                reg.compute(logits, np.zeros(2, dtype=np.int64), np.zeros_like(logits))
+                reg.compute(logits, np.zeros(2, dtype=np.float32), np.zeros_like(logits))
             with self.assertRaises(ValueError):
                 reg.compute(logits, np.zeros(3, dtype=np.int32), np.zeros_like(logits))
+            with self.assertRaises(ValueError):
+                reg.compute(logits, np.array([0, 2 ** 40]), np.zeros_like(logits))
+            # dlogits is written: a converted copy would lose it.
             with self.assertRaises(TypeError):
-                reg.set_sample_ids(np.zeros(2, dtype=np.int32))
+                reg.compute(logits, np.zeros(2, dtype=np.int32), np.zeros((2, 3)))
+            with self.assertRaises(TypeError):
+                reg.set_sample_ids(np.zeros(2, dtype=np.float64))
+
+    def test_inputs_are_converted_without_copies_where_possible(self):
+        a = np.arange(6, dtype=np.float32).reshape(2, 3)
+        self.assertIs(_arrays.converted(a, np.float32, "a"), a)
+        ids = np.arange(4, dtype=np.int64)
+        self.assertIs(_arrays.converted(ids, np.int64, "ids"), ids)
+        b = _arrays.converted(a.T, np.float32, "a")
+        self.assertTrue(b.flags.c_contiguous)
+        np.testing.assert_array_equal(b, a.T)
+        rng = np.random.default_rng(5)
+        logits = rng.standard_normal((4, 3)).astype(np.float32)
+        labels = np.array([0, 2, 1, 2])
+        results = []
+        for lg, lb in ((logits, labels.astype(np.int32)), (logits.astype(np.float64), labels),
+                       (np.asfortranarray(logits), labels.astype(np.uint8)),
+                       (logits.tolist(), labels.tolist())):
+            dlogits = np.zeros((4, 3), dtype=np.float32)
+            with sfr.Reg() as reg:
+                results.append((reg.compute(lg, lb, dlogits), dlogits))
+        for loss, dlogits in results[1:]:
+            self.assertEqual(loss, results[0][0])
+            np.testing.assert_array_equal(dlogits, results[0][1])
+        with sfr.Reg(ls_source="past", ls_bank_size=8) as reg:
+            reg.set_sample_ids(np.array([1, 2, 3, 4], dtype=np.int32))
+            reg.compute(logits, labels, np.zeros((4, 3), dtype=np.float32))
 
     def test_gradients_land_in_the_hosts_arrays(self):
         rng = np.random.default_rng(3)
@@ -210,6 +326,106 @@ class Heads(unittest.TestCase):
         onehot = np.eye(k)[labels]
         want_g = (0.5 * (p - onehot) + 2.0 * temp * (q - pt)) / n
         np.testing.assert_allclose(gh.reshape(n, k), want_g, atol=1e-6)
+
+
+class Views(unittest.TestCase):
+    """Arrays of the library's memory keep their owner alive and never show
+    memory the library has freed."""
+
+    x = np.linspace(-1, 1, 32, dtype=np.float32).reshape(2, 1, 4, 4)
+
+    def test_views_and_their_slices_keep_the_net_alive(self):
+        net, _ = tiny_net()
+        net.forward(self.x)
+        out = net.output()
+        want = out.copy()
+        values, _grads = net.params()
+        row = out[1]
+        self.assertIs(out.base.owner, net)
+        self.assertIs(row.base, out)
+        alive = weakref.ref(net)
+        del net, _grads
+        gc.collect()
+        self.assertIsNotNone(alive())
+        np.testing.assert_array_equal(out, want)
+        del out, values
+        gc.collect()
+        self.assertIsNotNone(alive())
+        np.testing.assert_array_equal(row, want[1])
+        del row
+        gc.collect()
+        self.assertIsNone(alive())
+
+    def test_close_leaves_views_readable_until_the_last_goes(self):
+        net, conv = tiny_net()
+        tap = net.tap(conv)
+        net.forward(self.x)
+        out, feat = net.output(), tap.data()
+        want, feat_want = out.copy(), feat.copy()
+        net.close()
+        self.assertTrue(net.closed)
+        with self.assertRaises(ValueError):
+            net.output()
+        with self.assertRaises(ValueError):
+            tap.data()
+        # Nets made and run now would reuse freed memory.
+        for _ in range(3):
+            other, _ = tiny_net()
+            other.forward(-self.x)
+            other.close()
+        np.testing.assert_array_equal(out, want)
+        np.testing.assert_array_equal(feat, feat_want)
+        self.assertFalse(out.flags.writeable)
+        self.assertTrue(net._ptr)  # the C net lives on for the views
+        del out
+        self.assertTrue(net._ptr)
+        del feat
+        gc.collect()
+        self.assertFalse(net._ptr)
+
+    def test_what_would_free_viewed_memory_refuses(self):
+        net, conv = tiny_net()
+        with net:
+            tap = net.tap(conv)
+            net.forward(self.x)
+            out = net.output()
+            with self.assertRaises(RuntimeError) as caught:
+                net.compile(3)
+            self.assertIn("1 view(s) from output() or tap arrays", str(caught.exception))
+            # Nothing changed: still compiled for 2, the view still the output.
+            net.forward(-self.x)
+            np.testing.assert_array_equal(out, net.output())
+            self.assertIs(net.tap(conv), tap)  # asked for before: nothing to compile
+            grad = tap.grad()
+            with self.assertRaises(RuntimeError):
+                net.tap(conv + 1)  # a new tap after compile may compile again
+            del out, grad
+            net.compile(3)
+            net.forward(np.ones((3, 1, 4, 4), dtype=np.float32))
+            self.assertEqual(net.tap(conv + 1).data().shape, (3, 2, 1, 1))
+        # Parameter views survive compiles, not builder calls (the buffers grow).
+        with sfr.Net() as net:
+            conv = net.conv2d(net.input(1, 4, 4), 2, 3)
+            values, grads = net.params()
+            with self.assertRaises(RuntimeError) as caught:
+                net.relu(conv)
+            self.assertIn("params() arrays", str(caught.exception))
+            del values, grads
+            net.linear(net.relu(conv), 3)
+            values, _ = net.params()
+            net.compile(2)
+            net.init_params(3)
+            self.assertTrue(np.abs(values).max() > 0)
+
+    def test_tap_data_before_a_forward_is_a_state_error(self):
+        net, conv = tiny_net()
+        with net:
+            tap = net.tap(conv)
+            with self.assertRaises(sfr.StateError) as caught:
+                tap.data()
+            self.assertIsInstance(caught.exception, RuntimeError)
+            net.forward(self.x)
+            self.assertGreater(np.abs(tap.data()).max(), 0)
 
 
 class Training(unittest.TestCase):

@@ -1,0 +1,160 @@
+"""Net: a network built layer by layer, compiled for a batch size (net.h)."""
+
+import ctypes
+import os
+
+import numpy as np
+
+from . import _arrays
+from ._handle import Handle
+from ._library import _c_float_p, lib
+from .tap import Tap
+
+# Kinds of views of a net's memory, by what frees that memory: the
+# compile's buffers (output, taps' data and gradients) go with the next
+# compile, the parameter buffers (which grow) with the next builder call.
+_COMPILED, _PARAMS = "compiled", "params"
+
+
+class Net(Handle):
+    """A network (net.h). Its arrays (output(), params(), its taps' data()
+    and grad()) are numpy views of the library's memory that keep the Net
+    alive; what would free the memory they show raises RuntimeError while
+    any of them is alive: compile() and a new tap() after compile (which may
+    compile again) for output and tap views, a builder call for parameter
+    views. close() leaves them readable: the memory goes with the last one."""
+
+    _destroy = staticmethod(lib.sfr_net_destroy)
+
+    def __init__(self):
+        super().__init__()
+        lib.sfr_net_create(ctypes.byref(self._ptr))
+        self._taps = {}
+        self._input_shape = None  # (C, H, W)
+        self._batch = None
+
+    def _refuse_views(self, kind, action):
+        alive = self._live_views(kind)
+        if alive:
+            shown = "output() or tap arrays" if kind == _COMPILED else "params() arrays"
+            raise RuntimeError("Net.%s may free the memory %d view(s) from %s still show: "
+                               "delete them (keep .copy()s instead) first" % (action, alive, shown))
+
+    def _compiled_view(self, pointer, shape, writable):
+        return _arrays.view(self, _COMPILED, pointer, shape, writable)
+
+    def _layer(self, func, *args):
+        self._refuse_views(_PARAMS, "adding a layer")
+        layer = ctypes.c_int()
+        func(self._live(), *args, ctypes.byref(layer))
+        return layer.value
+
+    def input(self, c, h, w):
+        layer = self._layer(lib.sfr_net_input, c, h, w)
+        self._input_shape = (c, h, w)
+        return layer
+
+    def conv2d(self, x, out_c, kernel, stride=1, pad=0, bias=False):
+        return self._layer(lib.sfr_net_conv2d, x, out_c, kernel, stride, pad, int(bias))
+
+    def batchnorm(self, x):
+        return self._layer(lib.sfr_net_batchnorm, x)
+
+    def relu(self, x):
+        return self._layer(lib.sfr_net_relu, x)
+
+    def maxpool(self, x, kernel, stride, pad=0):
+        return self._layer(lib.sfr_net_maxpool, x, kernel, stride, pad)
+
+    def avgpool(self, x, kernel, stride, pad=0):
+        return self._layer(lib.sfr_net_avgpool, x, kernel, stride, pad)
+
+    def global_avgpool(self, x):
+        return self._layer(lib.sfr_net_global_avgpool, x)
+
+    def linear(self, x, out_features):
+        return self._layer(lib.sfr_net_linear, x, out_features)
+
+    def add(self, a, b):
+        return self._layer(lib.sfr_net_add, a, b)
+
+    def compile(self, batch):
+        self._refuse_views(_COMPILED, "compile")
+        self._batch = None
+        lib.sfr_net_compile(self._live(), batch)
+        self._batch = batch
+
+    def init_params(self, seed):
+        lib.sfr_net_init_params(self._live(), seed)
+
+    def forward(self, x, training=True):
+        """x: (batch, C, H, W) of the compiled batch size, converted to
+        float32 (no copy when it already is, C-contiguous)."""
+        shape = None if self._batch is None else (self._batch,) + self._input_shape
+        x = _arrays.converted(x, np.float32, "input", shape)
+        lib.sfr_net_forward(self._live(), _arrays.floats(x), int(training))
+
+    def output(self):
+        """The logits of the last forward, (batch, K): a read-only view."""
+        pointer = _c_float_p()
+        dims = (ctypes.c_int64 * 2)()
+        lib.sfr_net_output(self._live(), ctypes.byref(pointer), dims)
+        return self._compiled_view(pointer, dims, writable=False)
+
+    def backward(self, dlogits):
+        """dlogits: (batch, K), the gradient of the loss by the logits
+        (converted to float32 like forward's input)."""
+        pointer = _c_float_p()
+        dims = (ctypes.c_int64 * 2)()
+        lib.sfr_net_output(self._live(), ctypes.byref(pointer), dims)
+        dlogits = _arrays.converted(dlogits, np.float32, "dlogits", tuple(dims))
+        lib.sfr_net_backward(self._live(), _arrays.floats(dlogits))
+
+    def tap(self, layer):
+        """The net's Tap on a layer's output (the same Tap when asked again)."""
+        if layer not in self._taps:
+            if self._batch is not None:
+                self._refuse_views(_COMPILED, "tap of a new layer after compile")
+            tap = Tap(_net=self)
+            lib.sfr_net_tap(self._live(), layer, ctypes.byref(tap._ptr))
+            self._taps[layer] = tap
+        return self._taps[layer]
+
+    def params(self):
+        """(values, grads): writable views of the flat parameter and
+        gradient buffers (None, None for a net without parameters)."""
+        values, grads = _c_float_p(), _c_float_p()
+        count = ctypes.c_int64()
+        lib.sfr_net_params(self._live(), ctypes.byref(values), ctypes.byref(grads),
+                           ctypes.byref(count))
+        shape = (count.value,)
+        return (_arrays.view(self, _PARAMS, values, shape, writable=True),
+                _arrays.view(self, _PARAMS, grads, shape, writable=True))
+
+    def param_tensors(self):
+        count = ctypes.c_int()
+        lib.sfr_net_param_tensors(self._live(), ctypes.byref(count))
+        return count.value
+
+    def param_info(self, i):
+        """(name, offset, size) of parameter tensor i in the flat buffers."""
+        name = ctypes.c_char_p()
+        offset, size = ctypes.c_int64(), ctypes.c_int64()
+        lib.sfr_net_param_info(self._live(), i, ctypes.byref(name), ctypes.byref(offset),
+                               ctypes.byref(size))
+        return name.value.decode(), offset.value, size.value
+
+    def save(self, path):
+        lib.sfr_net_save(self._live(), os.fsencode(path))
+
+    def load(self, path):
+        lib.sfr_net_load(self._live(), os.fsencode(path))
+
+    def close(self):
+        held = sum(tap._pairs for tap in self._taps.values())
+        if held:
+            raise RuntimeError("Net.close: %d of its taps' pairs belong to an open Reg" % held)
+        for tap in self._taps.values():
+            tap.close()
+        self._taps = {}
+        super().close()
