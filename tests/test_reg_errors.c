@@ -321,6 +321,20 @@ START_TEST(compute_feature_errors_write_nothing)
 }
 END_TEST
 
+/* The stub net's tap: it holds an output once the stub's phase says a forward ran. */
+static int stub_has_output(const sfr_tap *tap)
+{
+    return tap->owner->phase == SFRI_PHASE_TRAINED || tap->owner->phase == SFRI_PHASE_EVALUATED;
+}
+
+static sfr_status stub_prepare_read(sfr_tap *tap, const char *func)
+{
+    (void)tap, (void)func;
+    return SFR_OK;
+}
+
+static const struct sfri_tap_owner_ops stub_net_tap_ops = {stub_has_output, stub_prepare_read};
+
 START_TEST(compute_state_and_tap_errors_write_nothing)
 {
     struct guard g;
@@ -336,10 +350,11 @@ START_TEST(compute_state_and_tap_errors_write_nothing)
     g.p2.ts->dims[1] = 12;
     EXPECT_FAIL(&g, SFR_ERR_SHAPE, g.z, g.y, 3, 4, g.dz, &g.loss);
     g.p2.ts->dims[1] = 16;
-    /* A net's tap not compiled yet. */
+    /* A net's tap not compiled yet (its owner's answers are the stub net's phase). */
     struct sfr_net *net = fx_forwarded_net();
     sfr_tap *owned = sfri_tap_new_owned(net, 7);
     ck_assert_ptr_nonnull(owned);
+    owned->ops = &stub_net_tap_ops;
     ck_assert_int_eq(sfr_reg_add_pair(g.reg, owned, g.p1.tt, 1, NULL), SFR_OK);
     EXPECT_FAIL(&g, SFR_ERR_STATE, g.z, g.y, 3, 4, g.dz, &g.loss);
     ck_assert_str_eq(sfr_last_error(), "sfr_reg_compute: pair 2: the student tap (layer 7) has "
@@ -351,7 +366,7 @@ START_TEST(compute_state_and_tap_errors_write_nothing)
     net->phase = SFRI_PHASE_COMPILED;
     EXPECT_FAIL(&g, SFR_ERR_STATE, g.z, g.y, 3, 4, g.dz, &g.loss);
     ck_assert_str_eq(sfr_last_error(), "sfr_reg_compute: pair 2: the student tap (layer 7) holds "
-                                       "no output: run a forward of its net first");
+                                       "no output: no forward since its net was compiled");
     /* After a forward the same compute succeeds. */
     net->phase = SFRI_PHASE_TRAINED;
     ck_assert_int_eq(sfr_reg_compute(g.reg, g.z, g.y, 3, 4, g.dz, &g.loss), SFR_OK);
