@@ -308,13 +308,18 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  *                             logits; a student tap without
  *                             gradient buffer, or #SFR_PARAM_TEACHER_GRAD = 1
  *                             with a teacher without one; for #SFR_LS_PAST, a
- *                             pending id >= #SFR_PARAM_LS_BANK_SIZE.
+ *                             pending id >= #SFR_PARAM_LS_BANK_SIZE; (since
+ *                             0.2.0) heads without logits, #SFR_PARAM_DEBIAS
+ *                             with #SFR_MATCH_L2.
  * @retval SFR_ERR_SHAPE       Taps whose N differ or differ from n, channel
  *                             counts of which neither divides the other, a grid
  *                             larger than its input, #SFR_MATCH_L2 with
  *                             different student and teacher grids; for
- *                             #SFR_LS_PAST, a pending id count other than n.
- * @retval SFR_ERR_NONFINITE   A NaN or infinity in a logit or a feature map;
+ *                             #SFR_LS_PAST, a pending id count other than n;
+ *                             (since 0.2.0) a head tap that is not n x k x 1 x 1,
+ *                             #SFR_PARAM_DEBIAS with unequal channel counts.
+ * @retval SFR_ERR_NONFINITE   A NaN or infinity in a logit, a head's logit or a
+ *                             feature map;
  *                             or, a safety net under the parameter bounds
  *                             (since 0.2.0), a loss that is not finite, or a
  *                             gradient of the logits (bounded by gamma / n) or
