@@ -240,17 +240,18 @@ START_TEST(compute_with_bad_heads_writes_nothing)
     ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_ERR_NONFINITE);
     c.zh[7] = INFINITY;
     ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_ERR_NONFINITE);
-    /* A destroyed head tap. */
+    /* A head tap that is no longer live (its magic word as destroy leaves it). */
     c.zh[7] = 0;
-    sfr_tap_destroy(c.tap);
+    c.tap->magic = SFRI_MAGIC_DEAD;
     ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_ERR_MISUSE);
+    c.tap->magic = SFRI_MAGIC_TAP;
     ck_assert(loss == 123);
     ck_assert_mem_eq(c.gh, keep_g, sizeof keep_g);
     ck_assert_mem_eq(c.dz, keep_dz, sizeof keep_dz);
     double ce = 1, kl = 1;
     ck_assert_int_eq(sfr_reg_head_loss(c.reg, 0, &ce, &kl), SFR_OK);
     ck_assert(ce == 0 && kl == 0);
-    sfr_reg_destroy(c.reg);
+    head_case_free(&c);
 }
 END_TEST
 
