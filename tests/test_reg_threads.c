@@ -226,6 +226,7 @@ START_TEST(every_changing_call_is_refused_while_the_reg_is_busy)
     ck_assert_str_eq(sfr_last_error(), "sfr_reg_set_param: the regularizer is in use by another "
                                        "call: a regularizer is used by one thread at a time");
     ck_assert_int_eq(sfr_reg_add_pair(reg, p.tt, p.ts, 1, &idx), SFR_ERR_MISUSE);
+    ck_assert_int_eq(sfr_reg_add_head(reg, p.ts, 1, 1, &idx), SFR_ERR_MISUSE);
     ck_assert_int_eq(sfr_reg_set_progress(reg, 0.5), SFR_ERR_MISUSE);
     ck_assert_int_eq(sfr_reg_set_sample_ids(reg, ids, 2), SFR_ERR_MISUSE);
     ck_assert_int_eq(sfr_reg_compute(reg, NULL, NULL, 0, 0, NULL, &loss), SFR_ERR_MISUSE);
@@ -233,8 +234,8 @@ START_TEST(every_changing_call_is_refused_while_the_reg_is_busy)
     ck_assert_int_eq(sfr_reg_compute_net(reg, (sfr_net *)&net_word, NULL, NULL, &loss),
                      SFR_ERR_MISUSE);
     ck_assert_int_eq(sfr_reg_get_param(reg, SFR_PARAM_GAMMA, &v), SFR_OK);
-    ck_assert(v == 1 && loss == -7 && idx == 77 && reg->npairs == 1 && reg->progress == 0 &&
-              !reg->ids_pending);
+    ck_assert(v == 1 && loss == -7 && idx == 77 && reg->npairs == 1 && reg->nheads == 0 &&
+              reg->progress == 0 && !reg->ids_pending);
     ck_assert_int_eq(sfr_reg_pair_loss(reg, 0, &v), SFR_OK);
     ck_assert(v == 0);
     atomic_store(&reg->busy, 0);

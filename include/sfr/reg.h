@@ -10,7 +10,7 @@
  * student (and optionally teacher) taps' gradient buffers.
  *
  * A regularizer is used by one thread at a time; different regularizers are
- * independent. A call that changes a regularizer (set_param, add_pair,
+ * independent. A call that changes a regularizer (set_param, add_pair, add_head,
  * set_progress, set_sample_ids, compute, compute_net) while another such
  * call on it runs in another thread is refused with #SFR_ERR_MISUSE and
  * changes nothing (since 0.2.0; a cheap check, not a lock: the host must
