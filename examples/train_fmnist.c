@@ -96,7 +96,7 @@ static void usage(FILE *out)
             "  --head-width N      channels of each head's 1x1 conv (default 64)\n"
             "  --beta-decay X      pair and head weights times X^(3 - stage) (default 1)\n"
             "  --warmup X          pair and head weights rise over progress [0, X] (default 0.3)\n"
-            "  --eps X             Sinkhorn epsilon, relative to the mean cost (default 0.1)\n"
+            "  --eps X             Sinkhorn epsilon, relative to the mean cost (default 0.2)\n"
             "  --eps-absolute      epsilon as it is, not relative (0.1.0: --eps-absolute --eps 0.05)\n"
             "  --eps-scaling X     epsilon-scaling factor, 0 for none (default 0)\n"
             "  --debias            debiased Sinkhorn divergence (needs --adapters)\n"
@@ -157,7 +157,7 @@ static options parse_options(int argc, char **argv)
                  .momentum = 0.9, .weight_decay = 5e-4, .seed = 1, .mode = MODE_SFR,
                  .beta = 0.1, .beta_decay = 1.0, .pairs = {0, 0, 0}, .heads = {0, 0, 1},
                  .warmup = 0.3, .head_ce = 1.0,
-                 .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.1,
+                 .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.2,
                  .eps_scaling = 0, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,

@@ -10,7 +10,7 @@ struct key_case {
 };
 
 static const struct key_case keys[] = {
-    {SFR_PARAM_SINKHORN_EPS, 0.1, 0, 1e-6, 1e6, 0},
+    {SFR_PARAM_SINKHORN_EPS, 0.2, 0, 1e-6, 1e6, 0},
     {SFR_PARAM_MAX_ITER, 100, 1, 1, 100000, 0},
     {SFR_PARAM_TOL, 1e-4, 0, 0, INFINITY, 0},
     {SFR_PARAM_MATCH, SFR_MATCH_EMD, 1, 0, 1, 0},

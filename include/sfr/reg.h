@@ -60,7 +60,7 @@ typedef struct sfr_reg sfr_reg;
 typedef enum sfr_param {
     /* Feature matching (docs/sfr.md, "Local features" to "Pair loss"). */
 
-    /** Real in [1e-6, 1e6] (> 0 before 0.2.0), default 0.1 (0.05 before
+    /** Real in [1e-6, 1e6] (> 0 before 0.2.0), default 0.2 (0.05 before
      *  0.2.0): entropic regularization of Sinkhorn, relative to each
      *  sample's mean cost while #SFR_PARAM_EPS_RELATIVE is 1. */
     SFR_PARAM_SINKHORN_EPS = 100,

@@ -20,7 +20,7 @@ struct spec {
 
 /* Indexed by enum sfri_param_index. Enum keys are integers 0 .. count-1. */
 static const struct spec specs[SFRI_P_COUNT] = {
-    [SFRI_P_SINKHORN_EPS] = {SFR_PARAM_SINKHORN_EPS, "sinkhorn_eps", REAL, 0, INFINITY, 1, 0.1},
+    [SFRI_P_SINKHORN_EPS] = {SFR_PARAM_SINKHORN_EPS, "sinkhorn_eps", REAL, 0, INFINITY, 1, 0.2},
     [SFRI_P_MAX_ITER] = {SFR_PARAM_MAX_ITER, "max_iter", INTEGER, 1, 100000, 0, 100},
     [SFRI_P_TOL] = {SFR_PARAM_TOL, "tol", REAL, 0, INFINITY, 0, 1e-4},
     [SFRI_P_MATCH] = {SFR_PARAM_MATCH, "match", INTEGER, 0, 1, 0, SFR_MATCH_EMD},

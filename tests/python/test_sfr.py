@@ -95,7 +95,7 @@ class Errors(unittest.TestCase):
             self.assertEqual(err.message, sfr.last_error())
             # The function is named once, the status after the message.
             self.assertEqual(str(err), err.message + " (SFR_ERR_INVALID_ARG)")
-            self.assertEqual(reg.get_param(sfr.Param.SINKHORN_EPS), 0.1)
+            self.assertEqual(reg.get_param(sfr.Param.SINKHORN_EPS), 0.2)
 
     def test_each_status_is_its_python_exception(self):
         expected = {-1: ValueError, -2: ValueError, -3: ValueError, -4: MemoryError,
