@@ -62,6 +62,17 @@ def ce_grad(logits, labels):
     return p / len(labels)
 
 
+def verdict(worst, probe_grads, grads):
+    """Prints the conditioning of the case (PyTorch's gradients on the input and
+    on it times 1 + 1e-6 noise) and the worst difference; returns the exit status."""
+    sens = max(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30) for a, b in zip(probe_grads, grads))
+    print(f"conditioning: PyTorch's own gradients move by {sens:.2e} under a 1e-6 input change"
+          + ("" if sens <= TOL else ": ill-conditioned case, try another --seed"))
+    err, name = max(worst)
+    print(f"worst: {name} at {err:.2e} (tolerance {TOL:g}): {'PASS' if err <= TOL else 'FAIL'}")
+    return 0 if err <= TOL else 1
+
+
 def compare(name, ours, theirs, worst):
     ours, theirs = np.asarray(ours, np.float64), np.asarray(theirs, np.float64)
     scale = max(np.abs(theirs).max(), 1e-30)
@@ -141,12 +152,7 @@ def main():
         compare(f"after SGD {sname}", sfr_after[off:off + size], p.detach().numpy().reshape(-1), worst)
     opt.close()
     net.close()
-    sens = max(np.abs(a - b).max() / max(np.abs(b).max(), 1e-30) for a, b in zip(probe_grads, tgrads))
-    print(f"conditioning: PyTorch's own gradients move by {sens:.2e} under a 1e-6 input change"
-          + ("" if sens <= TOL else ": ill-conditioned case, try another --seed"))
-    err, name = max(worst)
-    print(f"worst: {name} at {err:.2e} (tolerance {TOL:g}): {'PASS' if err <= TOL else 'FAIL'}")
-    return 0 if err <= TOL else 1
+    return verdict(worst, probe_grads, tgrads)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,13 @@ static inline void fx_fill(float *x, int64_t n, int relu)
         x[i] = (float)(relu ? fabs(fx_gauss()) : fx_gauss());
 }
 
+/* n random transport costs in [0, range), for Sinkhorn tests. */
+static inline void fx_random_cost(double *c, int64_t n, double range)
+{
+    for (int64_t i = 0; i < n; i++)
+        c[i] = range * fx_uniform();
+}
+
 static inline double *fx_to_double(const float *x, int64_t n)
 {
     double *d = malloc((size_t)n * sizeof *d);

@@ -235,13 +235,6 @@ START_TEST(fast_cost_matches_reference_both_directions)
 }
 END_TEST
 
-/* Random A x B costs in [0, range]. */
-static void random_cost(double *c, int64_t n, double range)
-{
-    for (int64_t i = 0; i < n; i++)
-        c[i] = range * fx_uniform();
-}
-
 /* Units in the last place between got and want (both positive, normal). */
 static double ulps(double got, double want)
 {
@@ -284,7 +277,7 @@ START_TEST(fast_sinkhorn_matches_log_domain_reference)
         for (int si = 0; si < 5; si++) {
             int64_t a = sizes[si][0], b = sizes[si][1];
             double cost[400], plan[400], want[400], scratch[2 * 400 + 10 * 25];
-            random_cost(cost, a * b, 4.0);
+            fx_random_cost(cost, a * b, 4.0);
             int it, wit;
             double err, werr;
             sfri_sinkhorn(cost, a, b, eps_list[e], 0, 300, 1e-6, plan, &it, &err, scratch);
@@ -309,7 +302,7 @@ START_TEST(sinkhorn_final_marginals_within_tol)
     for (int rep = 0; rep < 4; rep++) {
         int64_t a = 6 + rep, b = 9 - rep;
         double cost[81], plan[81], scratch[2 * 81 + 10 * 9];
-        random_cost(cost, a * b, 2.0);
+        fx_random_cost(cost, a * b, 2.0);
         int it;
         double err;
         const double tol = 1e-7;

@@ -6,13 +6,6 @@
  */
 #include "reg_fixture.h"
 
-/* A random cost (A, B) in [0, scale). */
-static void random_cost(double *c, int64_t n, double scale)
-{
-    for (int64_t i = 0; i < n; i++)
-        c[i] = scale * fx_uniform();
-}
-
 START_TEST(scaled_sinkhorn_matches_reference)
 {
     const double scalings[] = {0.5, 0.8, 0.1};
@@ -24,7 +17,7 @@ START_TEST(scaled_sinkhorn_matches_reference)
             for (int z = 0; z < 3; z++) {
                 int64_t a = sizes[z][0], b = sizes[z][1];
                 double cost[400], plan[400], want[400], scratch[2 * 400 + 10 * 25];
-                random_cost(cost, a * b, 4.0);
+                fx_random_cost(cost, a * b, 4.0);
                 int it, wit;
                 double err, werr;
                 sfri_sinkhorn(cost, a, b, eps_list[e], scalings[si], 2000, 1e-7, plan, &it, &err,
@@ -47,7 +40,7 @@ START_TEST(scaling_needs_fewer_iterations)
     int plain_total = 0, scaled_total = 0;
     for (int rep = 0; rep < 8; rep++) {
         double cost[256], plan[256], scratch[2 * 256 + 10 * 16];
-        random_cost(cost, 256, 2.0);
+        fx_random_cost(cost, 256, 2.0);
         int it;
         double err;
         sfri_sinkhorn(cost, 16, 16, 0.01, 0, 100000, 1e-4, plan, &it, &err, scratch);
