@@ -31,6 +31,7 @@ struct world {
     int built, built2, built3; /* builder calls done so far on net, net2 and net3 */
     sfr_tap *late[3];          /* net3's taps, asked for after compile */
     sfr_sgd *sgd;
+    sfr_adamw *adamw;
     char path[64];
     float result[RESULT_MAX];
     int n_result;
@@ -57,6 +58,7 @@ static void world_init(struct world *w)
 static void world_destroy(struct world *w)
 {
     sfr_sgd_destroy(w->sgd);
+    sfr_adamw_destroy(w->adamw);
     sfr_reg_destroy(w->reg);
     sfr_tap_destroy(w->ts);
     sfr_tap_destroy(w->tt);
@@ -65,6 +67,7 @@ static void world_destroy(struct world *w)
     sfr_net_destroy(w->net3);
     unlink(w->path);
     w->sgd = NULL;
+    w->adamw = NULL;
     w->reg = NULL;
     w->ts = w->tt = w->net_tap = NULL;
     w->net = w->net2 = w->net3 = NULL;
@@ -175,6 +178,11 @@ static sfr_status net_init(struct world *w) { return sfr_net_init_params(w->net,
 static sfr_status net_forward(struct world *w) { return sfr_net_forward(w->net, w->input, 1); }
 static sfr_status sgd_create(struct world *w) { return sfr_sgd_create(&w->sgd, 0.1, 0.9, 1e-4, 1); }
 static sfr_status sgd_step(struct world *w) { return sfr_sgd_step(w->sgd, w->net); }
+static sfr_status adamw_create(struct world *w)
+{
+    return sfr_adamw_create(&w->adamw, 1e-3, 0.9, 0.999, 1e-8, 1e-2);
+}
+static sfr_status adamw_step(struct world *w) { return sfr_adamw_step(w->adamw, w->net); }
 static sfr_status net_save(struct world *w) { return sfr_net_save(w->net, w->path); }
 static sfr_status net2_load(struct world *w) { return sfr_net_load(w->net2, w->path); }
 
@@ -218,8 +226,9 @@ static sfr_status measure(struct world *w)
 static const step_fn net_chain[] = {
     net_create,  build1,   build1,   build1,      build1,      net_tap,      build1,   build1,
     build1,      build1,   build1,   net_compile, net_init,    net_forward,  net_backward,
-    sgd_create,  sgd_step, net_save, net2_create, build2,      build2,       build2,   build2,
-    build2,      build2,   build2,   build2,      build2,      net2_compile, net2_load, measure};
+    sgd_create,  sgd_step, adamw_create, adamw_step, net_save, net2_create, build2, build2,
+    build2,      build2,   build2,   build2,      build2,      build2,       build2,   net2_compile,
+    net2_load,   measure};
 
 /* ---- taps asked for after compile: bound at once, or by compiling again ---- */
 
@@ -398,7 +407,7 @@ START_TEST(regularizer_survives_every_allocation_failure)
 }
 END_TEST
 
-START_TEST(net_sgd_and_checkpoints_survive_every_allocation_failure)
+START_TEST(net_optimizers_and_checkpoints_survive_every_allocation_failure)
 {
     fail_every_allocation(net_chain, (int)(sizeof net_chain / sizeof net_chain[0]));
 }
@@ -466,7 +475,7 @@ Suite *alloc_fail_suite(void)
     tc = tcase_create("every_k");
     tcase_set_timeout(tc, 120);
     tcase_add_test(tc, regularizer_survives_every_allocation_failure);
-    tcase_add_test(tc, net_sgd_and_checkpoints_survive_every_allocation_failure);
+    tcase_add_test(tc, net_optimizers_and_checkpoints_survive_every_allocation_failure);
     tcase_add_test(tc, taps_asked_after_compile_survive_every_allocation_failure);
     suite_add_tcase(s, tc);
     return s;

@@ -27,5 +27,6 @@
 #include "reg.h"
 #include "net.h"
 #include "sgd.h"
+#include "adamw.h"
 
 #endif /* SFR_SFR_H */

@@ -838,6 +838,59 @@ private:
     std::unique_ptr<sfr_sgd, detail::deleter<sfr_sgd, sfr_sgd_destroy>> sgd_;
 };
 
+/**
+ * @brief AdamW with PyTorch's semantics on one net's parameters
+ *        (sfr/adamw.h), released with the object.
+ * @since 0.2.0
+ */
+class adamw {
+public:
+    /**
+     * @brief An optimizer (sfr_adamw_create()), with PyTorch's defaults.
+     * @param lr           Learning rate.
+     * @param beta1        First-moment decay.
+     * @param beta2        Second-moment decay.
+     * @param eps          Added to the denominator.
+     * @param weight_decay Decoupled weight decay.
+     * @throws sfr::error As sfr_adamw_create() fails.
+     */
+    explicit adamw(double lr = 1e-3, double beta1 = 0.9, double beta2 = 0.999,
+                   double eps = 1e-8, double weight_decay = 1e-2)
+    {
+        sfr_adamw *o = nullptr;
+        check(sfr_adamw_create(&o, lr, beta1, beta2, eps, weight_decay));
+        adamw_.reset(o);
+    }
+    /**
+     * @brief Updates the net's parameters from their gradients (sfr_adamw_step()).
+     * @param n The net, always the same one.
+     * @throws sfr::error As sfr_adamw_step() fails.
+     */
+    void step(net &n) { check(sfr_adamw_step(get(), n.get())); }
+    /**
+     * @brief Changes the learning rate (sfr_adamw_set_lr()).
+     * @param lr The new rate.
+     * @throws sfr::error As sfr_adamw_set_lr() fails.
+     */
+    void set_lr(double lr) { check(sfr_adamw_set_lr(get(), lr)); }
+    /**
+     * @brief The steps taken (sfr_adamw_steps()).
+     * @return The count, 0 before the first step.
+     * @throws sfr::error As sfr_adamw_steps() fails.
+     */
+    std::int64_t steps() const
+    {
+        std::int64_t n = 0;
+        check(sfr_adamw_steps(get(), &n));
+        return n;
+    }
+    /** @brief The C handle. @return The optimizer (nullptr once moved from). */
+    sfr_adamw *get() const noexcept { return adamw_.get(); }
+
+private:
+    std::unique_ptr<sfr_adamw, detail::deleter<sfr_adamw, sfr_adamw_destroy>> adamw_;
+};
+
 } // namespace sfr
 
 #endif /* SFR_SFR_HPP */

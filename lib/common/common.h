@@ -40,6 +40,7 @@ enum {
     SFRI_MAGIC_REG = 0x53465252u, /* "SFRR" */
     SFRI_MAGIC_NET = 0x5346524Eu, /* "SFRN" */
     SFRI_MAGIC_SGD = 0x53465253u, /* "SFRS" */
+    SFRI_MAGIC_ADAMW = 0x53465241u, /* "SFRA" */
     SFRI_MAGIC_DEAD = 0xDEADF00Du
 };
 
@@ -65,5 +66,25 @@ size_t sfri_alloc_count(void);
 
 /* count*size, or SIZE_MAX when it overflows (sfri_malloc then fails). */
 size_t sfri_mul_size(size_t count, size_t size);
+
+/*
+ * An optimizer's hyper-parameter v must be finite, >= 0 (> 0 when positive
+ * is set) and stay finite (and non-zero when positive) as a float, since the
+ * kernels work in float as PyTorch does for float32 parameters. On failure
+ * records the error for func, naming the value name.
+ */
+sfr_status sfri_check_hyper(double v, const char *name, int positive, const char *func);
+
+/*
+ * The hot kernels are compiled for x86-64-v4 (AVX-512) and v3 (AVX2) besides
+ * the generic x86-64 baseline and picked at load time (no -march=native in
+ * the build). The levels, unlike "avx512f" alone, include FMA.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define SFRI_CLONES \
+    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define SFRI_CLONES
+#endif
 
 #endif /* SFR_LIB_COMMON_H */

@@ -16,20 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/common.h"
 #include "sfr/reg.h"
 #include "tap/tap.h"
-
-/*
- * The hot kernels are compiled for x86-64-v4 (AVX-512) and v3 (AVX2) besides
- * the generic x86-64 baseline and picked at load time (no -march=native in
- * the build). The levels, unlike "avx512f" alone, include FMA.
- */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define SFRI_CLONES \
-    __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#else
-#define SFRI_CLONES
-#endif
 
 /* Dense index of each key of SFR.md section 10 (the public keys are sparse). */
 enum sfri_param_index {

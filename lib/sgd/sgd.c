@@ -7,37 +7,17 @@
 #include "sfr/net.h"
 #include "sgd.h"
 
-/*
- * A hyper-parameter must be finite, >= 0 (> 0 when positive is set) and
- * stay finite as a float, since the kernel works in float as PyTorch does
- * for float32 parameters.
- */
-static sfr_status check_hyper(double v, const char *name, int positive, const char *func)
-{
-    if (!isfinite(v))
-        return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s is %g: it must be finite", name, v);
-    if (positive ? !(v > 0.0) : !(v >= 0.0))
-        return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s is %g: it must be %s", name, v,
-                         positive ? "> 0" : ">= 0");
-    if (!isfinite((float)v))
-        return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s is %g: it overflows a float", name, v);
-    if (positive && (float)v == 0.0f)
-        return sfri_fail(SFR_ERR_INVALID_ARG, func, "%s is %g: it underflows a float to 0",
-                         name, v);
-    return SFR_OK;
-}
-
 SFR_API sfr_status sfr_sgd_create(sfr_sgd **out, double lr, double momentum,
                                   double weight_decay, int nesterov)
 {
     static const char *const fn = "sfr_sgd_create";
     if (out == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "out is NULL");
-    sfr_status st = check_hyper(lr, "lr", 1, fn);
+    sfr_status st = sfri_check_hyper(lr, "lr", 1, fn);
     if (st == SFR_OK)
-        st = check_hyper(momentum, "momentum", 0, fn);
+        st = sfri_check_hyper(momentum, "momentum", 0, fn);
     if (st == SFR_OK)
-        st = check_hyper(weight_decay, "weight_decay", 0, fn);
+        st = sfri_check_hyper(weight_decay, "weight_decay", 0, fn);
     if (st != SFR_OK)
         return st;
     if (nesterov != 0 && nesterov != 1)
@@ -105,7 +85,7 @@ SFR_API sfr_status sfr_sgd_set_lr(sfr_sgd *opt, double lr)
     static const char *const fn = "sfr_sgd_set_lr";
     sfr_status st = sfri_check_handle(opt, SFRI_MAGIC_SGD, fn, "opt");
     if (st == SFR_OK)
-        st = check_hyper(lr, "lr", 1, fn);
+        st = sfri_check_hyper(lr, "lr", 1, fn);
     if (st != SFR_OK)
         return st;
     opt->lr = (float)lr;

@@ -8,7 +8,7 @@
 
 How the library is found: sfr._library (an installed package uses the
 library `make install` put beside it; no environment variable is needed).
-Handles are wrapped by Net, Tap, Reg and Sgd, each with an explicit close()
+Handles are wrapped by Net, Tap, Reg, Sgd and AdamW, each with an explicit close()
 and usable as a context manager. A failing call raises the subclass of
 SfrError for its status, which is also the matching Python exception
 (ValueError, MemoryError, OSError, ...; see sfr.errors). Buffers and the
@@ -18,6 +18,7 @@ arrays the library hands out: sfr._arrays and the classes' docstrings.
 from . import _library
 from ._library import ALLOC_FN, FREE_FN, ABI_MAJOR, MIN_VERSION_NUMBER
 from ._version import __version__
+from .adamw import AdamW
 from .errors import (STATUS_NAMES, BackendError, FormatError, InvalidArgError, IoError,
                      MisuseError, NoMemError, NonFiniteError, SfrError, ShapeError, StateError,
                      UnsupportedError)
@@ -31,7 +32,7 @@ __all__ = [
     "ABI_MAJOR", "ALLOC_FN", "FREE_FN", "MIN_VERSION_NUMBER", "STATUS_NAMES", "__version__",
     "SfrError", "InvalidArgError", "ShapeError", "NonFiniteError", "NoMemError", "StateError",
     "IoError", "FormatError", "BackendError", "UnsupportedError", "MisuseError",
-    "Net", "Tap", "Reg", "Sgd", "Param",
+    "Net", "Tap", "Reg", "Sgd", "AdamW", "Param",
     "MATCH_EMD", "MATCH_L2", "NORM_RMS", "NORM_NONE", "LS_CONSTANT", "LS_LINEAR", "LS_COSINE",
     "LS_UNIFORM", "LS_SELF", "LS_PAST",
     "library_path", "declared_functions", "version", "version_number", "status_string",

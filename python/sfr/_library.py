@@ -108,6 +108,13 @@ _SIGNATURES = {
     "sfr_sgd_step": (_status, [_handle, _handle]),
     "sfr_sgd_set_lr": (_status, [_handle, ctypes.c_double]),
     "sfr_sgd_destroy": (None, [_handle]),
+    # adamw.h
+    "sfr_adamw_create": (_status, [_handle_p, ctypes.c_double, ctypes.c_double,
+                                   ctypes.c_double, ctypes.c_double, ctypes.c_double]),
+    "sfr_adamw_step": (_status, [_handle, _handle]),
+    "sfr_adamw_set_lr": (_status, [_handle, ctypes.c_double]),
+    "sfr_adamw_steps": (_status, [_handle, _c_int64_p]),
+    "sfr_adamw_destroy": (None, [_handle]),
 }
 
 

@@ -446,6 +446,30 @@ class Training(unittest.TestCase):
             net.load(path)
             np.testing.assert_array_equal(values, saved)
 
+    def test_adamw_steps_follow_pytorchs_rule(self):
+        net, _ = tiny_net()
+        with net, sfr.AdamW(lr=0.01, weight_decay=0.1) as opt:
+            x = np.arange(32, dtype=np.float32).reshape(2, 1, 4, 4) / 32
+            values, grads = net.params()
+            p = values.astype(np.float64)
+            m = np.zeros_like(p)
+            v = np.zeros_like(p)
+            for t in (1, 2):
+                net.forward(x)
+                net.backward(np.ones((2, 3), dtype=np.float32))
+                g = grads.astype(np.float64)
+                p *= 1 - 0.01 * 0.1
+                m = 0.9 * m + 0.1 * g
+                v = 0.999 * v + 0.001 * g * g
+                p -= 0.01 / (1 - 0.9 ** t) * m / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+                opt.step(net)
+                np.testing.assert_allclose(values, p, rtol=1e-5, atol=1e-6)
+            self.assertEqual(opt.steps, 2)
+            with self.assertRaises(sfr.InvalidArgError):
+                opt.set_lr(0.0)
+        with self.assertRaises(ValueError):
+            sfr.AdamW(betas=(1.0, 0.999))
+
 
 if __name__ == "__main__":
     unittest.main()
