@@ -186,7 +186,8 @@ static sfr_status adamw_step(struct world *w) { return sfr_adamw_step(w->adamw, 
 static sfr_status net_save(struct world *w) { return sfr_net_save(w->net, w->path); }
 static sfr_status net2_load(struct world *w) { return sfr_net_load(w->net2, w->path); }
 
-static sfr_status net_backward(struct world *w)
+/* A backward from dlogits made of the logits, plain or accumulating. */
+static sfr_status run_backward(struct world *w, int accumulate)
 {
     const float *logits = NULL;
     int64_t dims[2];
@@ -196,8 +197,13 @@ static sfr_status net_backward(struct world *w)
     float dlogits[N * K];
     for (int i = 0; i < N * K; i++)
         dlogits[i] = logits[i] * 0.25f - (i % K == 0 ? 0.5f : 0.0f);
-    return sfr_net_backward(w->net, dlogits);
+    return accumulate ? sfr_net_backward_accumulate(w->net, dlogits)
+                      : sfr_net_backward(w->net, dlogits);
 }
+
+static sfr_status net_backward(struct world *w) { return run_backward(w, 0); }
+static sfr_status net_backward_accumulate(struct world *w) { return run_backward(w, 1); }
+static sfr_status net_zero_grads(struct world *w) { return sfr_net_zero_grads(w->net); }
 
 /* The loaded net's parameters, its eval output, and the tap's data. */
 static sfr_status measure(struct world *w)
@@ -226,6 +232,7 @@ static sfr_status measure(struct world *w)
 static const step_fn net_chain[] = {
     net_create,  build1,   build1,   build1,      build1,      net_tap,      build1,   build1,
     build1,      build1,   build1,   net_compile, net_init,    net_forward,  net_backward,
+    net_backward_accumulate,  net_zero_grads,  net_backward_accumulate,
     sgd_create,  sgd_step, adamw_create, adamw_step, net_save, net2_create, build2, build2,
     build2,      build2,   build2,   build2,      build2,      build2,       build2,   net2_compile,
     net2_load,   measure};

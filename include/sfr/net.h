@@ -393,6 +393,49 @@ SFR_API sfr_status sfr_net_output(sfr_net *net, const float **logits, int64_t di
 SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits);
 
 /**
+ * @brief Back-propagates like sfr_net_backward(), adding the parameter
+ *        gradients to those in the buffer instead of overwriting them.
+ *
+ * For gradient accumulation over micro-batches: zero the gradients with
+ * sfr_net_zero_grads(), run forward and this backward on each micro-batch
+ * (each with its own dlogits, scaled as the host's loss wants, e.g. by
+ * 1 / micro-batches), then step the optimizer once. The gradient reaching
+ * each layer is that of sfr_net_backward(); only the parameter gradients
+ * are summed. The first call allocates a buffer of the parameter count
+ * (again after a builder call changes it); later calls allocate nothing.
+ * On every error the parameter gradients are as they were before the call.
+ *
+ * @param[in,out] net     A net whose last forward was a successful training
+ *                        forward.
+ * @param[in]     dlogits (batch, K) floats, row-major: dL/dlogits.
+ * @retval SFR_OK              The new gradients are added.
+ * @retval SFR_ERR_INVALID_ARG net or dlogits is NULL.
+ * @retval SFR_ERR_STATE       No training forward since compile, or the last
+ *                             forward was an eval forward.
+ * @retval SFR_ERR_NONFINITE   A NaN or infinity in dlogits or in a tap's
+ *                             gradient.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       No memory for the buffer, or oneDNN ran out.
+ * @retval SFR_ERR_BACKEND     A oneDNN primitive failed.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_backward_accumulate(sfr_net *net, const float *dlogits);
+
+/**
+ * @brief Sets every parameter gradient to 0.
+ *
+ * Starts an accumulation with sfr_net_backward_accumulate(). Allocates
+ * nothing; a net without parameters is left as it is.
+ *
+ * @param[in,out] net The net.
+ * @retval SFR_OK              The gradients are 0.
+ * @retval SFR_ERR_INVALID_ARG net is NULL.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_zero_grads(sfr_net *net);
+
+/**
  * @brief The tap on a layer's output.
  *
  * The tap is owned by the net: asking twice gives the same tap; it may be
@@ -439,7 +482,8 @@ SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out);
  * Both buffers are owned by the net, hold *count floats each, tensor after
  * tensor as sfr_net_param_info() describes, and stay valid until the next
  * builder call or destroy. The host (or sfr_sgd_step()) updates the values
- * in place; sfr_net_backward() overwrites the gradients.
+ * in place; sfr_net_backward() overwrites the gradients,
+ * sfr_net_backward_accumulate() adds to them.
  *
  * @param[in]  net    The net.
  * @param[out] values NULL, or receives the parameters (NULL while the net has

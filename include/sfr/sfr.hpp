@@ -711,6 +711,27 @@ public:
     }
 
     /**
+     * @brief Runs the net backward, adding the parameter gradients to those
+     *        held (sfr_net_backward_accumulate()).
+     * @param dlogits (batch, K) floats, the gradient of the loss by the logits.
+     * @throws sfr::error ::SFR_ERR_SHAPE for a buffer of another size;
+     *                    otherwise as sfr_net_backward_accumulate() fails.
+     */
+    void backward_accumulate(span<const float> dlogits)
+    {
+        logits out = output();
+        detail::expect_size("sfr::net::backward_accumulate: dlogits", dlogits.size(),
+                            out.batch * out.classes);
+        check(sfr_net_backward_accumulate(get(), dlogits.data()));
+    }
+
+    /**
+     * @brief Sets every parameter gradient to 0 (sfr_net_zero_grads()).
+     * @throws sfr::error As sfr_net_zero_grads() fails.
+     */
+    void zero_grads() { check(sfr_net_zero_grads(get())); }
+
+    /**
      * @brief The net's tap on a layer's output (sfr_net_tap()); best asked
      *        for before compile.
      * @param layer_id The layer's id.

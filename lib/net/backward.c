@@ -73,12 +73,9 @@ static sfr_status check_tap_grads(const sfr_net *net, const char *fn)
     return SFR_OK;
 }
 
-SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
+sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *fn)
 {
-    static const char *const fn = "sfr_net_backward";
-    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
-    if (st != SFR_OK)
-        return st;
+    sfr_status st;
     if (dlogits == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "dlogits is NULL");
     if (net->phase != SFRI_PHASE_TRAINED)
@@ -136,4 +133,11 @@ SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
         return st;
     sfri_prof_count(net, 1);
     return SFR_OK;
+}
+
+SFR_API sfr_status sfr_net_backward(sfr_net *net, const float *dlogits)
+{
+    static const char *const fn = "sfr_net_backward";
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    return st != SFR_OK ? st : sfri_net_backward(net, dlogits, fn);
 }

@@ -54,6 +54,7 @@ SFR_API void sfr_net_destroy(sfr_net *net)
     sfri_free(net->layers);
     sfri_free(net->params);
     sfri_free(net->grads);
+    sfri_free(net->grad_sum);
     sfri_free(net->state);
     dnnl_stream_destroy(net->stream);
     dnnl_engine_destroy(net->engine);

@@ -155,6 +155,8 @@ struct sfr_net {
 
     float *params, *grads; /* (n_params) each */
     int64_t n_params;
+    float *grad_sum;       /* (grad_sum_count) the gradients an accumulating backward adds to */
+    int64_t grad_sum_count; /* 0 until the first accumulating backward */
     float *state; /* (n_state) running mean and var of every BN layer */
     int64_t n_state;
 
@@ -261,6 +263,9 @@ sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func);
 sfr_status sfri_net_recompile(sfr_net *net, int64_t batch, const char *func);
 
 /* dst[i] += src[i] for n floats. */
+/* sfr_net_backward after its handle check, reporting errors for func. */
+sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *func);
+
 void sfri_add_into(float *dst, const float *src, int64_t n);
 
 /* 1 when every one of the n floats is zero (either sign), else 0: adding

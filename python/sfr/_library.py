@@ -94,6 +94,8 @@ _SIGNATURES = {
     "sfr_net_forward": (_status, [_handle, _c_float_p, ctypes.c_int]),
     "sfr_net_output": (_status, [_handle, ctypes.POINTER(_c_float_p), _c_int64_p]),
     "sfr_net_backward": (_status, [_handle, _c_float_p]),
+    "sfr_net_backward_accumulate": (_status, [_handle, _c_float_p]),
+    "sfr_net_zero_grads": (_status, [_handle]),
     "sfr_net_tap": (_status, [_handle, ctypes.c_int, _handle_p]),
     "sfr_net_params": (_status, [_handle, ctypes.POINTER(_c_float_p),
                                  ctypes.POINTER(_c_float_p), _c_int64_p]),

@@ -101,14 +101,21 @@ class Net(Handle):
         lib.sfr_net_output(self._live(), ctypes.byref(pointer), dims)
         return self._compiled_view(pointer, dims, writable=False)
 
-    def backward(self, dlogits):
+    def backward(self, dlogits, accumulate=False):
         """dlogits: (batch, K), the gradient of the loss by the logits
-        (converted to float32 like forward's input)."""
+        (converted to float32 like forward's input). With accumulate, the
+        parameter gradients are added to those already held (micro-batches;
+        zero_grads() starts a sum) instead of overwritten."""
         pointer = _c_float_p()
         dims = (ctypes.c_int64 * 2)()
         lib.sfr_net_output(self._live(), ctypes.byref(pointer), dims)
         dlogits = _arrays.converted(dlogits, np.float32, "dlogits", tuple(dims))
-        lib.sfr_net_backward(self._live(), _arrays.floats(dlogits))
+        run = lib.sfr_net_backward_accumulate if accumulate else lib.sfr_net_backward
+        run(self._live(), _arrays.floats(dlogits))
+
+    def zero_grads(self):
+        """Sets every parameter gradient to 0."""
+        lib.sfr_net_zero_grads(self._live())
 
     def tap(self, layer):
         """The net's Tap on a layer's output (the same Tap when asked again)."""

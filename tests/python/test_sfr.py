@@ -446,6 +446,24 @@ class Training(unittest.TestCase):
             net.load(path)
             np.testing.assert_array_equal(values, saved)
 
+    def test_accumulated_gradients_are_sums(self):
+        net, _ = tiny_net()
+        with net:
+            x = np.arange(32, dtype=np.float32).reshape(2, 1, 4, 4) / 32
+            d = [np.full((2, 3), 0.5, dtype=np.float32), np.eye(2, 3, dtype=np.float32)]
+            _, grads = net.params()
+            plain = []
+            for dl in d:
+                net.forward(x)
+                net.backward(dl)
+                plain.append(grads.copy())
+            net.zero_grads()
+            self.assertFalse(grads.any())
+            for dl in d:
+                net.forward(x)
+                net.backward(dl, accumulate=True)
+            np.testing.assert_array_equal(grads, plain[0] + plain[1])
+
     def test_adamw_steps_follow_pytorchs_rule(self):
         net, _ = tiny_net()
         with net, sfr.AdamW(lr=0.01, weight_decay=0.1) as opt:
