@@ -14,7 +14,7 @@
  *   sfr_net_forward   -> the taps hold features and head logits, grads zeroed
  *   sfr_reg_compute   -> label loss + pair and head losses, dlogits, tap grads
  *   sfr_net_backward  -> parameter gradients
- *   sfr_sgd_step      -> parameters updated
+ *   sfr_sgd_step      -> parameters updated (or sfr_adamw_step)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -33,12 +33,15 @@
 
 enum mode { MODE_SFR, MODE_CE, MODE_LS };
 enum schedule { SCHEDULE_COSINE, SCHEDULE_STEP };
+enum optimizer { OPTIMIZER_SGD, OPTIMIZER_ADAMW };
 
 typedef struct options {
     const char *data_dir;
     int epochs;
     int batch;
-    double lr, momentum, weight_decay;
+    double lr, momentum, weight_decay; /* lr, weight_decay: NAN until given (per optimizer) */
+    enum optimizer optimizer;
+    double warmup_epochs; /* linear learning-rate warm-up, in epochs */
     uint64_t seed;
     int threads;
     enum mode mode;
@@ -79,10 +82,13 @@ static void usage(FILE *out)
             "  --data DIR          Fashion-MNIST IDX .gz files (default " DEFAULT_DATA_DIR ")\n"
             "  --epochs N          epochs to train (default 1)\n"
             "  --batch N           batch size (default 128)\n"
-            "  --lr X              peak learning rate (default 0.1)\n"
+            "  --optimizer O       sgd | adamw (default sgd)\n"
+            "  --lr X              peak learning rate (default 0.1 for sgd, 2e-3 for adamw)\n"
             "  --momentum X        SGD momentum (default 0.9)\n"
-            "  --wd X              weight decay (default 5e-4)\n"
+            "  --wd X              weight decay (default 5e-4 for sgd, 0.05 for adamw)\n"
             "  --schedule S        cosine | step (default cosine; step: x0.1 at 50%% and 75%%)\n"
+            "  --warmup-epochs X   learning rate rises linearly over the first X epochs\n"
+            "                      from a tenth of its peak (default 0)\n"
             "  --seed N            shuffling, augmentation and initialization seed (default 1)\n"
             "  --threads N         OpenMP threads (default: OMP_NUM_THREADS or all cores)\n"
             "  --mode M            sfr | ce | ls (default sfr)\n"
@@ -153,8 +159,8 @@ static void parse_stages(const char *arg, const char *what, int flags[3])
 
 static options parse_options(int argc, char **argv)
 {
-    options o = {.data_dir = DEFAULT_DATA_DIR, .epochs = 1, .batch = 128, .lr = 0.1,
-                 .momentum = 0.9, .weight_decay = 5e-4, .seed = 1, .mode = MODE_SFR,
+    options o = {.data_dir = DEFAULT_DATA_DIR, .epochs = 1, .batch = 128, .lr = NAN,
+                 .momentum = 0.9, .weight_decay = NAN, .optimizer = OPTIMIZER_SGD, .seed = 1, .mode = MODE_SFR,
                  .beta = 0.1, .beta_decay = 1.0, .pairs = {0, 0, 0}, .heads = {0, 0, 1},
                  .warmup = 0.3, .head_ce = 1.0,
                  .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.2,
@@ -162,7 +168,7 @@ static options parse_options(int argc, char **argv)
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
-           OPT_DEBIAS, OPT_LS_EPS, OPT_VAL };
+           OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS };
     static const struct option longopts[] = {
         {"data", required_argument, 0, 'd'},     {"epochs", required_argument, 0, 'e'},
         {"batch", required_argument, 0, 'b'},    {"lr", required_argument, 0, 'l'},
@@ -183,11 +189,14 @@ static options parse_options(int argc, char **argv)
         {"eps-scaling", required_argument, 0, OPT_EPS_SCALING},
         {"debias", no_argument, 0, OPT_DEBIAS}, {"ls-eps", required_argument, 0, OPT_LS_EPS},
         {"val", required_argument, 0, OPT_VAL},
+        {"optimizer", required_argument, 0, OPT_OPTIMIZER},
+        {"warmup-epochs", required_argument, 0, OPT_WARMUP_EPOCHS},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     static const char *const modes[] = {"sfr", "ce", "ls"};
     static const char *const matches[] = {"emd", "l2"};
     static const char *const sources[] = {"uniform", "self", "past"};
     static const char *const schedules[] = {"cosine", "step"};
+    static const char *const optimizers[] = {"sgd", "adamw"};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -224,12 +233,23 @@ static options parse_options(int argc, char **argv)
         case OPT_DEBIAS: o.debias = 1; break;
         case OPT_LS_EPS: o.ls_eps = parse_number(optarg, "ls-eps", 0, 1); break;
         case OPT_VAL: o.val = (int64_t)parse_number(optarg, "val", 1, 1e9); break;
+        case OPT_OPTIMIZER: o.optimizer = (enum optimizer)parse_choice(optarg, optimizers, 2, "optimizer"); break;
+        case OPT_WARMUP_EPOCHS: o.warmup_epochs = parse_number(optarg, "warmup-epochs", 0, 10000); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
     }
     if (optind < argc) {
         fprintf(stderr, "train_fmnist: unexpected argument '%s'\n", argv[optind]);
+        exit(2);
+    }
+    if (isnan(o.lr))
+        o.lr = o.optimizer == OPTIMIZER_ADAMW ? 2e-3 : 0.1;
+    if (isnan(o.weight_decay))
+        o.weight_decay = o.optimizer == OPTIMIZER_ADAMW ? 0.05 : 5e-4;
+    if (o.warmup_epochs > o.epochs) {
+        fprintf(stderr, "train_fmnist: --warmup-epochs %g is longer than the %d epoch(s)\n",
+                o.warmup_epochs, o.epochs);
         exit(2);
     }
     if (o.resume && o.checkpoint == NULL) {
@@ -400,11 +420,54 @@ static sfr_reg *make_regularizer(const options *o, sfr_net *net, sfr_layers *l,
     return reg;
 }
 
-static double learning_rate(const options *o, double t)
+/* The learning rate over the run's steps: libsfr's schedule helper, a
+ * linear warm-up from a tenth of the peak, then cosine to 0, or x0.1 at 50%
+ * and at 75% of the steps. */
+static sfr_lr_schedule *make_schedule(const options *o, int64_t steps_per_epoch)
 {
+    int64_t total = steps_per_epoch * o->epochs;
+    sfr_lr_schedule *sched;
+    SFR_TRY(sfr_lr_schedule_create(&sched, o->schedule == SCHEDULE_STEP ? SFR_LR_STEP
+                                                                        : SFR_LR_COSINE,
+                                   o->lr, total));
+    SFR_TRY(sfr_lr_schedule_set_warmup(
+        sched, (int64_t)ceil(o->warmup_epochs * (double)steps_per_epoch), 0.1));
+    const int64_t milestones[2] = {(total + 1) / 2, (3 * total + 3) / 4};
     if (o->schedule == SCHEDULE_STEP)
-        return o->lr * (t < 0.5 ? 1.0 : t < 0.75 ? 0.1 : 0.01);
-    return o->lr * 0.5 * (1.0 + cos(M_PI * t));
+        SFR_TRY(sfr_lr_schedule_set_milestones(sched, milestones, 2, 0.1));
+    return sched;
+}
+
+/* SGD or AdamW, behind the two calls a step makes. */
+typedef struct optimizer_handle {
+    sfr_sgd *sgd;
+    sfr_adamw *adamw;
+} optimizer_handle;
+
+static optimizer_handle make_optimizer(const options *o)
+{
+    optimizer_handle h = {NULL, NULL};
+    if (o->optimizer == OPTIMIZER_ADAMW)
+        SFR_TRY(sfr_adamw_create(&h.adamw, o->lr, 0.9, 0.999, 1e-8, o->weight_decay));
+    else
+        SFR_TRY(sfr_sgd_create(&h.sgd, o->lr, o->momentum, o->weight_decay, 0));
+    return h;
+}
+
+static void optimizer_set_lr(optimizer_handle *h, double lr)
+{
+    if (h->adamw)
+        SFR_TRY(sfr_adamw_set_lr(h->adamw, lr));
+    else
+        SFR_TRY(sfr_sgd_set_lr(h->sgd, lr));
+}
+
+static void optimizer_step(optimizer_handle *h, sfr_net *net)
+{
+    if (h->adamw)
+        SFR_TRY(sfr_adamw_step(h->adamw, net));
+    else
+        SFR_TRY(sfr_sgd_step(h->sgd, net));
 }
 
 static int argmax(const float *v, int n)
@@ -562,18 +625,18 @@ int main(int argc, char **argv)
     sfr_reg *reg = make_regularizer(&o, net, &layers, train.count);
     SFR_TRY(sfr_net_compile(net, o.batch));
     SFR_TRY(sfr_net_init_params(net, o.seed));
-    sfr_sgd *opt;
-    SFR_TRY(sfr_sgd_create(&opt, o.lr, o.momentum, o.weight_decay, 0));
+    optimizer_handle opt = make_optimizer(&o);
 
     int first_epoch = 0;
     if (o.resume) {
         SFR_TRY(sfr_net_load(net, o.checkpoint));
         first_epoch = read_checkpoint_epoch(o.checkpoint);
-        printf("resumed from %s after epoch %d (the momentum buffer starts afresh)\n",
+        printf("resumed from %s after epoch %d (the optimizer's state starts afresh)\n",
                o.checkpoint, first_epoch);
     }
 
     const int64_t batches = train.count / o.batch; /* the last partial batch is dropped */
+    sfr_lr_schedule *sched = make_schedule(&o, batches);
     float *input = malloc((size_t)o.batch * FMNIST_PIXELS * sizeof *input); /* (B, 1, 28, 28) */
     float *dlogits = malloc((size_t)o.batch * FMNIST_CLASSES * sizeof *dlogits); /* (B, 10) */
     int32_t *labels = malloc((size_t)o.batch * sizeof *labels);
@@ -604,8 +667,8 @@ int main(int argc, char **argv)
         progress_begin(&bar, stdout, epoch + 1, o.epochs, batches);
         for (int64_t b = 0; b < batches; b++) {
             double t = ((double)epoch + (double)b / (double)batches) / (double)o.epochs;
-            st.lr = learning_rate(&o, t);
-            SFR_TRY(sfr_sgd_set_lr(opt, st.lr));
+            SFR_TRY(sfr_lr_schedule_lr(sched, epoch * batches + b, &st.lr));
+            optimizer_set_lr(&opt, st.lr);
             for (int i = 0; i < o.batch; i++) {
                 int64_t idx = order[b * o.batch + i];
                 fmnist_fill(&train, idx, mean, std, o.augment, &rng, input + i * FMNIST_PIXELS);
@@ -622,7 +685,7 @@ int main(int argc, char **argv)
             double loss;
             SFR_TRY(sfr_reg_compute(reg, logits, labels, o.batch, FMNIST_CLASSES, dlogits, &loss));
             SFR_TRY(sfr_net_backward(net, dlogits));
-            SFR_TRY(sfr_sgd_step(opt, net));
+            optimizer_step(&opt, net);
 
             add_step_stats(reg, &layers, &st);
             st.total_loss += loss;
@@ -681,7 +744,9 @@ int main(int argc, char **argv)
     free(labels);
     free(ids);
     free(order);
-    sfr_sgd_destroy(opt);
+    sfr_sgd_destroy(opt.sgd);
+    sfr_adamw_destroy(opt.adamw);
+    sfr_lr_schedule_destroy(sched);
     sfr_reg_destroy(reg);
     sfr_net_destroy(net);
     fmnist_free(&train);

@@ -3,7 +3,8 @@
 #   example_checks.sh SRC BUILD loader   train_fmnist stops with a clear message on a
 #                                        missing, corrupt, truncated or mismatched data set
 #   example_checks.sh SRC BUILD train    a short real run writes its CSV and checkpoint,
-#                                        and a second run resumes from the checkpoint
+#                                        and a second run resumes from the checkpoint; an
+#                                        AdamW run follows its warm-up and cosine
 #   example_checks.sh SRC BUILD external the external-taps example runs and reports
 #   example_checks.sh SRC BUILD minimal  examples/minimal.c learns its task, its loaded
 #                                        checkpoint gives the same logits, and a failing
@@ -90,6 +91,15 @@ train)
     # A corrupt checkpoint is refused with libsfr's format error.
     printf 'garbage' > "$tmp/net.ckpt"
     expect_failure "corrupt or incompatible file" "${common[@]}" --epochs 3 --resume
+    # AdamW with a one-epoch warm-up (4 steps an epoch, 8 in all): the last
+    # step of epoch 1 runs at 2e-3 (0.1 + 0.9 * 3/4), that of epoch 2 at
+    # 2e-3 (1 + cos(3 pi / 4)) / 2.
+    "$train" --data "$data" --limit 256 --batch 64 --threads 2 --epochs 2 --optimizer adamw \
+        --warmup-epochs 1 --csv "$tmp/adamw.csv" > "$tmp/adamw" 2>&1 || { cat "$tmp/adamw"; exit 1; }
+    [ "$(cut -d, -f11 "$tmp/adamw.csv" | tail -n 2 | tr '\n' ' ')" = "0.00155 0.000292893 " ] ||
+        { cat "$tmp/adamw.csv"; exit 1; }
+    expect_failure "--warmup-epochs 3 is longer than the 2 epoch" --data "$data" --epochs 2 \
+        --warmup-epochs 3
     ;;
 external)
     "$build/examples/external_taps" 3 > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }

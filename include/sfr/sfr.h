@@ -28,5 +28,6 @@
 #include "net.h"
 #include "sgd.h"
 #include "adamw.h"
+#include "schedule.h"
 
 #endif /* SFR_SFR_H */

@@ -912,6 +912,73 @@ private:
     std::unique_ptr<sfr_adamw, detail::deleter<sfr_adamw, sfr_adamw_destroy>> adamw_;
 };
 
+/**
+ * @brief A learning-rate schedule (sfr/schedule.h), released with the object.
+ * @since 0.2.0
+ */
+class lr_schedule {
+public:
+    /**
+     * @brief A schedule (sfr_lr_schedule_create()) with no warm-up, a cosine
+     *        minimum of 0 and no milestones.
+     * @param shape       One of ::sfr_lr_shape.
+     * @param base_lr     The base rate.
+     * @param total_steps The steps of the whole training.
+     * @throws sfr::error As sfr_lr_schedule_create() fails.
+     */
+    lr_schedule(sfr_lr_shape shape, double base_lr, std::int64_t total_steps)
+    {
+        sfr_lr_schedule *s = nullptr;
+        check(sfr_lr_schedule_create(&s, shape, base_lr, total_steps));
+        sched_.reset(s);
+    }
+    /**
+     * @brief Sets the linear warm-up (sfr_lr_schedule_set_warmup()).
+     * @param steps        Warm-up steps.
+     * @param start_factor The rate at step 0 as a fraction of the base.
+     * @throws sfr::error As sfr_lr_schedule_set_warmup() fails.
+     */
+    void set_warmup(std::int64_t steps, double start_factor)
+    {
+        check(sfr_lr_schedule_set_warmup(get(), steps, start_factor));
+    }
+    /**
+     * @brief Sets the cosine's final rate (sfr_lr_schedule_set_min_lr()).
+     * @param min_lr The final rate.
+     * @throws sfr::error As sfr_lr_schedule_set_min_lr() fails.
+     */
+    void set_min_lr(double min_lr) { check(sfr_lr_schedule_set_min_lr(get(), min_lr)); }
+    /**
+     * @brief Sets the step shape's milestones (sfr_lr_schedule_set_milestones()).
+     * @param milestones Increasing step numbers.
+     * @param gamma      The factor at each.
+     * @throws sfr::error As sfr_lr_schedule_set_milestones() fails.
+     */
+    void set_milestones(span<const std::int64_t> milestones, double gamma)
+    {
+        check(sfr_lr_schedule_set_milestones(get(), milestones.data(),
+                                             static_cast<int>(milestones.size()), gamma));
+    }
+    /**
+     * @brief The rate at a step (sfr_lr_schedule_lr()).
+     * @param step The step number, from 0.
+     * @return The learning rate.
+     * @throws sfr::error As sfr_lr_schedule_lr() fails.
+     */
+    double lr(std::int64_t step) const
+    {
+        double out = 0;
+        check(sfr_lr_schedule_lr(get(), step, &out));
+        return out;
+    }
+    /** @brief The C handle. @return The schedule (nullptr once moved from). */
+    sfr_lr_schedule *get() const noexcept { return sched_.get(); }
+
+private:
+    std::unique_ptr<sfr_lr_schedule, detail::deleter<sfr_lr_schedule, sfr_lr_schedule_destroy>>
+        sched_;
+};
+
 } // namespace sfr
 
 #endif /* SFR_SFR_HPP */

@@ -8,7 +8,7 @@
 
 How the library is found: sfr._library (an installed package uses the
 library `make install` put beside it; no environment variable is needed).
-Handles are wrapped by Net, Tap, Reg, Sgd and AdamW, each with an explicit close()
+Handles are wrapped by Net, Tap, Reg, Sgd, AdamW and LrSchedule, each with an explicit close()
 and usable as a context manager. A failing call raises the subclass of
 SfrError for its status, which is also the matching Python exception
 (ValueError, MemoryError, OSError, ...; see sfr.errors). Buffers and the
@@ -25,6 +25,7 @@ from .errors import (STATUS_NAMES, BackendError, FormatError, InvalidArgError, I
 from .net import Net
 from .reg import (LS_CONSTANT, LS_COSINE, LS_LINEAR, LS_PAST, LS_SELF, LS_UNIFORM, MATCH_EMD,
                   MATCH_L2, NORM_NONE, NORM_RMS, Param, Reg)
+from .schedule import LR_CONSTANT, LR_COSINE, LR_STEP, LrSchedule
 from .sgd import Sgd
 from .tap import Tap
 
@@ -32,7 +33,8 @@ __all__ = [
     "ABI_MAJOR", "ALLOC_FN", "FREE_FN", "MIN_VERSION_NUMBER", "STATUS_NAMES", "__version__",
     "SfrError", "InvalidArgError", "ShapeError", "NonFiniteError", "NoMemError", "StateError",
     "IoError", "FormatError", "BackendError", "UnsupportedError", "MisuseError",
-    "Net", "Tap", "Reg", "Sgd", "AdamW", "Param",
+    "Net", "Tap", "Reg", "Sgd", "AdamW", "LrSchedule", "Param",
+    "LR_CONSTANT", "LR_COSINE", "LR_STEP",
     "MATCH_EMD", "MATCH_L2", "NORM_RMS", "NORM_NONE", "LS_CONSTANT", "LS_LINEAR", "LS_COSINE",
     "LS_UNIFORM", "LS_SELF", "LS_PAST",
     "library_path", "declared_functions", "version", "version_number", "status_string",

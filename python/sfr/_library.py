@@ -117,6 +117,15 @@ _SIGNATURES = {
     "sfr_adamw_set_lr": (_status, [_handle, ctypes.c_double]),
     "sfr_adamw_steps": (_status, [_handle, _c_int64_p]),
     "sfr_adamw_destroy": (None, [_handle]),
+    # schedule.h
+    "sfr_lr_schedule_create": (_status, [_handle_p, ctypes.c_int, ctypes.c_double,
+                                         ctypes.c_int64]),
+    "sfr_lr_schedule_set_warmup": (_status, [_handle, ctypes.c_int64, ctypes.c_double]),
+    "sfr_lr_schedule_set_min_lr": (_status, [_handle, ctypes.c_double]),
+    "sfr_lr_schedule_set_milestones": (_status, [_handle, _c_int64_p, ctypes.c_int,
+                                                 ctypes.c_double]),
+    "sfr_lr_schedule_lr": (_status, [_handle, ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]),
+    "sfr_lr_schedule_destroy": (None, [_handle]),
 }
 
 

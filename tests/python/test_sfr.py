@@ -464,6 +464,19 @@ class Training(unittest.TestCase):
                 net.backward(dl, accumulate=True)
             np.testing.assert_array_equal(grads, plain[0] + plain[1])
 
+    def test_lr_schedule_warms_up_then_decays(self):
+        with sfr.LrSchedule(sfr.LR_COSINE, 1.0, 10, warmup_steps=2, start_factor=0.5,
+                            min_lr=0.2) as sched:
+            self.assertEqual([sched.lr(0), sched.lr(1), sched.lr(2)], [0.5, 0.75, 1.0])
+            self.assertAlmostEqual(sched.lr(6), 0.6, places=15)
+            self.assertEqual(sched.lr(50), 0.2)
+            with self.assertRaises(sfr.InvalidArgError):
+                sched.lr(-1)
+        with sfr.LrSchedule(sfr.LR_STEP, 2.0, 8, milestones=(3, 5), gamma=0.5) as sched:
+            self.assertEqual([sched.lr(i) for i in range(8)], [2, 2, 2, 1, 1, .5, .5, .5])
+        with self.assertRaises(ValueError):
+            sfr.LrSchedule(sfr.LR_COSINE, 1.0, 10, min_lr=2.0)
+
     def test_adamw_steps_follow_pytorchs_rule(self):
         net, _ = tiny_net()
         with net, sfr.AdamW(lr=0.01, weight_decay=0.1) as opt:
