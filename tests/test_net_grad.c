@@ -214,6 +214,15 @@ static void build_relu(struct grad_net *g)
     ck_assert_int_eq(sfr_net_relu(g->net, g->guard, &id), SFR_OK);
 }
 
+/* The activation build_activation adds after the front conv. */
+static int activation_kind;
+
+static void build_activation(struct grad_net *g)
+{
+    int id;
+    ck_assert_int_eq(sfr_net_activation(g->net, front(g), activation_kind, &id), SFR_OK);
+}
+
 static void build_maxpool(struct grad_net *g)
 {
     int id;
@@ -304,6 +313,14 @@ START_TEST(grad_add_shared_input) { check_gradients(build_add, 2, 1, 1e-2, 1e-2)
 END_TEST
 START_TEST(grad_tap_gradients_enter) { check_gradients(build_taps, 3, 1, 1e-3, 1e-2); }
 END_TEST
+START_TEST(grad_activations)
+{
+    /* Hard-swish and hard-sigmoid have kinks at +-3 only, out of these
+     * inputs' reach (tests/test_net_layers.c checks them there against PyTorch). */
+    for (activation_kind = SFR_ACT_SIGMOID; activation_kind <= SFR_ACT_GELU_TANH; activation_kind++)
+        check_gradients(build_activation, 2, 1, 1e-2, 1e-2);
+}
+END_TEST
 START_TEST(grad_small_resnet) { check_gradients(build_resnet, 4, 3, 1e-3, 2e-2); }
 END_TEST
 
@@ -317,6 +334,7 @@ Suite *net_grad_suite(void)
     tcase_add_test(tc, grad_conv_1x1_stride2);
     tcase_add_test(tc, grad_batchnorm);
     tcase_add_test(tc, grad_relu);
+    tcase_add_test(tc, grad_activations);
     tcase_add_test(tc, grad_maxpool);
     tcase_add_test(tc, grad_avgpool);
     tcase_add_test(tc, grad_global_avgpool);

@@ -181,6 +181,42 @@ SFR_API sfr_status sfr_net_batchnorm(sfr_net *net, int in, int *id);
 SFR_API sfr_status sfr_net_relu(sfr_net *net, int in, int *id);
 
 /**
+ * @brief The element-wise activations of sfr_net_activation(), each as the
+ *        PyTorch module named.
+ * @since 0.2.0
+ */
+typedef enum sfr_activation {
+    SFR_ACT_SIGMOID = 1,     /**< torch.nn.Sigmoid: 1 / (1 + exp(-x)) */
+    SFR_ACT_SILU = 2,        /**< torch.nn.SiLU: x * sigmoid(x) */
+    SFR_ACT_HARDSWISH = 3,   /**< torch.nn.Hardswish: x * min(max(x + 3, 0), 6) / 6 */
+    SFR_ACT_HARDSIGMOID = 4, /**< torch.nn.Hardsigmoid: min(max(x / 6 + 1/2, 0), 1) */
+    SFR_ACT_GELU = 5,        /**< torch.nn.GELU(): x * Phi(x), with erf */
+    SFR_ACT_GELU_TANH = 6    /**< torch.nn.GELU(approximate="tanh") */
+} sfr_activation;
+
+/**
+ * @brief Adds an element-wise activation (sigmoid, SiLU, hard-swish,
+ *        hard-sigmoid or GELU) of a layer's output.
+ *
+ * The output has the input's shape. Backward reads the input (hard-sigmoid:
+ * the output); the gradient is PyTorch's for the same module, including at
+ * the kinks (hard-swish: 0 below -3, 1 above 3; hard-sigmoid: 0 at |x| >= 3).
+ *
+ * @param[in,out] net  A net that is not compiled.
+ * @param[in]     in   The input layer.
+ * @param[in]     kind One of ::sfr_activation.
+ * @param[out]    id   Receives the new layer's id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, in is not a layer, or kind
+ *                             is not an ::sfr_activation.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       It could not be allocated.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_activation(sfr_net *net, int in, int kind, int *id);
+
+/**
  * @brief Max pooling, square window, same stride and padding on both axes.
  *
  * @param[in,out] net    The net.

@@ -587,6 +587,17 @@ public:
         return layer([&](int *id) { return sfr_net_relu(get(), in, id); });
     }
     /**
+     * @brief An element-wise activation (sfr_net_activation()).
+     * @param in   The input layer's id.
+     * @param kind One of ::sfr_activation.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_activation() fails.
+     */
+    int activation(int in, sfr_activation kind)
+    {
+        return layer([&](int *id) { return sfr_net_activation(get(), in, kind, id); });
+    }
+    /**
      * @brief Max pooling (sfr_net_maxpool()).
      * @param in     The input layer's id.
      * @param kernel Window size.

@@ -111,7 +111,9 @@ sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *fn)
             continue;
         }
         sfri_prof_stop(net, i, SFRI_PASS_LAYOUT, t0);
-        st = sfri_net_run(net, &l->bwd, fn);
+        st = sfri_net_run(net, &l->bwd_pre, fn);
+        if (st == SFR_OK)
+            st = sfri_net_run(net, &l->bwd, fn);
         if (st == SFR_OK && l->bwd.prim != NULL && l->grad_mode[0] == SFRI_GRAD_ADD) {
             dnnl_status_t ds = dnnl_stream_wait(net->stream);
             if (ds != dnnl_success)

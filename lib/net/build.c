@@ -64,7 +64,7 @@ SFR_API void sfr_net_destroy(sfr_net *net)
 
 /* The checks every builder call makes first: a live net, an id pointer, and
  * a net still being built. */
-static sfr_status begin(sfr_net *net, const int *id, const char *fn)
+sfr_status sfri_build_begin(sfr_net *net, const int *id, const char *fn)
 {
     sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
     if (st != SFR_OK)
@@ -76,8 +76,8 @@ static sfr_status begin(sfr_net *net, const int *id, const char *fn)
     return SFR_OK;
 }
 
-static sfr_status input_layer(const sfr_net *net, int in, const char *fn,
-                              const struct sfri_layer **out)
+sfr_status sfri_build_input(const sfr_net *net, int in, const char *fn,
+                            const struct sfri_layer **out)
 {
     const struct sfri_layer *l = sfri_net_layer(net, in);
     if (l == NULL)
@@ -102,7 +102,7 @@ static float *grown(const float *old, int64_t n, int64_t extra)
  * until sfr_net_init_params; batch norm starts at gamma 1, beta 0, running
  * mean 0 and variance 1.
  */
-static sfr_status append(sfr_net *net, const struct sfri_layer *proto, int *id, const char *fn)
+sfr_status sfri_build_append(sfr_net *net, const struct sfri_layer *proto, int *id, const char *fn)
 {
     int64_t np = proto->weight_size + proto->bias_size;
     int64_t ns = proto->kind == SFRI_LAYER_BN ? 2 * (int64_t)proto->c : 0;
@@ -177,7 +177,7 @@ static sfr_status append(sfr_net *net, const struct sfri_layer *proto, int *id, 
 }
 
 /* A fresh prototype of kind fed by in0 (and in1), with no parameters. */
-static struct sfri_layer proto_of(int kind, int in0, int in1, int c, int h, int w)
+struct sfri_layer sfri_layer_proto(int kind, int in0, int in1, int c, int h, int w)
 {
     struct sfri_layer p;
     memset(&p, 0, sizeof p);
@@ -210,7 +210,7 @@ static int64_t elems_within_limit(int64_t a, int64_t b, int64_t c, int64_t d)
 SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id)
 {
     static const char *const fn = "sfr_net_input";
-    sfr_status st = begin(net, id, fn);
+    sfr_status st = sfri_build_begin(net, id, fn);
     if (st != SFR_OK)
         return st;
     if (net->n_layers > 0)
@@ -219,8 +219,8 @@ SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id)
         return sfri_fail(SFR_ERR_SHAPE, fn, "input %d x %d x %d: every size must be >= 1", c, h, w);
     if (elems_within_limit(1, c, h, w) < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "input %d x %d x %d is too large", c, h, w);
-    struct sfri_layer p = proto_of(SFRI_LAYER_INPUT, -1, -1, c, h, w);
-    return append(net, &p, id, fn);
+    struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_INPUT, -1, -1, c, h, w);
+    return sfri_build_append(net, &p, id, fn);
 }
 
 /*
@@ -263,9 +263,9 @@ SFR_API sfr_status sfr_net_conv2d(sfr_net *net, int in, int out_c, int kernel, i
 {
     static const char *const fn = "sfr_net_conv2d";
     const struct sfri_layer *src = NULL;
-    sfr_status st = begin(net, id, fn);
+    sfr_status st = sfri_build_begin(net, id, fn);
     if (st == SFR_OK)
-        st = input_layer(net, in, fn, &src);
+        st = sfri_build_input(net, in, fn, &src);
     if (st != SFR_OK)
         return st;
     if (out_c < 1)
@@ -283,51 +283,51 @@ SFR_API sfr_status sfr_net_conv2d(sfr_net *net, int in, int out_c, int kernel, i
     if (weights < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "weight %d x %d x %d x %d is too large", out_c, src->c,
                          kernel, kernel);
-    struct sfri_layer p = proto_of(SFRI_LAYER_CONV, in, -1, out_c, oh, ow);
+    struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_CONV, in, -1, out_c, oh, ow);
     p.kernel = kernel;
     p.stride = stride;
     p.pad = pad;
     p.bias = bias != 0;
     p.weight_size = weights;
     p.bias_size = p.bias ? out_c : 0;
-    return append(net, &p, id, fn);
+    return sfri_build_append(net, &p, id, fn);
 }
 
 SFR_API sfr_status sfr_net_batchnorm(sfr_net *net, int in, int *id)
 {
     static const char *const fn = "sfr_net_batchnorm";
     const struct sfri_layer *src = NULL;
-    sfr_status st = begin(net, id, fn);
+    sfr_status st = sfri_build_begin(net, id, fn);
     if (st == SFR_OK)
-        st = input_layer(net, in, fn, &src);
+        st = sfri_build_input(net, in, fn, &src);
     if (st != SFR_OK)
         return st;
-    struct sfri_layer p = proto_of(SFRI_LAYER_BN, in, -1, src->c, src->h, src->w);
+    struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_BN, in, -1, src->c, src->h, src->w);
     p.weight_size = src->c;
     p.bias_size = src->c;
-    return append(net, &p, id, fn);
+    return sfri_build_append(net, &p, id, fn);
 }
 
 SFR_API sfr_status sfr_net_relu(sfr_net *net, int in, int *id)
 {
     static const char *const fn = "sfr_net_relu";
     const struct sfri_layer *src = NULL;
-    sfr_status st = begin(net, id, fn);
+    sfr_status st = sfri_build_begin(net, id, fn);
     if (st == SFR_OK)
-        st = input_layer(net, in, fn, &src);
+        st = sfri_build_input(net, in, fn, &src);
     if (st != SFR_OK)
         return st;
-    struct sfri_layer p = proto_of(SFRI_LAYER_RELU, in, -1, src->c, src->h, src->w);
-    return append(net, &p, id, fn);
+    struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_RELU, in, -1, src->c, src->h, src->w);
+    return sfri_build_append(net, &p, id, fn);
 }
 
 static sfr_status pool(sfr_net *net, int kind, int in, int kernel, int stride, int pad, int *id,
                        const char *fn)
 {
     const struct sfri_layer *src = NULL;
-    sfr_status st = begin(net, id, fn);
+    sfr_status st = sfri_build_begin(net, id, fn);
     if (st == SFR_OK)
-        st = input_layer(net, in, fn, &src);
+        st = sfri_build_input(net, in, fn, &src);
     if (st != SFR_OK)
         return st;
     int oh, ow;
@@ -339,11 +339,11 @@ static sfr_status pool(sfr_net *net, int kind, int in, int kernel, int stride, i
         return st;
     if (elems_within_limit(1, src->c, oh, ow) < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "output %d x %d x %d is too large", src->c, oh, ow);
-    struct sfri_layer p = proto_of(kind, in, -1, src->c, oh, ow);
+    struct sfri_layer p = sfri_layer_proto(kind, in, -1, src->c, oh, ow);
     p.kernel = kernel;
     p.stride = stride;
     p.pad = pad;
-    return append(net, &p, id, fn);
+    return sfri_build_append(net, &p, id, fn);
 }
 
 SFR_API sfr_status sfr_net_maxpool(sfr_net *net, int in, int kernel, int stride, int pad,
@@ -362,22 +362,22 @@ SFR_API sfr_status sfr_net_global_avgpool(sfr_net *net, int in, int *id)
 {
     static const char *const fn = "sfr_net_global_avgpool";
     const struct sfri_layer *src = NULL;
-    sfr_status st = begin(net, id, fn);
+    sfr_status st = sfri_build_begin(net, id, fn);
     if (st == SFR_OK)
-        st = input_layer(net, in, fn, &src);
+        st = sfri_build_input(net, in, fn, &src);
     if (st != SFR_OK)
         return st;
-    struct sfri_layer p = proto_of(SFRI_LAYER_GAP, in, -1, src->c, 1, 1);
-    return append(net, &p, id, fn);
+    struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_GAP, in, -1, src->c, 1, 1);
+    return sfri_build_append(net, &p, id, fn);
 }
 
 SFR_API sfr_status sfr_net_linear(sfr_net *net, int in, int out_features, int *id)
 {
     static const char *const fn = "sfr_net_linear";
     const struct sfri_layer *src = NULL;
-    sfr_status st = begin(net, id, fn);
+    sfr_status st = sfri_build_begin(net, id, fn);
     if (st == SFR_OK)
-        st = input_layer(net, in, fn, &src);
+        st = sfri_build_input(net, in, fn, &src);
     if (st != SFR_OK)
         return st;
     if (out_features < 1)
@@ -386,26 +386,26 @@ SFR_API sfr_status sfr_net_linear(sfr_net *net, int in, int out_features, int *i
     if (weights < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "weight %d x (%d x %d x %d) is too large", out_features,
                          src->c, src->h, src->w);
-    struct sfri_layer p = proto_of(SFRI_LAYER_LINEAR, in, -1, out_features, 1, 1);
+    struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_LINEAR, in, -1, out_features, 1, 1);
     p.weight_size = weights;
     p.bias_size = out_features;
-    return append(net, &p, id, fn);
+    return sfri_build_append(net, &p, id, fn);
 }
 
 SFR_API sfr_status sfr_net_add(sfr_net *net, int a, int b, int *id)
 {
     static const char *const fn = "sfr_net_add";
     const struct sfri_layer *la = NULL, *lb = NULL;
-    sfr_status st = begin(net, id, fn);
+    sfr_status st = sfri_build_begin(net, id, fn);
     if (st == SFR_OK)
-        st = input_layer(net, a, fn, &la);
+        st = sfri_build_input(net, a, fn, &la);
     if (st == SFR_OK)
-        st = input_layer(net, b, fn, &lb);
+        st = sfri_build_input(net, b, fn, &lb);
     if (st != SFR_OK)
         return st;
     if (la->c != lb->c || la->h != lb->h || la->w != lb->w)
         return sfri_fail(SFR_ERR_SHAPE, fn, "layer %d is %d x %d x %d, layer %d is %d x %d x %d", a,
                          la->c, la->h, la->w, b, lb->c, lb->h, lb->w);
-    struct sfri_layer p = proto_of(SFRI_LAYER_ADD, a, b, la->c, la->h, la->w);
-    return append(net, &p, id, fn);
+    struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_ADD, a, b, la->c, la->h, la->w);
+    return sfri_build_append(net, &p, id, fn);
 }

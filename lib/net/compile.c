@@ -28,12 +28,12 @@ static void destroy_step(struct sfri_step *s)
 }
 
 /* Every step of a layer, for release and for binding shared buffers. */
-#define LAYER_STEPS 11
+#define LAYER_STEPS 12
 static void layer_steps(struct sfri_layer *l, struct sfri_step *steps[LAYER_STEPS])
 {
-    struct sfri_step *all[LAYER_STEPS] = {&l->fwd,      &l->fwd_eval, &l->bwd,        &l->bwd_w,
-                                          &l->w_in,     &l->w_in_bwd, &l->dw_out,     &l->to_plain,
-                                          &l->tap_in,   &l->pass_on[0], &l->pass_on[1]};
+    struct sfri_step *all[LAYER_STEPS] = {&l->fwd,    &l->fwd_eval,   &l->bwd_pre,   &l->bwd,
+                                          &l->bwd_w,  &l->w_in,       &l->w_in_bwd,  &l->dw_out,
+                                          &l->to_plain, &l->tap_in,   &l->pass_on[0], &l->pass_on[1]};
     memcpy(steps, all, sizeof all);
 }
 
@@ -165,10 +165,16 @@ sfr_status sfri_bind(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_des
     return st;
 }
 
-/* A primitive descriptor with a user-managed scratchpad and, with relu, a
- * ReLU applied to its destination as a post-op. */
-static sfr_status make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint, int relu,
-                          dnnl_primitive_desc_t *pd, const char *what, const char *fn)
+/* A primitive descriptor with a user-managed scratchpad and, with post, an
+ * element-wise function applied to its destination as a post-op. */
+struct post_eltwise {
+    dnnl_alg_kind_t alg;
+    float alpha, beta;
+};
+
+static sfr_status make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint,
+                          const struct post_eltwise *post, dnnl_primitive_desc_t *pd,
+                          const char *what, const char *fn)
 {
     dnnl_primitive_attr_t attr;
     dnnl_post_ops_t ops = NULL;
@@ -176,10 +182,10 @@ static sfr_status make_pd(sfr_net *net, const void *op, const_dnnl_primitive_des
     if (st != dnnl_success)
         return sfri_dnnl_fail(st, fn, "attribute creation");
     st = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (st == dnnl_success && relu) {
+    if (st == dnnl_success && post != NULL) {
         st = dnnl_post_ops_create(&ops);
         if (st == dnnl_success)
-            st = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.f, 0.f);
+            st = dnnl_post_ops_append_eltwise(ops, 1.0f, post->alg, post->alpha, post->beta);
         if (st == dnnl_success)
             st = dnnl_primitive_attr_set_post_ops(attr, ops);
     }
@@ -195,13 +201,22 @@ static sfr_status make_pd(sfr_net *net, const void *op, const_dnnl_primitive_des
 sfr_status sfri_make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_t hint,
                         dnnl_primitive_desc_t *pd, const char *what, const char *fn)
 {
-    return make_pd(net, op, hint, 0, pd, what, fn);
+    return make_pd(net, op, hint, NULL, pd, what, fn);
 }
 
 sfr_status sfri_make_pd_relu(sfr_net *net, const void *op, dnnl_primitive_desc_t *pd,
                              const char *what, const char *fn)
 {
-    return make_pd(net, op, NULL, 1, pd, what, fn);
+    const struct post_eltwise relu = {dnnl_eltwise_relu, 0.f, 0.f};
+    return make_pd(net, op, NULL, &relu, pd, what, fn);
+}
+
+sfr_status sfri_make_pd_eltwise(sfr_net *net, const void *op, dnnl_alg_kind_t alg, float alpha,
+                                float beta, dnnl_primitive_desc_t *pd, const char *what,
+                                const char *fn)
+{
+    const struct post_eltwise post = {alg, alpha, beta};
+    return make_pd(net, op, NULL, &post, pd, what, fn);
 }
 
 /* Step s's scratchpad memory gets a buffer once every step is made and the

@@ -20,6 +20,12 @@ sfr_status sfri_make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_
 sfr_status sfri_make_pd_relu(sfr_net *net, const void *op, dnnl_primitive_desc_t *pd,
                              const char *what, const char *fn);
 
+/* The same with another element-wise function (alg, alpha, beta) as the
+ * post-op. */
+sfr_status sfri_make_pd_eltwise(sfr_net *net, const void *op, dnnl_alg_kind_t alg, float alpha,
+                                float beta, dnnl_primitive_desc_t *pd, const char *what,
+                                const char *fn);
+
 /* Creates step s of layer for pass from pd, with its scratchpad argument. */
 sfr_status sfri_make_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
                           int layer, int pass, const char *fn);
@@ -55,6 +61,22 @@ sfr_status sfri_plain_md(const sfr_net *net, const struct sfri_layer *l, dnnl_me
  */
 sfr_status sfri_set_layout(sfr_net *net, struct sfri_layer *l, const dnnl_memory_desc_t *md,
                            const char *fn);
+
+/* Everything one layer needs while its steps are created. */
+struct sfri_op_ctx {
+    sfr_net *net;
+    struct sfri_layer *l;
+    int id;
+    struct sfri_layer *src;  /* input 0 */
+    int back;                /* backward computes the gradient w.r.t. src */
+    float *diff_src;         /* where: src's diff, or NULL for the accumulation buffer */
+    float *w, *b, *dw, *db;  /* parameter and gradient slices */
+    dnnl_alg_kind_t conv_alg; /* conv: direct or Winograd, the same for its three passes */
+    const char *fn;
+};
+
+/* The primitives of an activation layer (layer_activation.c). */
+sfr_status sfri_compile_activation(struct sfri_op_ctx *c);
 
 /* Creates layer id's primitives (compile_ops.c); its inputs are compiled. */
 sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn);

@@ -8,18 +8,6 @@
 
 #include "compile_impl.h"
 
-/* Everything one layer needs while its steps are created. */
-struct op_ctx {
-    sfr_net *net;
-    struct sfri_layer *l;
-    int id;
-    struct sfri_layer *src;  /* input 0 */
-    int back;                /* backward computes the gradient w.r.t. src */
-    float *diff_src;         /* where: src's diff, or NULL for the accumulation buffer */
-    float *w, *b, *dw, *db;  /* parameter and gradient slices */
-    dnnl_alg_kind_t conv_alg; /* conv: direct or Winograd, the same for its three passes */
-    const char *fn;
-};
 
 static sfr_status md_any(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims, const char *fn)
 {
@@ -52,7 +40,7 @@ struct weights_copy {
  * buffer before the step, or buffer -> flat after it). A forward copy in
  * the same layout is shared.
  */
-static sfr_status bind_weights(struct op_ctx *c, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
+static sfr_status bind_weights(struct sfri_op_ctx *c, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
                                int arg, const dnnl_memory_desc_t *plain, float *flat, int to_flat,
                                struct sfri_step *reorder, struct weights_copy *shared)
 {
@@ -87,17 +75,17 @@ struct weighted_op {
     int ndims_w;
     dnnl_dims_t w_dims;
     const char *name;
-    dnnl_status_t (*fwd_desc)(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+    dnnl_status_t (*fwd_desc)(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
                               const dnnl_memory_desc_t *dst);
-    dnnl_status_t (*bwd_w_desc)(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+    dnnl_status_t (*bwd_w_desc)(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                                 const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
                                 const dnnl_memory_desc_t *dst);
-    dnnl_status_t (*bwd_d_desc)(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+    dnnl_status_t (*bwd_d_desc)(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                                 const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *dst);
 };
 
-static sfr_status compile_weighted(struct op_ctx *c, const struct weighted_op *op,
+static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_op *op,
                                    const dnnl_memory_desc_t *dst_any, int has_bias)
 {
     sfr_net *net = c->net;
@@ -183,7 +171,7 @@ static sfr_status compile_weighted(struct op_ctx *c, const struct weighted_op *o
     return st;
 }
 
-static dnnl_status_t conv_fwd(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+static dnnl_status_t conv_fwd(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
                               const dnnl_memory_desc_t *dst)
 {
@@ -192,7 +180,7 @@ static dnnl_status_t conv_fwd(void *d, const struct op_ctx *c, const dnnl_memory
                                               w, b, dst, strides, pads, pads);
 }
 
-static dnnl_status_t conv_bwd_w(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+static dnnl_status_t conv_bwd_w(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                                 const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
                                 const dnnl_memory_desc_t *dst)
 {
@@ -201,7 +189,7 @@ static dnnl_status_t conv_bwd_w(void *d, const struct op_ctx *c, const dnnl_memo
                                                        strides, pads, pads);
 }
 
-static dnnl_status_t conv_bwd_d(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+static dnnl_status_t conv_bwd_d(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                                 const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *dst)
 {
     const dnnl_dims_t strides = {c->l->stride, c->l->stride}, pads = {c->l->pad, c->l->pad};
@@ -209,7 +197,7 @@ static dnnl_status_t conv_bwd_d(void *d, const struct op_ctx *c, const dnnl_memo
                                                     pads, pads);
 }
 
-static dnnl_status_t ip_fwd(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+static dnnl_status_t ip_fwd(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                             const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
                             const dnnl_memory_desc_t *dst)
 {
@@ -217,7 +205,7 @@ static dnnl_status_t ip_fwd(void *d, const struct op_ctx *c, const dnnl_memory_d
     return dnnl_inner_product_forward_desc_init(d, dnnl_forward_training, src, w, b, dst);
 }
 
-static dnnl_status_t ip_bwd_w(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+static dnnl_status_t ip_bwd_w(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
                               const dnnl_memory_desc_t *dst)
 {
@@ -225,7 +213,7 @@ static dnnl_status_t ip_bwd_w(void *d, const struct op_ctx *c, const dnnl_memory
     return dnnl_inner_product_backward_weights_desc_init(d, src, w, b, dst);
 }
 
-static dnnl_status_t ip_bwd_d(void *d, const struct op_ctx *c, const dnnl_memory_desc_t *src,
+static dnnl_status_t ip_bwd_d(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *dst)
 {
     (void)c;
@@ -240,7 +228,7 @@ static dnnl_status_t ip_bwd_d(void *d, const struct op_ctx *c, const dnnl_memory
  * 2.6) for all three passes of this layer: asked with the layer's own
  * descriptors, the primitive descriptors made and dropped.
  */
-static int winograd_available(struct op_ctx *c, const struct weighted_op *op,
+static int winograd_available(struct sfri_op_ctx *c, const struct weighted_op *op,
                               const dnnl_memory_desc_t *dst_any)
 {
     const struct sfri_layer *l = c->l;
@@ -276,7 +264,7 @@ static int winograd_available(struct op_ctx *c, const struct weighted_op *op,
  * slow or slower. Its results differ from direct ones by rounding only
  * (relative 1e-6 to 1e-5).
  */
-static sfr_status compile_conv(struct op_ctx *c)
+static sfr_status compile_conv(struct sfri_op_ctx *c)
 {
     struct sfri_layer *l = c->l;
     struct weighted_op op = {4, {l->c, c->src->c, l->kernel, l->kernel}, "convolution",
@@ -296,7 +284,7 @@ static sfr_status compile_conv(struct op_ctx *c)
 
 /* 4-D weights over a 4-D source: torch.flatten's order, no reshape; the
  * logits are plain (N, O). */
-static sfr_status compile_linear(struct op_ctx *c)
+static sfr_status compile_linear(struct sfri_op_ctx *c)
 {
     const struct sfri_layer *l = c->l;
     struct weighted_op op = {4, {l->c, c->src->c, c->src->h, c->src->w}, "inner product",
@@ -309,7 +297,7 @@ static sfr_status compile_linear(struct op_ctx *c)
 
 /* The bytes of pd's workspace, and a buffer of that size in *ws (kept when
  * already made), or 0 when it has none. */
-static sfr_status workspace(struct op_ctx *c, const_dnnl_primitive_desc_t pd, size_t *bytes)
+static sfr_status workspace(struct sfri_op_ctx *c, const_dnnl_primitive_desc_t pd, size_t *bytes)
 {
     const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_workspace_md, 0);
     *bytes = md == NULL ? 0 : dnnl_memory_desc_get_size(md);
@@ -325,7 +313,7 @@ static sfr_status workspace(struct op_ctx *c, const_dnnl_primitive_desc_t pd, si
  * then goes to the accumulation buffer when nobody wants it). With a fused
  * ReLU, the forward writes relu(bn(x)) and keeps the ReLU's mask in the
  * workspace for backward. */
-static sfr_status compile_bn(struct op_ctx *c)
+static sfr_status compile_bn(struct sfri_op_ctx *c)
 {
     sfr_net *net = c->net;
     struct sfri_layer *l = c->l;
@@ -425,7 +413,7 @@ static sfr_status compile_bn(struct op_ctx *c)
 /* ReLU, in place on its input when it may be; nothing at all when the
  * batch norm before it computes it, only the backward when the residual
  * add before it does. Backward uses the output: relu'(x) = [y > 0]. */
-static sfr_status compile_relu(struct op_ctx *c)
+static sfr_status compile_relu(struct sfri_op_ctx *c)
 {
     sfr_net *net = c->net;
     struct sfri_layer *l = c->l;
@@ -467,7 +455,7 @@ static sfr_status compile_relu(struct op_ctx *c)
 }
 
 /* Max, average (padding counted) and global average pooling. */
-static sfr_status compile_pool(struct op_ctx *c)
+static sfr_status compile_pool(struct sfri_op_ctx *c)
 {
     sfr_net *net = c->net;
     struct sfri_layer *l = c->l;
@@ -527,7 +515,7 @@ static sfr_status compile_pool(struct op_ctx *c)
  * the next ReLU as a post-op when it is fused), in input 0's layout.
  * Backward hands the gradient to both inputs: backward.c copies or adds it
  * where the layouts match, a reorder does it where not. */
-static sfr_status compile_add(struct op_ctx *c)
+static sfr_status compile_add(struct sfri_op_ctx *c)
 {
     sfr_net *net = c->net;
     struct sfri_layer *l = c->l;
@@ -569,7 +557,7 @@ sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
         sfr_status st = sfri_plain_md(net, l, &plain, fn);
         return st == SFR_OK ? sfri_set_layout(net, l, &plain, fn) : st;
     }
-    struct op_ctx c;
+    struct sfri_op_ctx c;
     c.net = net;
     c.l = l;
     c.id = id;
@@ -592,6 +580,7 @@ sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
     case SFRI_LAYER_BN: return compile_bn(&c);
     case SFRI_LAYER_RELU: return compile_relu(&c);
     case SFRI_LAYER_ADD: return compile_add(&c);
+    case SFRI_LAYER_ACT: return sfri_compile_activation(&c);
     default: return compile_pool(&c);
     }
 }

@@ -4,7 +4,8 @@
 const char *sfri_layer_kind_name(int kind)
 {
     static const char *const names[] = {"?",       "input",   "conv", "bn",     "relu",
-                                        "maxpool", "avgpool", "gap",  "linear", "add"};
+                                        "maxpool", "avgpool", "gap",  "linear", "add",
+                                        "act"};
     return kind >= 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : "?";
 }
 

@@ -47,7 +47,8 @@ enum sfri_layer_kind {
     SFRI_LAYER_AVGPOOL,
     SFRI_LAYER_GAP,
     SFRI_LAYER_LINEAR,
-    SFRI_LAYER_ADD
+    SFRI_LAYER_ADD,
+    SFRI_LAYER_ACT /* an element-wise activation other than ReLU (layer_activation.c) */
 };
 
 /* Batch-norm constants (PyTorch's defaults). */
@@ -89,6 +90,7 @@ struct sfri_layer {
     int in[2];         /* input layer ids; -1 when unused */
     int c, h, w;       /* output shape per sample */
     int kernel, stride, pad, bias; /* conv and pooling arguments; bias: conv only */
+    int act;           /* ACT: the sfr_activation */
 
     /* Parameters: the weight (conv OIHW, BN gamma, linear O x C x H x W)
      * at param_off, the bias (conv bias, BN beta, linear bias) right after.
@@ -120,6 +122,7 @@ struct sfri_layer {
     int hidden;            /* out is overwritten by a consumer: a tap needs a recompile */
     struct sfri_step fwd;      /* training forward (and eval forward unless fwd_eval) */
     struct sfri_step fwd_eval; /* BN: forward with running statistics */
+    struct sfri_step bwd_pre;  /* backward, before bwd: a first stage of it, if any */
     struct sfri_step bwd;      /* gradient w.r.t. the input (BN: and gamma, beta) */
     struct sfri_step bwd_w;    /* conv, linear: gradient w.r.t. weight and bias */
     struct sfri_step w_in;     /* forward: flat weights -> the forward primitive's layout */
@@ -263,6 +266,18 @@ sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func);
 sfr_status sfri_net_recompile(sfr_net *net, int64_t batch, const char *func);
 
 /* dst[i] += src[i] for n floats. */
+/* The builder calls' shared steps (build.c), for the layer kinds that live
+ * in files of their own: the checks every builder call makes first (a live
+ * net still being built, an id pointer), the input layer of id in, a fresh
+ * prototype of kind fed by in0 (and in1) with no parameters, and appending
+ * a filled-in prototype. */
+sfr_status sfri_build_begin(sfr_net *net, const int *id, const char *fn);
+sfr_status sfri_build_input(const sfr_net *net, int in, const char *fn,
+                            const struct sfri_layer **out);
+struct sfri_layer sfri_layer_proto(int kind, int in0, int in1, int c, int h, int w);
+sfr_status sfri_build_append(sfr_net *net, const struct sfri_layer *proto, int *id,
+                             const char *fn);
+
 /* sfr_net_backward after its handle check, reporting errors for func. */
 sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *func);
 

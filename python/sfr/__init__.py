@@ -22,7 +22,8 @@ from .adamw import AdamW
 from .errors import (STATUS_NAMES, BackendError, FormatError, InvalidArgError, IoError,
                      MisuseError, NoMemError, NonFiniteError, SfrError, ShapeError, StateError,
                      UnsupportedError)
-from .net import Net
+from .net import (ACT_GELU, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SIGMOID,
+                  ACT_SILU, Net)
 from .reg import (LS_CONSTANT, LS_COSINE, LS_LINEAR, LS_PAST, LS_SELF, LS_UNIFORM, MATCH_EMD,
                   MATCH_L2, NORM_NONE, NORM_RMS, Param, Reg)
 from .schedule import LR_CONSTANT, LR_COSINE, LR_STEP, LrSchedule
@@ -34,7 +35,8 @@ __all__ = [
     "SfrError", "InvalidArgError", "ShapeError", "NonFiniteError", "NoMemError", "StateError",
     "IoError", "FormatError", "BackendError", "UnsupportedError", "MisuseError",
     "Net", "Tap", "Reg", "Sgd", "AdamW", "LrSchedule", "Param",
-    "LR_CONSTANT", "LR_COSINE", "LR_STEP",
+    "LR_CONSTANT", "LR_COSINE", "LR_STEP", "ACT_SIGMOID", "ACT_SILU", "ACT_HARDSWISH",
+    "ACT_HARDSIGMOID", "ACT_GELU", "ACT_GELU_TANH",
     "MATCH_EMD", "MATCH_L2", "NORM_RMS", "NORM_NONE", "LS_CONSTANT", "LS_LINEAR", "LS_COSINE",
     "LS_UNIFORM", "LS_SELF", "LS_PAST",
     "library_path", "declared_functions", "version", "version_number", "status_string",

@@ -10,6 +10,9 @@ from ._handle import Handle
 from ._library import _c_float_p, lib
 from .tap import Tap
 
+# sfr_activation (net.h)
+ACT_SIGMOID, ACT_SILU, ACT_HARDSWISH, ACT_HARDSIGMOID, ACT_GELU, ACT_GELU_TANH = range(1, 7)
+
 # Kinds of views of a net's memory, by what frees that memory: the
 # compile's buffers (output, taps' data and gradients) go with the next
 # compile, the parameter buffers (which grow) with the next builder call.
@@ -62,6 +65,11 @@ class Net(Handle):
 
     def relu(self, x):
         return self._layer(lib.sfr_net_relu, x)
+
+    def activation(self, x, kind):
+        """kind: one of sfr.ACT_SIGMOID, ACT_SILU, ACT_HARDSWISH, ACT_HARDSIGMOID,
+        ACT_GELU, ACT_GELU_TANH (PyTorch's modules of those names)."""
+        return self._layer(lib.sfr_net_activation, x, kind)
 
     def maxpool(self, x, kernel, stride, pad=0):
         return self._layer(lib.sfr_net_maxpool, x, kernel, stride, pad)

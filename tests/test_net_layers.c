@@ -1,0 +1,97 @@
+/*
+ * The layer kinds added for today's small CNNs, against PyTorch 1.13
+ * (tests/fixtures/layers_torch.h, written by the script beside it): forward
+ * values and the gradient through each, within 1e-4 of the largest
+ * magnitude; and their builders' argument errors.
+ */
+#include <check.h>
+#include <math.h>
+#include <string.h>
+
+#include "fixtures/layers_torch.h"
+#include "sfr/sfr.h"
+
+enum { VOLUME = LAYERS_C * LAYERS_S * LAYERS_S, OUT = LAYERS_N * VOLUME };
+
+/* max |a - b| <= tol * max |b| over n values. */
+static void expect_close(const float *a, const float *b, int n, double tol, const char *what,
+                         int kind)
+{
+    double largest = 0, worst = 0;
+    int at = 0;
+    for (int i = 0; i < n; i++) {
+        largest = fmax(largest, fabs(b[i]));
+        if (fabs(a[i] - b[i]) > worst) {
+            worst = fabs(a[i] - b[i]);
+            at = i;
+        }
+    }
+    ck_assert_msg(worst <= tol * largest, "activation %d, %s: [%d] %g, PyTorch %g (largest %g)",
+                  kind, what, at, (double)a[at], (double)b[at], largest);
+}
+
+START_TEST(activations_match_pytorch)
+{
+    for (int kind = SFR_ACT_SIGMOID; kind <= SFR_ACT_GELU_TANH; kind++) {
+        sfr_net *net;
+        int id;
+        ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+        ck_assert_int_eq(sfr_net_input(net, LAYERS_C, LAYERS_S, LAYERS_S, &id), SFR_OK);
+        ck_assert_int_eq(sfr_net_conv2d(net, id, LAYERS_C, 1, 1, 0, 0, &id), SFR_OK);
+        ck_assert_int_eq(sfr_net_activation(net, id, kind, &id), SFR_OK);
+        ck_assert_int_eq(sfr_net_compile(net, LAYERS_N), SFR_OK);
+        float *values, *grads;
+        int64_t count;
+        ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
+        ck_assert_int_eq(count, LAYERS_C * LAYERS_C);
+        memcpy(values, layers_w, sizeof layers_w);
+        ck_assert_int_eq(sfr_net_forward(net, layers_x, 1), SFR_OK);
+        const float *y;
+        int64_t dims[2];
+        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+        ck_assert_int_eq(dims[1], VOLUME);
+        expect_close(y, layers_act_y + (kind - 1) * OUT, OUT, 1e-4, "output", kind);
+        ck_assert_int_eq(sfr_net_backward(net, layers_dy), SFR_OK);
+        expect_close(grads, layers_act_dw + (kind - 1) * LAYERS_C * LAYERS_C,
+                     LAYERS_C * LAYERS_C, 1e-4, "weight gradient", kind);
+        /* Eval gives the same output (no state in an activation). */
+        ck_assert_int_eq(sfr_net_forward(net, layers_x, 0), SFR_OK);
+        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+        expect_close(y, layers_act_y + (kind - 1) * OUT, OUT, 1e-4, "eval output", kind);
+        sfr_net_destroy(net);
+    }
+}
+END_TEST
+
+START_TEST(activation_builder_errors)
+{
+    sfr_net *net;
+    int id = -7, x;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, 2, 3, 3, &x), SFR_OK);
+    ck_assert_int_eq(sfr_net_activation(net, x, 0, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_activation: kind 0 is not an sfr_activation");
+    ck_assert_int_eq(sfr_net_activation(net, x, SFR_ACT_GELU_TANH + 1, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_activation(net, 5, SFR_ACT_SILU, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(),
+                     "sfr_net_activation: layer id 5 is unknown (the net has 1 layers)");
+    ck_assert_int_eq(sfr_net_activation(net, x, SFR_ACT_SILU, NULL), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_activation(NULL, x, SFR_ACT_SILU, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(id, -7);
+    ck_assert_int_eq(sfr_net_activation(net, x, SFR_ACT_SILU, &id), SFR_OK);
+    ck_assert_int_eq(id, 1);
+    ck_assert_int_eq(sfr_net_compile(net, 2), SFR_OK);
+    ck_assert_int_eq(sfr_net_activation(net, id, SFR_ACT_SILU, &id), SFR_ERR_STATE);
+    sfr_net_destroy(net);
+}
+END_TEST
+
+Suite *net_layers_suite(void)
+{
+    Suite *s = suite_create("net_layers");
+    TCase *tc = tcase_create("activations");
+    tcase_add_test(tc, activations_match_pytorch);
+    tcase_add_test(tc, activation_builder_errors);
+    suite_add_tcase(s, tc);
+    return s;
+}
