@@ -321,6 +321,20 @@ START_TEST(grad_activations)
         check_gradients(build_activation, 2, 1, 1e-2, 1e-2);
 }
 END_TEST
+/* Squeeze-and-excitation: the front conv's map times sigmoid(linear(its
+ * mean)), a product whose second factor is broadcast and whose two factors
+ * share their source. */
+static void build_squeeze_excite(struct grad_net *g)
+{
+    int x = front(g), s, id;
+    ck_assert_int_eq(sfr_net_global_avgpool(g->net, x, &s), SFR_OK);
+    ck_assert_int_eq(sfr_net_linear(g->net, s, 3, &s), SFR_OK);
+    ck_assert_int_eq(sfr_net_activation(g->net, s, SFR_ACT_SIGMOID, &s), SFR_OK);
+    ck_assert_int_eq(sfr_net_mul(g->net, x, s, &id), SFR_OK);
+}
+
+START_TEST(grad_squeeze_excite) { check_gradients(build_squeeze_excite, 2, 1, 1e-2, 1e-2); }
+END_TEST
 START_TEST(grad_small_resnet) { check_gradients(build_resnet, 4, 3, 1e-3, 2e-2); }
 END_TEST
 
@@ -335,6 +349,7 @@ Suite *net_grad_suite(void)
     tcase_add_test(tc, grad_batchnorm);
     tcase_add_test(tc, grad_relu);
     tcase_add_test(tc, grad_activations);
+    tcase_add_test(tc, grad_squeeze_excite);
     tcase_add_test(tc, grad_maxpool);
     tcase_add_test(tc, grad_avgpool);
     tcase_add_test(tc, grad_global_avgpool);

@@ -63,6 +63,71 @@ START_TEST(activations_match_pytorch)
 }
 END_TEST
 
+/* input -> conv 1x1 (the fixture's W) -> the product of case k: by the
+ * map's mean, by itself, by its sigmoid. */
+static sfr_net *product_net(int k)
+{
+    sfr_net *net;
+    int x, z, b, id;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, LAYERS_C, LAYERS_S, LAYERS_S, &x), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(net, x, LAYERS_C, 1, 1, 0, 0, &z), SFR_OK);
+    if (k == 0)
+        ck_assert_int_eq(sfr_net_global_avgpool(net, z, &b), SFR_OK);
+    else if (k == 1)
+        b = z;
+    else
+        ck_assert_int_eq(sfr_net_activation(net, z, SFR_ACT_SIGMOID, &b), SFR_OK);
+    ck_assert_int_eq(sfr_net_mul(net, z, b, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_compile(net, LAYERS_N), SFR_OK);
+    return net;
+}
+
+START_TEST(products_match_pytorch)
+{
+    for (int k = 0; k < LAYERS_PRODUCTS; k++) {
+        sfr_net *net = product_net(k);
+        float *values, *grads;
+        int64_t count;
+        ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
+        memcpy(values, layers_w, sizeof layers_w);
+        ck_assert_int_eq(sfr_net_forward(net, layers_x, 1), SFR_OK);
+        const float *y;
+        int64_t dims[2];
+        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+        expect_close(y, layers_mul_y + k * OUT, OUT, 1e-4, "product output", k);
+        ck_assert_int_eq(sfr_net_backward(net, layers_dy), SFR_OK);
+        expect_close(grads, layers_mul_dw + k * LAYERS_C * LAYERS_C, LAYERS_C * LAYERS_C, 1e-4,
+                     "product weight gradient", k);
+        sfr_net_destroy(net);
+    }
+}
+END_TEST
+
+START_TEST(product_builder_errors)
+{
+    sfr_net *net;
+    int x, wide, narrow, pooled, id = -7;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, 2, 4, 4, &x), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(net, x, 3, 1, 1, 0, 0, &wide), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(net, x, 2, 3, 2, 1, 0, &narrow), SFR_OK);
+    ck_assert_int_eq(sfr_net_global_avgpool(net, x, &pooled), SFR_OK);
+    ck_assert_int_eq(sfr_net_mul(net, x, wide, &id), SFR_ERR_SHAPE);
+    ck_assert_str_eq(sfr_last_error(),
+                     "sfr_net_mul: b is 3 x 4 x 4: it must be a's 2 x 4 x 4 or 2 x 1 x 1");
+    ck_assert_int_eq(sfr_net_mul(net, x, narrow, &id), SFR_ERR_SHAPE);
+    ck_assert_int_eq(sfr_net_mul(net, pooled, x, &id), SFR_ERR_SHAPE);
+    ck_assert_int_eq(sfr_net_mul(net, x, 9, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_mul(net, x, pooled, NULL), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(id, -7);
+    ck_assert_int_eq(sfr_net_mul(net, x, pooled, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_compile(net, 2), SFR_OK);
+    ck_assert_int_eq(sfr_net_mul(net, x, pooled, &id), SFR_ERR_STATE);
+    sfr_net_destroy(net);
+}
+END_TEST
+
 START_TEST(activation_builder_errors)
 {
     sfr_net *net;
@@ -92,6 +157,10 @@ Suite *net_layers_suite(void)
     TCase *tc = tcase_create("activations");
     tcase_add_test(tc, activations_match_pytorch);
     tcase_add_test(tc, activation_builder_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("products");
+    tcase_add_test(tc, products_match_pytorch);
+    tcase_add_test(tc, product_builder_errors);
     suite_add_tcase(s, tc);
     return s;
 }

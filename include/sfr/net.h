@@ -315,6 +315,29 @@ SFR_API sfr_status sfr_net_linear(sfr_net *net, int in, int out_features, int *i
  */
 SFR_API sfr_status sfr_net_add(sfr_net *net, int a, int b, int *id);
 
+/**
+ * @brief Adds the element-wise product of two layers' outputs.
+ *
+ * b has a's shape, or is C x 1 x 1 and multiplies every position of a's
+ * map (squeeze-and-excitation: x * sigmoid(fc(pool(x)))), as PyTorch's
+ * a * b broadcasts. Backward gives both inputs their gradient (b's summed
+ * over the map when broadcast); a and b may be the same layer.
+ *
+ * @param[in,out] net A net that is not compiled.
+ * @param[in]     a   The layer whose shape the output takes.
+ * @param[in]     b   The other factor.
+ * @param[out]    id  Receives the new layer's id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or a or b is not a layer.
+ * @retval SFR_ERR_SHAPE       b's channels differ from a's, or its map is
+ *                             neither a's nor 1 x 1.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       It could not be allocated.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_mul(sfr_net *net, int a, int b, int *id);
+
 /** @} */
 
 /**

@@ -655,6 +655,17 @@ public:
     {
         return layer([&](int *id) { return sfr_net_add(get(), a, b, id); });
     }
+    /**
+     * @brief An element-wise product (sfr_net_mul()).
+     * @param a The input whose shape the output takes.
+     * @param b The other factor: a's shape, or C x 1 x 1.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_mul() fails.
+     */
+    int mul(int a, int b)
+    {
+        return layer([&](int *id) { return sfr_net_mul(get(), a, b, id); });
+    }
 
     /**
      * @brief Compiles the net for a batch size (sfr_net_compile()).

@@ -20,6 +20,21 @@ static void pass_to_input(sfr_net *net, const struct sfri_layer *l, int s, const
         sfri_add_into(src->diff, from, (int64_t)(src->bytes / sizeof(float)));
 }
 
+/* The gradient w.r.t. input 1 of a kind that computes it in a step of its
+ * own (not the residual add): written, or summed through the accumulation
+ * buffer, which input 0 no longer needs. */
+static sfr_status input1_gradient(sfr_net *net, const struct sfri_layer *l, const char *fn)
+{
+    sfr_status st = sfri_net_run(net, &l->bwd1, fn);
+    if (st != SFR_OK || l->grad_mode[1] != SFRI_GRAD_ADD)
+        return st;
+    dnnl_status_t ds = dnnl_stream_wait(net->stream);
+    if (ds != dnnl_success)
+        return sfri_dnnl_fail(ds, fn, "stream wait");
+    pass_to_input(net, l, 1, net->accum);
+    return SFR_OK;
+}
+
 /* The gradient reaching layer i's output from outside the net: dlogits for
  * the output layer, zero for an unused one, plus the tap's. */
 static sfr_status seed_gradient(sfr_net *net, int i, const float *dlogits, const char *fn)
@@ -124,6 +139,8 @@ sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *fn)
         }
         if (st == SFR_OK)
             st = sfri_net_run(net, &l->bwd_w, fn);
+        if (st == SFR_OK && l->bwd1.prim != NULL)
+            st = input1_gradient(net, l, fn);
         if (st != SFR_OK)
             return st;
     }

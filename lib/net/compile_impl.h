@@ -75,8 +75,10 @@ struct sfri_op_ctx {
     const char *fn;
 };
 
-/* The primitives of an activation layer (layer_activation.c). */
+/* The primitives of an activation layer (layer_activation.c), of a product
+ * layer (layer_mul.c). */
 sfr_status sfri_compile_activation(struct sfri_op_ctx *c);
+sfr_status sfri_compile_mul(struct sfri_op_ctx *c);
 
 /* Creates layer id's primitives (compile_ops.c); its inputs are compiled. */
 sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn);

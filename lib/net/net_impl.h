@@ -48,7 +48,8 @@ enum sfri_layer_kind {
     SFRI_LAYER_GAP,
     SFRI_LAYER_LINEAR,
     SFRI_LAYER_ADD,
-    SFRI_LAYER_ACT /* an element-wise activation other than ReLU (layer_activation.c) */
+    SFRI_LAYER_ACT, /* an element-wise activation other than ReLU (layer_activation.c) */
+    SFRI_LAYER_MUL  /* an element-wise product, broadcast or not (layer_mul.c) */
 };
 
 /* Batch-norm constants (PyTorch's defaults). */
@@ -125,6 +126,7 @@ struct sfri_layer {
     struct sfri_step bwd_pre;  /* backward, before bwd: a first stage of it, if any */
     struct sfri_step bwd;      /* gradient w.r.t. the input (BN: and gamma, beta) */
     struct sfri_step bwd_w;    /* conv, linear: gradient w.r.t. weight and bias */
+    struct sfri_step bwd1;     /* gradient w.r.t. input 1, where a kind computes it (MUL) */
     struct sfri_step w_in;     /* forward: flat weights -> the forward primitive's layout */
     struct sfri_step w_in_bwd; /* forward: flat weights -> backward data's layout, if another */
     struct sfri_step dw_out;   /* backward: weight gradient -> the flat gradient buffer */
