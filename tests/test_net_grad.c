@@ -335,6 +335,18 @@ static void build_squeeze_excite(struct grad_net *g)
 
 START_TEST(grad_squeeze_excite) { check_gradients(build_squeeze_excite, 2, 1, 1e-2, 1e-2); }
 END_TEST
+/* The front conv's channels beside their SiLU, convolved again: both parts
+ * of the concatenation's gradient reach the same source. */
+static void build_concat(struct grad_net *g)
+{
+    int x = front(g), a, cat, id;
+    ck_assert_int_eq(sfr_net_activation(g->net, x, SFR_ACT_SILU, &a), SFR_OK);
+    ck_assert_int_eq(sfr_net_concat(g->net, x, a, &cat), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(g->net, cat, 4, 3, 1, 1, 1, &id), SFR_OK);
+}
+
+START_TEST(grad_concat) { check_gradients(build_concat, 2, 1, 1e-2, 1e-2); }
+END_TEST
 START_TEST(grad_small_resnet) { check_gradients(build_resnet, 4, 3, 1e-3, 2e-2); }
 END_TEST
 
@@ -350,6 +362,7 @@ Suite *net_grad_suite(void)
     tcase_add_test(tc, grad_relu);
     tcase_add_test(tc, grad_activations);
     tcase_add_test(tc, grad_squeeze_excite);
+    tcase_add_test(tc, grad_concat);
     tcase_add_test(tc, grad_maxpool);
     tcase_add_test(tc, grad_avgpool);
     tcase_add_test(tc, grad_global_avgpool);

@@ -128,6 +128,66 @@ START_TEST(product_builder_errors)
 }
 END_TEST
 
+START_TEST(concatenations_match_pytorch)
+{
+    enum { CAT_OUT = 2 * OUT };
+    /* dy, then dy with its channels reversed, for each sample. */
+    static float dy[CAT_OUT];
+    for (int n = 0; n < LAYERS_N; n++)
+        for (int half = 0; half < 2; half++)
+            for (int ch = 0; ch < LAYERS_C; ch++)
+                memcpy(dy + ((n * 2 + half) * LAYERS_C + ch) * LAYERS_S * LAYERS_S,
+                       layers_dy + (n * LAYERS_C + (half ? LAYERS_C - 1 - ch : ch)) * LAYERS_S *
+                                       LAYERS_S,
+                       LAYERS_S * LAYERS_S * sizeof(float));
+    for (int k = 0; k < LAYERS_CONCATS; k++) {
+        sfr_net *net;
+        int x, z, b, id;
+        ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+        ck_assert_int_eq(sfr_net_input(net, LAYERS_C, LAYERS_S, LAYERS_S, &x), SFR_OK);
+        ck_assert_int_eq(sfr_net_conv2d(net, x, LAYERS_C, 1, 1, 0, 0, &z), SFR_OK);
+        b = z;
+        if (k == 0)
+            ck_assert_int_eq(sfr_net_activation(net, z, SFR_ACT_SIGMOID, &b), SFR_OK);
+        ck_assert_int_eq(sfr_net_concat(net, z, b, &id), SFR_OK);
+        ck_assert_int_eq(sfr_net_compile(net, LAYERS_N), SFR_OK);
+        float *values, *grads;
+        int64_t count;
+        ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
+        memcpy(values, layers_w, sizeof layers_w);
+        ck_assert_int_eq(sfr_net_forward(net, layers_x, 1), SFR_OK);
+        const float *y;
+        int64_t dims[2];
+        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+        ck_assert_int_eq(dims[1], 2 * VOLUME);
+        expect_close(y, layers_cat_y + k * CAT_OUT, CAT_OUT, 1e-4, "concat output", k);
+        ck_assert_int_eq(sfr_net_backward(net, dy), SFR_OK);
+        expect_close(grads, layers_cat_dw + k * LAYERS_C * LAYERS_C, LAYERS_C * LAYERS_C, 1e-4,
+                     "concat weight gradient", k);
+        sfr_net_destroy(net);
+    }
+}
+END_TEST
+
+START_TEST(concat_builder_errors)
+{
+    sfr_net *net;
+    int x, half, id = -7;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, 2, 4, 4, &x), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(net, x, 3, 3, 2, 1, 0, &half), SFR_OK);
+    ck_assert_int_eq(sfr_net_concat(net, x, half, &id), SFR_ERR_SHAPE);
+    ck_assert_str_eq(sfr_last_error(),
+                     "sfr_net_concat: a's map is 4 x 4, b's 2 x 2: they must be equal");
+    ck_assert_int_eq(sfr_net_concat(net, x, -1, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(id, -7);
+    ck_assert_int_eq(sfr_net_concat(net, x, x, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_compile(net, 2), SFR_OK);
+    ck_assert_int_eq(sfr_net_concat(net, x, x, &id), SFR_ERR_STATE);
+    sfr_net_destroy(net);
+}
+END_TEST
+
 START_TEST(activation_builder_errors)
 {
     sfr_net *net;
@@ -161,6 +221,10 @@ Suite *net_layers_suite(void)
     tc = tcase_create("products");
     tcase_add_test(tc, products_match_pytorch);
     tcase_add_test(tc, product_builder_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("concatenations");
+    tcase_add_test(tc, concatenations_match_pytorch);
+    tcase_add_test(tc, concat_builder_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -338,6 +338,27 @@ SFR_API sfr_status sfr_net_add(sfr_net *net, int a, int b, int *id);
  */
 SFR_API sfr_status sfr_net_mul(sfr_net *net, int a, int b, int *id);
 
+/**
+ * @brief Adds the concatenation of two layers' outputs along the channels.
+ *
+ * torch.cat([a, b], dim=1): a's channels, then b's, over the same map; chain
+ * the call for more inputs. a and b may be the same layer.
+ *
+ * @param[in,out] net A net that is not compiled.
+ * @param[in]     a   The layer whose channels come first.
+ * @param[in]     b   The layer whose channels follow.
+ * @param[out]    id  Receives the new layer's id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, or a or b is not a layer.
+ * @retval SFR_ERR_SHAPE       The maps differ in size, or the output is too
+ *                             large.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       It could not be allocated.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_concat(sfr_net *net, int a, int b, int *id);
+
 /** @} */
 
 /**

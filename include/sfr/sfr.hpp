@@ -666,6 +666,17 @@ public:
     {
         return layer([&](int *id) { return sfr_net_mul(get(), a, b, id); });
     }
+    /**
+     * @brief A channel concatenation (sfr_net_concat()).
+     * @param a The input whose channels come first.
+     * @param b The input whose channels follow.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_concat() fails.
+     */
+    int concat(int a, int b)
+    {
+        return layer([&](int *id) { return sfr_net_concat(get(), a, b, id); });
+    }
 
     /**
      * @brief Compiles the net for a batch size (sfr_net_compile()).

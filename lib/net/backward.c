@@ -113,7 +113,9 @@ sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *fn)
         st = seed_gradient(net, i, dlogits, fn);
         if (st != SFR_OK)
             return st;
-        if (l->kind == SFRI_LAYER_ADD) {
+        /* The residual add and the concatenation hand their gradient on
+         * themselves: copied, converted or cut in parts by pass_on. */
+        if (l->kind == SFRI_LAYER_ADD || l->kind == SFRI_LAYER_CONCAT) {
             for (int s = 0; s < 2 && st == SFR_OK; s++) {
                 if (l->pass_on[s].prim != NULL)
                     st = sfri_net_run(net, &l->pass_on[s], fn);

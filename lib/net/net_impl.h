@@ -49,7 +49,8 @@ enum sfri_layer_kind {
     SFRI_LAYER_LINEAR,
     SFRI_LAYER_ADD,
     SFRI_LAYER_ACT, /* an element-wise activation other than ReLU (layer_activation.c) */
-    SFRI_LAYER_MUL  /* an element-wise product, broadcast or not (layer_mul.c) */
+    SFRI_LAYER_MUL, /* an element-wise product, broadcast or not (layer_mul.c) */
+    SFRI_LAYER_CONCAT /* two inputs' channels, one after the other (layer_concat.c) */
 };
 
 /* Batch-norm constants (PyTorch's defaults). */
@@ -132,7 +133,8 @@ struct sfri_layer {
     struct sfri_step dw_out;   /* backward: weight gradient -> the flat gradient buffer */
     struct sfri_step to_plain; /* forward: out -> plain */
     struct sfri_step tap_in;   /* backward: diff += the tap's gradient (plain) */
-    struct sfri_step pass_on[2]; /* ADD: diff -> an input's diff of another layout */
+    struct sfri_step pass_on[2]; /* ADD: diff -> an input's diff of another layout;
+                                  * CONCAT: an input's channels of diff -> its diff */
 };
 
 /* SFR_PROFILE: milliseconds per layer and pass, summed since compile. */

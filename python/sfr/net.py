@@ -86,6 +86,10 @@ class Net(Handle):
     def add(self, a, b):
         return self._layer(lib.sfr_net_add, a, b)
 
+    def concat(self, a, b):
+        """a's channels, then b's (torch.cat([a, b], 1))."""
+        return self._layer(lib.sfr_net_concat, a, b)
+
     def mul(self, a, b):
         """a * b; b of a's shape or C x 1 x 1 (broadcast over a's map)."""
         return self._layer(lib.sfr_net_mul, a, b)

@@ -446,19 +446,19 @@ class Training(unittest.TestCase):
             net.load(path)
             np.testing.assert_array_equal(values, saved)
 
-    def test_activation_and_product_layers(self):
+    def test_activation_product_and_concat_layers(self):
         with sfr.Net() as net:
             x = net.input(1, 2, 2)
             with self.assertRaises(ValueError):
                 net.activation(x, 99)
             y = net.activation(x, sfr.ACT_SILU)
-            net.mul(y, net.global_avgpool(y))
+            net.concat(net.mul(y, net.global_avgpool(y)), x)
             net.compile(1)
             data = np.array([[[[-2.0, -0.5], [0.5, 3.0]]]], dtype=np.float32)
             net.forward(data, training=False)
             silu = data / (1 + np.exp(-data))
-            expected = silu * silu.mean()
-            np.testing.assert_allclose(net.output(), expected.reshape(1, 4), rtol=1e-5)
+            expected = np.concatenate([silu * silu.mean(), data], 1)
+            np.testing.assert_allclose(net.output(), expected.reshape(1, 8), rtol=1e-5)
             self.assertEqual(y, 1)
 
     def test_accumulated_gradients_are_sums(self):
