@@ -347,6 +347,19 @@ static void build_concat(struct grad_net *g)
 
 START_TEST(grad_concat) { check_gradients(build_concat, 2, 1, 1e-2, 1e-2); }
 END_TEST
+/* Dropout's gradient routing (its mask is random, so p = 0 here; the mask
+ * is checked in tests/test_net_layers.c): its input has another consumer
+ * after it, so its gradient is summed through the accumulation buffer. */
+static void build_dropout_shared(struct grad_net *g)
+{
+    int x = front(g), d, c, id;
+    ck_assert_int_eq(sfr_net_dropout(g->net, x, 0.0, &d), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(g->net, d, 3, 1, 1, 0, 1, &c), SFR_OK);
+    ck_assert_int_eq(sfr_net_mul(g->net, c, x, &id), SFR_OK);
+}
+
+START_TEST(grad_dropout_shared_input) { check_gradients(build_dropout_shared, 2, 1, 1e-2, 1e-2); }
+END_TEST
 START_TEST(grad_small_resnet) { check_gradients(build_resnet, 4, 3, 1e-3, 2e-2); }
 END_TEST
 
@@ -363,6 +376,7 @@ Suite *net_grad_suite(void)
     tcase_add_test(tc, grad_activations);
     tcase_add_test(tc, grad_squeeze_excite);
     tcase_add_test(tc, grad_concat);
+    tcase_add_test(tc, grad_dropout_shared_input);
     tcase_add_test(tc, grad_maxpool);
     tcase_add_test(tc, grad_avgpool);
     tcase_add_test(tc, grad_global_avgpool);

@@ -2,10 +2,13 @@
  * The layer kinds added for today's small CNNs, against PyTorch 1.13
  * (tests/fixtures/layers_torch.h, written by the script beside it): forward
  * values and the gradient through each, within 1e-4 of the largest
- * magnitude; and their builders' argument errors.
+ * magnitude; dropout (random, so not PyTorch's stream) against its
+ * definition; and their builders' argument errors.
  */
 #include <check.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fixtures/layers_torch.h"
@@ -188,6 +191,144 @@ START_TEST(concat_builder_errors)
 }
 END_TEST
 
+/* input -> conv 1x1 with identity weights (so the dropout sees the fixture's
+ * x exactly) -> dropout(p). */
+static sfr_net *dropout_net(double p)
+{
+    sfr_net *net;
+    int id;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, LAYERS_C, LAYERS_S, LAYERS_S, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(net, id, LAYERS_C, 1, 1, 0, 0, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_dropout(net, id, p, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_compile(net, LAYERS_N), SFR_OK);
+    ck_assert_int_eq(sfr_net_init_params(net, 3), SFR_OK);
+    float *values;
+    ck_assert_int_eq(sfr_net_params(net, &values, NULL, NULL), SFR_OK);
+    for (int o = 0; o < LAYERS_C; o++)
+        for (int i = 0; i < LAYERS_C; i++)
+            values[o * LAYERS_C + i] = o == i ? 1.0f : 0.0f;
+    return net;
+}
+
+START_TEST(dropout_zeroes_scales_and_back_propagates_its_mask)
+{
+    const double p = 0.3;
+    const float scale = (float)(1.0 / (1.0 - p));
+    sfr_net *net = dropout_net(p);
+    const float *y;
+    int64_t dims[2];
+    ck_assert_int_eq(sfr_net_forward(net, layers_x, 1), SFR_OK);
+    ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+    int dropped = 0;
+    for (int i = 0; i < OUT; i++) {
+        ck_assert(layers_x[i] != 0.0f);
+        if (y[i] == 0.0f)
+            dropped++;
+        else
+            ck_assert_msg(y[i] == layers_x[i] * scale, "kept value %d: %g, want %g", i,
+                          (double)y[i], (double)(layers_x[i] * scale));
+    }
+    /* 720 draws: the count is within 5 standard deviations (12.3) of 216. */
+    ck_assert_msg(fabs(dropped - p * OUT) < 5 * sqrt(OUT * p * (1 - p)), "%d of %d dropped",
+                  dropped, OUT);
+    /* Backward: dW[o][i] = sum over samples and positions of dy[o] kept and
+     * scaled, times x[i]. */
+    static float kept[OUT];
+    for (int i = 0; i < OUT; i++)
+        kept[i] = y[i] != 0.0f ? 1.0f : 0.0f;
+    ck_assert_int_eq(sfr_net_backward(net, layers_dy), SFR_OK);
+    float *grads;
+    ck_assert_int_eq(sfr_net_params(net, NULL, &grads, NULL), SFR_OK);
+    static float want[LAYERS_C * LAYERS_C];
+    const int map = LAYERS_S * LAYERS_S;
+    for (int o = 0; o < LAYERS_C; o++)
+        for (int i = 0; i < LAYERS_C; i++) {
+            double sum = 0;
+            for (int n = 0; n < LAYERS_N; n++)
+                for (int q = 0; q < map; q++) {
+                    int at_o = (n * LAYERS_C + o) * map + q, at_i = (n * LAYERS_C + i) * map + q;
+                    sum += (double)layers_dy[at_o] * kept[at_o] * scale * layers_x[at_i];
+                }
+            want[o * LAYERS_C + i] = (float)sum;
+        }
+    expect_close(grads, want, LAYERS_C * LAYERS_C, 1e-5, "dropout weight gradient", 0);
+    /* Eval passes the input on unchanged. */
+    ck_assert_int_eq(sfr_net_forward(net, layers_x, 0), SFR_OK);
+    ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+    ck_assert_int_eq(memcmp(y, layers_x, sizeof layers_x), 0);
+    sfr_net_destroy(net);
+    /* p = 0 is the identity in training too. */
+    net = dropout_net(0.0);
+    ck_assert_int_eq(sfr_net_forward(net, layers_x, 1), SFR_OK);
+    ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+    ck_assert_int_eq(memcmp(y, layers_x, sizeof layers_x), 0);
+    sfr_net_destroy(net);
+}
+END_TEST
+
+/* The zero pattern of the training forwards of an input -> dropout(0.5)
+ * net of 8 x 1 x 128 x 128 values (enough to be split across threads). */
+enum { DROP_N = 8, DROP_SIDE = 128, DROP_VALUES = DROP_N * DROP_SIDE * DROP_SIDE };
+
+static void dropout_patterns(int threads, uint64_t seed, int forwards, uint8_t *pattern)
+{
+    static float ones[DROP_VALUES];
+    for (int i = 0; i < DROP_VALUES; i++)
+        ones[i] = 1.0f;
+    ck_assert_int_eq(sfr_set_num_threads(threads), SFR_OK);
+    sfr_net *net;
+    int id;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, 1, DROP_SIDE, DROP_SIDE, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_dropout(net, id, 0.5, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_compile(net, DROP_N), SFR_OK);
+    ck_assert_int_eq(sfr_net_init_params(net, seed), SFR_OK);
+    for (int f = 0; f < forwards; f++) {
+        const float *y;
+        int64_t dims[2];
+        ck_assert_int_eq(sfr_net_forward(net, ones, 1), SFR_OK);
+        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+        for (int i = 0; i < DROP_VALUES; i++)
+            pattern[f * DROP_VALUES + i] = y[i] != 0.0f;
+    }
+    sfr_net_destroy(net);
+    ck_assert_int_eq(sfr_set_num_threads(0), SFR_OK);
+}
+
+START_TEST(dropout_masks_depend_on_seed_and_forward_not_threads)
+{
+    static uint8_t one[2 * DROP_VALUES], two[2 * DROP_VALUES], other[2 * DROP_VALUES];
+    dropout_patterns(1, 11, 2, one);
+    dropout_patterns(2, 11, 2, two);
+    dropout_patterns(2, 12, 2, other);
+    ck_assert_int_eq(memcmp(one, two, sizeof one), 0);
+    ck_assert_int_ne(memcmp(one, one + DROP_VALUES, DROP_VALUES), 0);
+    ck_assert_int_ne(memcmp(one, other, DROP_VALUES), 0);
+    int kept = 0;
+    for (int i = 0; i < DROP_VALUES; i++)
+        kept += one[i];
+    ck_assert_msg(abs(kept - DROP_VALUES / 2) < 5 * 181, "%d of %d kept", kept, DROP_VALUES);
+}
+END_TEST
+
+START_TEST(dropout_builder_errors)
+{
+    sfr_net *net;
+    int x, id = -7;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, 2, 3, 3, &x), SFR_OK);
+    ck_assert_int_eq(sfr_net_dropout(net, x, 1.0, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_dropout: p is 1: it must be in [0, 1)");
+    ck_assert_int_eq(sfr_net_dropout(net, x, -0.1, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_dropout(net, x, NAN, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_dropout: p is nan: it must be in [0, 1)");
+    ck_assert_int_eq(sfr_net_dropout(net, 3, 0.5, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(id, -7);
+    sfr_net_destroy(net);
+}
+END_TEST
+
 START_TEST(activation_builder_errors)
 {
     sfr_net *net;
@@ -225,6 +366,11 @@ Suite *net_layers_suite(void)
     tc = tcase_create("concatenations");
     tcase_add_test(tc, concatenations_match_pytorch);
     tcase_add_test(tc, concat_builder_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("dropout");
+    tcase_add_test(tc, dropout_zeroes_scales_and_back_propagates_its_mask);
+    tcase_add_test(tc, dropout_masks_depend_on_seed_and_forward_not_threads);
+    tcase_add_test(tc, dropout_builder_errors);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -359,6 +359,31 @@ SFR_API sfr_status sfr_net_mul(sfr_net *net, int a, int b, int *id);
  */
 SFR_API sfr_status sfr_net_concat(sfr_net *net, int a, int b, int *id);
 
+/**
+ * @brief Adds dropout: torch.nn.Dropout(p) of a layer's output.
+ *
+ * A training forward zeroes each value with probability p and scales the
+ * others by 1/(1-p); an eval forward passes the input on unchanged. The
+ * masks are drawn from the seed of the last sfr_net_init_params() (0 before
+ * one) and the number of training forwards since: the same for a seed and
+ * any thread count, a new one at every training forward (not PyTorch's
+ * random stream, its distribution). Backward uses the last training
+ * forward's mask.
+ *
+ * @param[in,out] net A net that is not compiled.
+ * @param[in]     in  The input layer.
+ * @param[in]     p   The probability of zeroing a value, in [0, 1).
+ * @param[out]    id  Receives the new layer's id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net or id is NULL, in is not a layer, or p is
+ *                             out of range.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       It could not be allocated.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_dropout(sfr_net *net, int in, double p, int *id);
+
 /** @} */
 
 /**

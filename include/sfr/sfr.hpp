@@ -677,6 +677,17 @@ public:
     {
         return layer([&](int *id) { return sfr_net_concat(get(), a, b, id); });
     }
+    /**
+     * @brief Dropout (sfr_net_dropout()).
+     * @param in The input layer's id.
+     * @param p  The probability of zeroing a value in training.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_dropout() fails.
+     */
+    int dropout(int in, double p)
+    {
+        return layer([&](int *id) { return sfr_net_dropout(get(), in, p, id); });
+    }
 
     /**
      * @brief Compiles the net for a batch size (sfr_net_compile()).

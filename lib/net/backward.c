@@ -131,7 +131,7 @@ sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *fn)
         st = sfri_net_run(net, &l->bwd_pre, fn);
         if (st == SFR_OK)
             st = sfri_net_run(net, &l->bwd, fn);
-        if (st == SFR_OK && l->bwd.prim != NULL && l->grad_mode[0] == SFRI_GRAD_ADD) {
+        if (st == SFR_OK && sfri_step_exists(&l->bwd) && l->grad_mode[0] == SFRI_GRAD_ADD) {
             dnnl_status_t ds = dnnl_stream_wait(net->stream);
             if (ds != dnnl_success)
                 return sfri_dnnl_fail(ds, fn, "stream wait");

@@ -76,10 +76,12 @@ struct sfri_op_ctx {
 };
 
 /* The steps of an activation layer (layer_activation.c), of a product layer
- * (layer_mul.c), of a concatenation (layer_concat.c). */
+ * (layer_mul.c), of a concatenation (layer_concat.c), of dropout
+ * (layer_dropout.c). */
 sfr_status sfri_compile_activation(struct sfri_op_ctx *c);
 sfr_status sfri_compile_mul(struct sfri_op_ctx *c);
 sfr_status sfri_compile_concat(struct sfri_op_ctx *c);
+sfr_status sfri_compile_dropout(struct sfri_op_ctx *c);
 
 /* Creates layer id's primitives (compile_ops.c); its inputs are compiled. */
 sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn);

@@ -583,6 +583,7 @@ sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
     case SFRI_LAYER_ACT: return sfri_compile_activation(&c);
     case SFRI_LAYER_MUL: return sfri_compile_mul(&c);
     case SFRI_LAYER_CONCAT: return sfri_compile_concat(&c);
+    case SFRI_LAYER_DROPOUT: return sfri_compile_dropout(&c);
     default: return compile_pool(&c);
     }
 }

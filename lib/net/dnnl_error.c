@@ -17,6 +17,15 @@ sfr_status sfri_net_run(sfr_net *net, const struct sfri_step *s, const char *fun
 sfr_status sfri_net_run_on(sfr_net *net, dnnl_stream_t stream, const struct sfri_step *s,
                            const char *func)
 {
+    if (s->run != NULL) {
+        dnnl_status_t ws = dnnl_stream_wait(stream);
+        if (ws != dnnl_success)
+            return sfri_dnnl_fail(ws, func, "stream wait");
+        double t0 = sfri_prof_start(net);
+        sfr_status st = s->run(net, s->layer, func);
+        sfri_prof_stop(net, s->layer, s->pass, t0);
+        return st;
+    }
     if (s->prim == NULL)
         return SFR_OK;
     double t0 = sfri_prof_start(net);

@@ -41,6 +41,8 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
 
     /* Until this forward completes, nothing may be back-propagated. */
     net->phase = SFRI_PHASE_COMPILED;
+    if (training)
+        net->dropout_forwards++; /* a new mask for every training forward */
     double t0 = sfri_prof_start(net);
     memcpy(in->out, input, (size_t)n_in * sizeof(float));
     sfri_prof_stop(net, 0, SFRI_PASS_LAYOUT, t0);
@@ -51,7 +53,7 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
         return st;
     for (int i = 1; i < net->n_layers; i++) {
         struct sfri_layer *l = net->layers[i];
-        st = sfri_net_run(net, training || l->fwd_eval.prim == NULL ? &l->fwd : &l->fwd_eval, fn);
+        st = sfri_net_run(net, training || !sfri_step_exists(&l->fwd_eval) ? &l->fwd : &l->fwd_eval, fn);
         if (st == SFR_OK && training && l->kind == SFRI_LAYER_BN) {
             dnnl_status_t ds = dnnl_stream_wait(net->stream);
             if (ds != dnnl_success)

@@ -5,7 +5,7 @@ const char *sfri_layer_kind_name(int kind)
 {
     static const char *const names[] = {"?",       "input",   "conv", "bn",     "relu",
                                         "maxpool", "avgpool", "gap",  "linear", "add",
-                                        "act",     "mul",     "concat"};
+                                        "act",     "mul",     "concat",  "dropout"};
     return kind >= 0 && kind < (int)(sizeof names / sizeof names[0]) ? names[kind] : "?";
 }
 

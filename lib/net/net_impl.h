@@ -50,7 +50,8 @@ enum sfri_layer_kind {
     SFRI_LAYER_ADD,
     SFRI_LAYER_ACT, /* an element-wise activation other than ReLU (layer_activation.c) */
     SFRI_LAYER_MUL, /* an element-wise product, broadcast or not (layer_mul.c) */
-    SFRI_LAYER_CONCAT /* two inputs' channels, one after the other (layer_concat.c) */
+    SFRI_LAYER_CONCAT, /* two inputs' channels, one after the other (layer_concat.c) */
+    SFRI_LAYER_DROPOUT /* zeroes inputs at random in training (layer_dropout.c) */
 };
 
 /* Batch-norm constants (PyTorch's defaults). */
@@ -82,6 +83,9 @@ enum sfri_pass {
 /* One primitive with the memories it runs on, bound at compile. */
 struct sfri_step {
     dnnl_primitive_t prim; /* NULL when the layer has no such step */
+    /* Or libsfr's own code for the step (a layer oneDNN has no primitive
+     * for), run after the stream has finished the steps before it. */
+    sfr_status (*run)(sfr_net *net, int layer, const char *func);
     int layer, pass;       /* whose time it is, for the profile */
     int nargs;
     dnnl_exec_arg_t args[SFRI_MAX_ARGS];
@@ -93,6 +97,7 @@ struct sfri_layer {
     int c, h, w;       /* output shape per sample */
     int kernel, stride, pad, bias; /* conv and pooling arguments; bias: conv only */
     int act;           /* ACT: the sfr_activation */
+    double drop;       /* DROPOUT: the probability of zeroing an input */
 
     /* Parameters: the weight (conv OIHW, BN gamma, linear O x C x H x W)
      * at param_off, the bias (conv bias, BN beta, linear bias) right after.
@@ -168,6 +173,11 @@ struct sfr_net {
     int64_t n_state;
 
     struct sfri_profile *profile; /* NULL unless SFR_PROFILE was set at compile */
+
+    /* Dropout's masks: a hash of (seed, layer, training forward count,
+     * position), so that they do not depend on the thread count. */
+    uint64_t dropout_seed;     /* the seed of the last sfr_net_init_params, 0 before */
+    uint64_t dropout_forwards; /* training forwards since then */
 
     /* compiled */
     int phase;
@@ -295,6 +305,12 @@ int sfri_all_zero(const float *x, int64_t n);
 int sfri_all_finite(const float *x, int64_t n);
 
 /* N*C*H*W of a layer's output at the compiled batch size. */
+/* Whether a step does anything (a primitive, or libsfr's own code). */
+static inline int sfri_step_exists(const struct sfri_step *s)
+{
+    return s->prim != NULL || s->run != NULL;
+}
+
 static inline int64_t sfri_layer_numel(const sfr_net *net, const struct sfri_layer *l)
 {
     return net->batch * l->c * l->h * l->w;

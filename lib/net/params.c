@@ -114,6 +114,8 @@ SFR_API sfr_status sfr_net_init_params(sfr_net *net, uint64_t seed)
     if (st != SFR_OK)
         return st;
     uint64_t s = seed;
+    net->dropout_seed = seed;
+    net->dropout_forwards = 0;
     for (int i = 0; i < net->n_layers; i++) {
         const struct sfri_layer *l = net->layers[i];
         /* Also keeps NULL + 0 (no parameters in the net yet) from being computed. */

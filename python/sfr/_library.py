@@ -92,6 +92,7 @@ _SIGNATURES = {
     "sfr_net_add": (_status, [_handle, ctypes.c_int, ctypes.c_int, _c_int_p]),
     "sfr_net_mul": (_status, [_handle, ctypes.c_int, ctypes.c_int, _c_int_p]),
     "sfr_net_concat": (_status, [_handle, ctypes.c_int, ctypes.c_int, _c_int_p]),
+    "sfr_net_dropout": (_status, [_handle, ctypes.c_int, ctypes.c_double, _c_int_p]),
     "sfr_net_compile": (_status, [_handle, ctypes.c_int64]),
     "sfr_net_init_params": (_status, [_handle, ctypes.c_uint64]),
     "sfr_net_forward": (_status, [_handle, _c_float_p, ctypes.c_int]),

@@ -86,6 +86,10 @@ class Net(Handle):
     def add(self, a, b):
         return self._layer(lib.sfr_net_add, a, b)
 
+    def dropout(self, x, p):
+        """torch.nn.Dropout(p): random zeros in training, the identity in eval."""
+        return self._layer(lib.sfr_net_dropout, x, p)
+
     def concat(self, a, b):
         """a's channels, then b's (torch.cat([a, b], 1))."""
         return self._layer(lib.sfr_net_concat, a, b)

@@ -452,13 +452,17 @@ class Training(unittest.TestCase):
             with self.assertRaises(ValueError):
                 net.activation(x, 99)
             y = net.activation(x, sfr.ACT_SILU)
-            net.concat(net.mul(y, net.global_avgpool(y)), x)
+            net.dropout(net.concat(net.mul(y, net.global_avgpool(y)), x), 0.5)
             net.compile(1)
             data = np.array([[[[-2.0, -0.5], [0.5, 3.0]]]], dtype=np.float32)
             net.forward(data, training=False)
             silu = data / (1 + np.exp(-data))
             expected = np.concatenate([silu * silu.mean(), data], 1)
             np.testing.assert_allclose(net.output(), expected.reshape(1, 8), rtol=1e-5)
+            net.forward(data)
+            kept = net.output() != 0
+            np.testing.assert_allclose(net.output()[kept], 2 * expected.reshape(1, 8)[kept],
+                                       rtol=1e-5)
             self.assertEqual(y, 1)
 
     def test_accumulated_gradients_are_sums(self):
