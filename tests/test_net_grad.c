@@ -360,6 +360,30 @@ static void build_dropout_shared(struct grad_net *g)
 
 START_TEST(grad_dropout_shared_input) { check_gradients(build_dropout_shared, 2, 1, 1e-2, 1e-2); }
 END_TEST
+/* General convolutions after the front conv (so their input gradient is
+ * checked too): depthwise 3x3 with a bias, then 2 x 3 dilated (1, 2),
+ * stride (2, 1), padding only on the left and at the bottom. */
+static void build_general_conv(struct grad_net *g)
+{
+    int id;
+    sfr_conv_params p = SFR_CONV_PARAMS_INIT;
+    p.kernel_h = p.kernel_w = 3;
+    p.pad_top = p.pad_left = p.pad_bottom = p.pad_right = 1;
+    p.groups = 3;
+    p.bias = 1;
+    ck_assert_int_eq(sfr_net_conv(g->net, front(g), 3, &p, &id), SFR_OK);
+    sfr_conv_params q = SFR_CONV_PARAMS_INIT;
+    q.kernel_h = 2;
+    q.kernel_w = 3;
+    q.dilation_w = 2;
+    q.pad_left = 2;
+    q.pad_bottom = 1;
+    q.stride_h = 2;
+    ck_assert_int_eq(sfr_net_conv(g->net, id, 4, &q, &id), SFR_OK);
+}
+
+START_TEST(grad_general_conv) { check_gradients(build_general_conv, 2, 1, 1e-2, 1e-2); }
+END_TEST
 START_TEST(grad_small_resnet) { check_gradients(build_resnet, 4, 3, 1e-3, 2e-2); }
 END_TEST
 
@@ -371,6 +395,7 @@ Suite *net_grad_suite(void)
     tcase_add_test(tc, grad_conv);
     tcase_add_test(tc, grad_conv_winograd);
     tcase_add_test(tc, grad_conv_1x1_stride2);
+    tcase_add_test(tc, grad_general_conv);
     tcase_add_test(tc, grad_batchnorm);
     tcase_add_test(tc, grad_relu);
     tcase_add_test(tc, grad_activations);

@@ -329,6 +329,111 @@ START_TEST(dropout_builder_errors)
 }
 END_TEST
 
+static sfr_conv_params conv_case(int k)
+{
+    const int *g = layers_conv_geometry[k];
+    sfr_conv_params p = SFR_CONV_PARAMS_INIT;
+    p.kernel_h = g[1];
+    p.kernel_w = g[2];
+    p.stride_h = g[3];
+    p.stride_w = g[4];
+    p.pad_top = g[5];
+    p.pad_left = g[6];
+    p.pad_bottom = g[7];
+    p.pad_right = g[8];
+    p.dilation_h = g[9];
+    p.dilation_w = g[10];
+    p.groups = g[11];
+    p.bias = g[12];
+    return p;
+}
+
+START_TEST(general_convolutions_match_pytorch)
+{
+    /* Rectangular with one-sided padding, depthwise, grouped and dilated,
+     * and 1 x 5 dilated with per-axis strides and left/right padding. */
+    for (int k = 0; k < LAYERS_CONVS; k++) {
+        sfr_net *net;
+        int x, id;
+        ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+        ck_assert_int_eq(sfr_net_input(net, 8, 7, 9, &x), SFR_OK);
+        sfr_conv_params p = conv_case(k);
+        ck_assert_int_eq(sfr_net_conv(net, x, layers_conv_geometry[k][0], &p, &id), SFR_OK);
+        ck_assert_int_eq(sfr_net_compile(net, LAYERS_N), SFR_OK);
+        float *values, *grads;
+        int64_t count;
+        ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
+        ck_assert_int_eq(count, layers_convs[k].n_params);
+        memcpy(values, layers_convs[k].params, (size_t)count * sizeof(float));
+        ck_assert_int_eq(sfr_net_forward(net, layers_conv_x, 1), SFR_OK);
+        const float *y;
+        int64_t dims[2];
+        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+        ck_assert_int_eq(dims[0] * dims[1], layers_convs[k].n_out);
+        expect_close(y, layers_convs[k].y, layers_convs[k].n_out, 1e-4, "conv output", k);
+        ck_assert_int_eq(sfr_net_backward(net, layers_convs[k].dy), SFR_OK);
+        expect_close(grads, layers_convs[k].grads, (int)count, 1e-4, "conv gradients", k);
+        sfr_net_destroy(net);
+    }
+}
+END_TEST
+
+START_TEST(general_convolution_errors)
+{
+    sfr_net *net;
+    int x, id = -7;
+    ck_assert_int_eq(sfr_net_create(&net), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(net, 6, 5, 5, &x), SFR_OK);
+    sfr_conv_params p = SFR_CONV_PARAMS_INIT;
+    ck_assert_int_eq(sfr_net_conv(net, x, 4, NULL, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_conv: p is NULL");
+    p.size = sizeof(size_t) + 3 * sizeof(int);
+    ck_assert_int_eq(sfr_net_conv(net, x, 4, &p, &id), SFR_ERR_INVALID_ARG);
+    p.size = sizeof p;
+    p.groups = 4; /* divides 4 outputs, not 6 inputs */
+    ck_assert_int_eq(sfr_net_conv(net, x, 4, &p, &id), SFR_ERR_SHAPE);
+    ck_assert_str_eq(sfr_last_error(),
+                     "sfr_net_conv: groups 4 must be >= 1 and divide the 6 input and 4 output "
+                     "channels");
+    p.groups = 0;
+    ck_assert_int_eq(sfr_net_conv(net, x, 6, &p, &id), SFR_ERR_SHAPE);
+    p.groups = 2;
+    p.kernel_h = 3;
+    p.pad_bottom = 3; /* more than the kernel's reach */
+    ck_assert_int_eq(sfr_net_conv(net, x, 6, &p, &id), SFR_ERR_SHAPE);
+    ck_assert_str_eq(sfr_last_error(),
+                     "sfr_net_conv: height: padding 3 with kernel 3: it must be in [0, 2]");
+    p.pad_bottom = 0;
+    p.dilation_w = 0;
+    ck_assert_int_eq(sfr_net_conv(net, x, 6, &p, &id), SFR_ERR_SHAPE);
+    p.dilation_w = 9; /* a 1-wide kernel: any dilation is the same */
+    p.kernel_w = 2;   /* dilated to 10 > 5 + 0 + 0 */
+    ck_assert_int_eq(sfr_net_conv(net, x, 6, &p, &id), SFR_ERR_SHAPE);
+    p.kernel_w = 1;
+    p.stride_h = 0;
+    ck_assert_int_eq(sfr_net_conv(net, x, 6, &p, &id), SFR_ERR_SHAPE);
+    p.stride_h = 1;
+    p.bias = 2;
+    ck_assert_int_eq(sfr_net_conv(net, x, 6, &p, &id), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_conv: bias is 2: it must be 0 or 1");
+    p.bias = 1;
+    ck_assert_int_eq(id, -7);
+    ck_assert_int_eq(sfr_net_conv(net, x, 6, &p, &id), SFR_OK);
+    /* A caller compiled with a larger struct: the fields past 0.2.0's are
+     * not read. */
+    struct {
+        sfr_conv_params p;
+        int later_field;
+    } bigger = {p, 12345};
+    bigger.p.size = sizeof bigger;
+    ck_assert_int_eq(sfr_net_conv(net, x, 6, &bigger.p, &id), SFR_OK);
+    int64_t count;
+    ck_assert_int_eq(sfr_net_params(net, NULL, NULL, &count), SFR_OK);
+    ck_assert_int_eq(count, 2 * (6 * 3 * 3 * 1 + 6));
+    sfr_net_destroy(net);
+}
+END_TEST
+
 START_TEST(activation_builder_errors)
 {
     sfr_net *net;
@@ -366,6 +471,10 @@ Suite *net_layers_suite(void)
     tc = tcase_create("concatenations");
     tcase_add_test(tc, concatenations_match_pytorch);
     tcase_add_test(tc, concat_builder_errors);
+    suite_add_tcase(s, tc);
+    tc = tcase_create("convolutions");
+    tcase_add_test(tc, general_convolutions_match_pytorch);
+    tcase_add_test(tc, general_convolution_errors);
     suite_add_tcase(s, tc);
     tc = tcase_create("dropout");
     tcase_add_test(tc, dropout_zeroes_scales_and_back_propagates_its_mask);

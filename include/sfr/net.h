@@ -29,6 +29,7 @@
 #ifndef SFR_NET_H
 #define SFR_NET_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "export.h"
@@ -145,6 +146,64 @@ SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id);
  */
 SFR_API sfr_status sfr_net_conv2d(sfr_net *net, int in, int out_c, int kernel, int stride,
                                   int pad, int bias, int *id);
+
+/**
+ * @brief The geometry of a general convolution (sfr_net_conv()).
+ *
+ * Extensible: size is the size of the struct the caller was compiled with,
+ * and the library reads no field beyond it, so fields appended by later
+ * versions keep their defaults for older callers. Start from
+ * ::SFR_CONV_PARAMS_INIT (a 1 x 1 kernel, stride 1, no padding, no
+ * dilation, one group, no bias) and change what differs.
+ * @since 0.2.0
+ */
+typedef struct sfr_conv_params {
+    size_t size;      /**< sizeof(sfr_conv_params) as the caller sees it */
+    int kernel_h;     /**< kernel height, >= 1 */
+    int kernel_w;     /**< kernel width, >= 1 */
+    int stride_h;     /**< vertical stride, >= 1 */
+    int stride_w;     /**< horizontal stride, >= 1 */
+    int pad_top;      /**< zero rows above, in [0, dilated kernel height - 1] */
+    int pad_left;     /**< zero columns to the left, likewise */
+    int pad_bottom;   /**< zero rows below (ONNX and TF allow it to differ from the top) */
+    int pad_right;    /**< zero columns to the right */
+    int dilation_h;   /**< PyTorch's dilation: 1 is none, >= 1 */
+    int dilation_w;   /**< likewise, horizontally */
+    int groups;       /**< >= 1, dividing both channel counts; the channels: depthwise */
+    int bias;         /**< 0 or 1: a bias per output channel */
+} sfr_conv_params;
+
+/** @brief The defaults of ::sfr_conv_params, with its size filled in. @since 0.2.0 */
+#define SFR_CONV_PARAMS_INIT {sizeof(sfr_conv_params), 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 0}
+
+/**
+ * @brief Adds a general 2-D convolution: rectangular kernels, per-axis
+ *        stride and padding (asymmetric too), dilation and groups.
+ *
+ * torch.nn.Conv2d(c, out_c, (kernel_h, kernel_w), (stride_h, stride_w),
+ * padding, (dilation_h, dilation_w), groups, bias), with the padding given
+ * per side (PyTorch's symmetric padding p is p on all four). The weight is
+ * PyTorch's (out_c, c / groups, kernel_h, kernel_w), then the bias. Padding
+ * follows sfr_net_conv2d()'s rule on the dilated kernel, per side.
+ *
+ * @param[in,out] net   A net that is not compiled.
+ * @param[in]     in    The input layer.
+ * @param[in]     out_c Output channels, >= 1.
+ * @param[in]     p     The geometry; p->size at least the size of the
+ *                      0.2.0 struct.
+ * @param[out]    id    Receives the new layer's id.
+ * @retval SFR_OK              The layer is added.
+ * @retval SFR_ERR_INVALID_ARG net, p or id is NULL, in is not a layer,
+ *                             p->size is too small, or bias is not 0 or 1.
+ * @retval SFR_ERR_SHAPE       A size does not fit (as sfr_net_conv2d()), or
+ *                             groups does not divide both channel counts.
+ * @retval SFR_ERR_STATE       The net is compiled.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       It could not be allocated.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_conv(sfr_net *net, int in, int out_c, const sfr_conv_params *p,
+                                int *id);
 
 /**
  * @brief Batch normalization over N, H, W per channel, with gamma and beta.

@@ -587,6 +587,18 @@ public:
         return layer([&](int *id) { return sfr_net_relu(get(), in, id); });
     }
     /**
+     * @brief A general convolution (sfr_net_conv()).
+     * @param in    The input layer's id.
+     * @param out_c Output channels.
+     * @param p     The geometry, from ::SFR_CONV_PARAMS_INIT.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_conv() fails.
+     */
+    int conv(int in, int out_c, const sfr_conv_params &p)
+    {
+        return layer([&](int *id) { return sfr_net_conv(get(), in, out_c, &p, id); });
+    }
+    /**
      * @brief An element-wise activation (sfr_net_activation()).
      * @param in   The input layer's id.
      * @param kind One of ::sfr_activation.

@@ -195,7 +195,7 @@ struct sfri_layer sfri_layer_proto(int kind, int in0, int in1, int c, int h, int
  * a * b * c * d for sizes >= 1, or -1 when the product exceeds MAX_ELEMS;
  * checked at every step, so that no product of host integers overflows.
  */
-static int64_t elems_within_limit(int64_t a, int64_t b, int64_t c, int64_t d)
+int64_t sfri_elems_within_limit(int64_t a, int64_t b, int64_t c, int64_t d)
 {
     const int64_t more[] = {b, c, d};
     int64_t p = a;
@@ -217,7 +217,7 @@ SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id)
         return sfri_fail(SFR_ERR_STATE, fn, "the net already has layers: the input comes first, once");
     if (c < 1 || h < 1 || w < 1)
         return sfri_fail(SFR_ERR_SHAPE, fn, "input %d x %d x %d: every size must be >= 1", c, h, w);
-    if (elems_within_limit(1, c, h, w) < 0)
+    if (sfri_elems_within_limit(1, c, h, w) < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "input %d x %d x %d is too large", c, h, w);
     struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_INPUT, -1, -1, c, h, w);
     return sfri_build_append(net, &p, id, fn);
@@ -233,17 +233,21 @@ SFR_API sfr_status sfr_net_input(sfr_net *net, int c, int h, int w, int *id)
  * (a kernel of 65535 padded by 32767 over 5 values would run for seconds).
  * Every sum is computed in 64 bits: nothing here overflows.
  */
-static sfr_status window_out(int size, int kernel, int stride, int pad, int max_pad, const char *fn,
-                             int *out)
+sfr_status sfri_window_out(int size, int kernel, int stride, int lo, int hi, int max_pad,
+                           const char *fn, int *out)
 {
     if (kernel < 1 || stride < 1)
         return sfri_fail(SFR_ERR_SHAPE, fn, "kernel %d, stride %d: both must be >= 1", kernel, stride);
-    if (pad < 0 || pad > max_pad)
-        return sfri_fail(SFR_ERR_SHAPE, fn, "padding %d with kernel %d: it must be in [0, %d]", pad,
-                         kernel, max_pad);
-    if (pad > size)
-        return sfri_fail(SFR_ERR_SHAPE, fn, "padding %d is larger than the input (%d)", pad, size);
-    int64_t padded = (int64_t)size + 2 * (int64_t)pad;
+    const int pads[2] = {lo, hi};
+    for (int i = 0; i < 2; i++) {
+        if (pads[i] < 0 || pads[i] > max_pad)
+            return sfri_fail(SFR_ERR_SHAPE, fn, "padding %d with kernel %d: it must be in [0, %d]",
+                             pads[i], kernel, max_pad);
+        if (pads[i] > size)
+            return sfri_fail(SFR_ERR_SHAPE, fn, "padding %d is larger than the input (%d)",
+                             pads[i], size);
+    }
+    int64_t padded = (int64_t)size + (int64_t)lo + (int64_t)hi;
     if (padded < kernel)
         return sfri_fail(SFR_ERR_SHAPE, fn, "kernel %d is larger than the padded input (%lld)",
                          kernel, (long long)padded);
@@ -272,14 +276,14 @@ SFR_API sfr_status sfr_net_conv2d(sfr_net *net, int in, int out_c, int kernel, i
         return sfri_fail(SFR_ERR_SHAPE, fn, "out_c %d must be >= 1", out_c);
     int oh, ow;
     int max_pad = kernel > 0 ? kernel - 1 : 0;
-    st = window_out(src->h, kernel, stride, pad, max_pad, fn, &oh);
+    st = sfri_window_out(src->h, kernel, stride, pad, pad, max_pad, fn, &oh);
     if (st == SFR_OK)
-        st = window_out(src->w, kernel, stride, pad, max_pad, fn, &ow);
+        st = sfri_window_out(src->w, kernel, stride, pad, pad, max_pad, fn, &ow);
     if (st != SFR_OK)
         return st;
-    if (elems_within_limit(1, out_c, oh, ow) < 0)
+    if (sfri_elems_within_limit(1, out_c, oh, ow) < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "output %d x %d x %d is too large", out_c, oh, ow);
-    int64_t weights = elems_within_limit(out_c, src->c, kernel, kernel);
+    int64_t weights = sfri_elems_within_limit(out_c, src->c, kernel, kernel);
     if (weights < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "weight %d x %d x %d x %d is too large", out_c, src->c,
                          kernel, kernel);
@@ -288,6 +292,10 @@ SFR_API sfr_status sfr_net_conv2d(sfr_net *net, int in, int out_c, int kernel, i
     p.stride = stride;
     p.pad = pad;
     p.bias = bias != 0;
+    p.kh = p.kw = kernel;
+    p.sh = p.sw = stride;
+    p.pad_t = p.pad_l = p.pad_b = p.pad_r = pad;
+    p.dil_h = p.dil_w = p.groups = 1;
     p.weight_size = weights;
     p.bias_size = p.bias ? out_c : 0;
     return sfri_build_append(net, &p, id, fn);
@@ -332,12 +340,12 @@ static sfr_status pool(sfr_net *net, int kind, int in, int kernel, int stride, i
         return st;
     int oh, ow;
     int max_pad = kernel > 0 ? kernel / 2 : 0;
-    st = window_out(src->h, kernel, stride, pad, max_pad, fn, &oh);
+    st = sfri_window_out(src->h, kernel, stride, pad, pad, max_pad, fn, &oh);
     if (st == SFR_OK)
-        st = window_out(src->w, kernel, stride, pad, max_pad, fn, &ow);
+        st = sfri_window_out(src->w, kernel, stride, pad, pad, max_pad, fn, &ow);
     if (st != SFR_OK)
         return st;
-    if (elems_within_limit(1, src->c, oh, ow) < 0)
+    if (sfri_elems_within_limit(1, src->c, oh, ow) < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "output %d x %d x %d is too large", src->c, oh, ow);
     struct sfri_layer p = sfri_layer_proto(kind, in, -1, src->c, oh, ow);
     p.kernel = kernel;
@@ -382,7 +390,7 @@ SFR_API sfr_status sfr_net_linear(sfr_net *net, int in, int out_features, int *i
         return st;
     if (out_features < 1)
         return sfri_fail(SFR_ERR_SHAPE, fn, "out_features %d must be >= 1", out_features);
-    int64_t weights = elems_within_limit(out_features, src->c, src->h, src->w);
+    int64_t weights = sfri_elems_within_limit(out_features, src->c, src->h, src->w);
     if (weights < 0)
         return sfri_fail(SFR_ERR_SHAPE, fn, "weight %d x (%d x %d x %d) is too large", out_features,
                          src->c, src->h, src->w);

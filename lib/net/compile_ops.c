@@ -74,6 +74,7 @@ static sfr_status bind_weights(struct sfri_op_ctx *c, struct sfri_step *s, const
 struct weighted_op {
     int ndims_w;
     dnnl_dims_t w_dims;
+    dnnl_format_tag_t w_tag; /* the flat buffer's layout: PyTorch's */
     const char *name;
     dnnl_status_t (*fwd_desc)(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
@@ -93,7 +94,7 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     const char *fn = c->fn;
     dnnl_memory_desc_t w_plain, w_any, b_md;
     const dnnl_dims_t b_dims = {l->c};
-    sfr_status st = md_tag(&w_plain, op->ndims_w, op->w_dims, dnnl_oihw, fn);
+    sfr_status st = md_tag(&w_plain, op->ndims_w, op->w_dims, op->w_tag, fn);
     if (st == SFR_OK)
         st = md_any(&w_any, op->ndims_w, op->w_dims, fn);
     if (st == SFR_OK)
@@ -171,30 +172,46 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     return st;
 }
 
+/* A convolution's strides, dilations (oneDNN counts from 0, PyTorch from
+ * 1) and paddings before and after, per axis. */
+struct conv_geometry {
+    dnnl_dims_t strides, dilates, pad_l, pad_r;
+};
+
+static struct conv_geometry conv_geometry(const struct sfri_layer *l)
+{
+    struct conv_geometry g = {{l->sh, l->sw}, {l->dil_h - 1, l->dil_w - 1},
+                              {l->pad_t, l->pad_l}, {l->pad_b, l->pad_r}};
+    return g;
+}
+
 static dnnl_status_t conv_fwd(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                               const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
                               const dnnl_memory_desc_t *dst)
 {
-    const dnnl_dims_t strides = {c->l->stride, c->l->stride}, pads = {c->l->pad, c->l->pad};
-    return dnnl_convolution_forward_desc_init(d, dnnl_forward_training, c->conv_alg, src,
-                                              w, b, dst, strides, pads, pads);
+    const struct conv_geometry g = conv_geometry(c->l);
+    return dnnl_dilated_convolution_forward_desc_init(d, dnnl_forward_training, c->conv_alg, src,
+                                                      w, b, dst, g.strides, g.dilates, g.pad_l,
+                                                      g.pad_r);
 }
 
 static dnnl_status_t conv_bwd_w(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                                 const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *b,
                                 const dnnl_memory_desc_t *dst)
 {
-    const dnnl_dims_t strides = {c->l->stride, c->l->stride}, pads = {c->l->pad, c->l->pad};
-    return dnnl_convolution_backward_weights_desc_init(d, c->conv_alg, src, w, b, dst,
-                                                       strides, pads, pads);
+    const struct conv_geometry g = conv_geometry(c->l);
+    return dnnl_dilated_convolution_backward_weights_desc_init(d, c->conv_alg, src, w, b, dst,
+                                                               g.strides, g.dilates, g.pad_l,
+                                                               g.pad_r);
 }
 
 static dnnl_status_t conv_bwd_d(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
                                 const dnnl_memory_desc_t *w, const dnnl_memory_desc_t *dst)
 {
-    const dnnl_dims_t strides = {c->l->stride, c->l->stride}, pads = {c->l->pad, c->l->pad};
-    return dnnl_convolution_backward_data_desc_init(d, c->conv_alg, src, w, dst, strides,
-                                                    pads, pads);
+    const struct conv_geometry g = conv_geometry(c->l);
+    return dnnl_dilated_convolution_backward_data_desc_init(d, c->conv_alg, src, w, dst,
+                                                            g.strides, g.dilates, g.pad_l,
+                                                            g.pad_r);
 }
 
 static dnnl_status_t ip_fwd(void *d, const struct sfri_op_ctx *c, const dnnl_memory_desc_t *src,
@@ -267,16 +284,26 @@ static int winograd_available(struct sfri_op_ctx *c, const struct weighted_op *o
 static sfr_status compile_conv(struct sfri_op_ctx *c)
 {
     struct sfri_layer *l = c->l;
-    struct weighted_op op = {4, {l->c, c->src->c, l->kernel, l->kernel}, "convolution",
+    /* Grouped weights are (groups, O / groups, C / groups, kh, kw): in
+     * memory, PyTorch's (O, C / groups, kh, kw). */
+    const int g = l->groups;
+    struct weighted_op op = {4, {l->c, c->src->c, l->kh, l->kw}, dnnl_oihw, "convolution",
                              conv_fwd, conv_bwd_w, conv_bwd_d};
+    if (g > 1) {
+        const dnnl_dims_t grouped = {g, l->c / g, c->src->c / g, l->kh, l->kw};
+        op.ndims_w = 5;
+        memcpy(op.w_dims, grouped, sizeof grouped);
+        op.w_tag = dnnl_goihw;
+    }
     const dnnl_dims_t dst_dims = {c->net->batch, l->c, l->h, l->w};
     dnnl_memory_desc_t dst;
     sfr_status st = md_any(&dst, 4, dst_dims, c->fn);
     if (st != SFR_OK)
         return st;
     c->conv_alg = dnnl_convolution_direct;
-    l->winograd = l->kernel == 3 && l->stride == 1 && l->c >= WINOGRAD_MIN_CHANNELS &&
-                  c->src->c >= WINOGRAD_MIN_CHANNELS && winograd_available(c, &op, &dst);
+    l->winograd = !l->general && l->kernel == 3 && l->stride == 1 &&
+                  l->c >= WINOGRAD_MIN_CHANNELS && c->src->c >= WINOGRAD_MIN_CHANNELS &&
+                  winograd_available(c, &op, &dst);
     if (l->winograd)
         c->conv_alg = dnnl_convolution_winograd;
     return compile_weighted(c, &op, &dst, l->bias);
@@ -287,7 +314,7 @@ static sfr_status compile_conv(struct sfri_op_ctx *c)
 static sfr_status compile_linear(struct sfri_op_ctx *c)
 {
     const struct sfri_layer *l = c->l;
-    struct weighted_op op = {4, {l->c, c->src->c, c->src->h, c->src->w}, "inner product",
+    struct weighted_op op = {4, {l->c, c->src->c, c->src->h, c->src->w}, dnnl_oihw, "inner product",
                              ip_fwd, ip_bwd_w, ip_bwd_d};
     const dnnl_dims_t dst_dims = {c->net->batch, l->c};
     dnnl_memory_desc_t dst;

@@ -96,6 +96,10 @@ struct sfri_layer {
     int in[2];         /* input layer ids; -1 when unused */
     int c, h, w;       /* output shape per sample */
     int kernel, stride, pad, bias; /* conv and pooling arguments; bias: conv only */
+    /* CONV, per axis (sfr_net_conv2d fills them from kernel, stride, pad):
+     * kernel, stride, padding top, left, bottom, right, dilation (PyTorch's:
+     * 1 is none), groups; general: made by sfr_net_conv. */
+    int kh, kw, sh, sw, pad_t, pad_l, pad_b, pad_r, dil_h, dil_w, groups, general;
     int act;           /* ACT: the sfr_activation */
     double drop;       /* DROPOUT: the probability of zeroing an input */
 
@@ -291,6 +295,14 @@ sfr_status sfri_build_input(const sfr_net *net, int in, const char *fn,
 struct sfri_layer sfri_layer_proto(int kind, int in0, int in1, int c, int h, int w);
 sfr_status sfri_build_append(sfr_net *net, const struct sfri_layer *proto, int *id,
                              const char *fn);
+
+/* Output size along one axis of a window (kernel already dilated) with
+ * stride and padding lo before, hi after, each in [0, max_pad] and at most
+ * the input (build.c says why); SFR_ERR_SHAPE with a message otherwise.
+ * a * b * c * d for sizes >= 1, or -1 beyond the element limit. */
+sfr_status sfri_window_out(int size, int kernel, int stride, int lo, int hi, int max_pad,
+                           const char *fn, int *out);
+int64_t sfri_elems_within_limit(int64_t a, int64_t b, int64_t c, int64_t d);
 
 /* sfr_net_backward after its handle check, reporting errors for func. */
 sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *func);

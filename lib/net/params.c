@@ -124,7 +124,7 @@ SFR_API sfr_status sfr_net_init_params(sfr_net *net, uint64_t seed)
         float *w = net->params + l->param_off;
         float *b = w + l->weight_size;
         if (l->kind == SFRI_LAYER_CONV) {
-            int64_t k2 = (int64_t)l->kernel * l->kernel;
+            int64_t k2 = (int64_t)l->kh * l->kw;
             int64_t fan_in = l->weight_size / l->c;
             fill_normal(w, l->weight_size, sqrt(2.0 / (double)(l->c * k2)), &s);
             fill_uniform(b, l->bias_size, 1.0 / sqrt((double)fan_in), &s);
@@ -192,6 +192,14 @@ uint64_t sfri_net_arch_signature(const struct sfr_net *net)
                                  l->w,    l->kernel, l->stride, l->pad, l->bias};
         for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
             h = mix(h, words[k]);
+        /* What 0.1.0's layers did not have enters only where it is used, so
+         * that their signatures, hence their checkpoints, stay as they were. */
+        const int32_t general[] = {l->kh,    l->kw,    l->sh,    l->sw,    l->pad_t, l->pad_l,
+                                   l->pad_b, l->pad_r, l->dil_h, l->dil_w, l->groups};
+        for (size_t k = 0; l->general && k < sizeof general / sizeof general[0]; k++)
+            h = mix(h, general[k]);
+        if (l->kind == SFRI_LAYER_ACT)
+            h = mix(h, l->act);
     }
     return h;
 }

@@ -82,6 +82,7 @@ _SIGNATURES = {
                                  ctypes.c_int, ctypes.c_int, ctypes.c_int, _c_int_p]),
     "sfr_net_batchnorm": (_status, [_handle, ctypes.c_int, _c_int_p]),
     "sfr_net_relu": (_status, [_handle, ctypes.c_int, _c_int_p]),
+    "sfr_net_conv": (_status, [_handle, ctypes.c_int, ctypes.c_int, ctypes.c_void_p, _c_int_p]),
     "sfr_net_activation": (_status, [_handle, ctypes.c_int, ctypes.c_int, _c_int_p]),
     "sfr_net_maxpool": (_status, [_handle, ctypes.c_int, ctypes.c_int, ctypes.c_int,
                                   ctypes.c_int, _c_int_p]),

@@ -10,6 +10,13 @@ from ._handle import Handle
 from ._library import _c_float_p, lib
 from .tap import Tap
 
+class ConvParams(ctypes.Structure):
+    """sfr_conv_params (net.h), the 0.2.0 fields."""
+    _fields_ = [("size", ctypes.c_size_t)] + [(name, ctypes.c_int) for name in (
+        "kernel_h", "kernel_w", "stride_h", "stride_w", "pad_top", "pad_left", "pad_bottom",
+        "pad_right", "dilation_h", "dilation_w", "groups", "bias")]
+
+
 # sfr_activation (net.h)
 ACT_SIGMOID, ACT_SILU, ACT_HARDSWISH, ACT_HARDSIGMOID, ACT_GELU, ACT_GELU_TANH = range(1, 7)
 
@@ -65,6 +72,24 @@ class Net(Handle):
 
     def relu(self, x):
         return self._layer(lib.sfr_net_relu, x)
+
+    def conv(self, x, out_c, kernel, stride=1, padding=0, dilation=1, groups=1, bias=False):
+        """A general convolution (sfr_net_conv): kernel, stride and dilation an
+        int or (h, w); padding an int, (h, w) or (top, left, bottom, right)."""
+        def pair(v):
+            return (v, v) if isinstance(v, int) else tuple(v)
+        if isinstance(padding, int):
+            padding = (padding,) * 4
+        elif len(padding) == 2:
+            padding = (padding[0], padding[1], padding[0], padding[1])
+        p = ConvParams()
+        p.size = ctypes.sizeof(ConvParams)
+        p.kernel_h, p.kernel_w = pair(kernel)
+        p.stride_h, p.stride_w = pair(stride)
+        p.pad_top, p.pad_left, p.pad_bottom, p.pad_right = padding
+        p.dilation_h, p.dilation_w = pair(dilation)
+        p.groups, p.bias = groups, int(bias)
+        return self._layer(lib.sfr_net_conv, x, out_c, ctypes.byref(p))
 
     def activation(self, x, kind):
         """kind: one of sfr.ACT_SIGMOID, ACT_SILU, ACT_HARDSWISH, ACT_HARDSIGMOID,

@@ -465,6 +465,23 @@ class Training(unittest.TestCase):
                                        rtol=1e-5)
             self.assertEqual(y, 1)
 
+    def test_general_convolution_is_depthwise_and_asymmetric(self):
+        with sfr.Net() as net:
+            x = net.input(2, 3, 3)
+            with self.assertRaises(ValueError):
+                net.conv(x, 3, 3, groups=2)
+            net.conv(x, 2, (1, 2), padding=(0, 1, 0, 0), groups=2)
+            net.compile(1)
+            values, _ = net.params()
+            self.assertEqual(values.size, 2 * 1 * 1 * 2)
+            values[:] = [1, 10, 100, 1000]
+            data = np.arange(18, dtype=np.float32).reshape(1, 2, 3, 3)
+            net.forward(data, training=False)
+            padded = np.pad(data, ((0, 0), (0, 0), (0, 0), (1, 0)))
+            want = np.stack([padded[0, 0, :, :-1] * 1 + padded[0, 0, :, 1:] * 10,
+                             padded[0, 1, :, :-1] * 100 + padded[0, 1, :, 1:] * 1000])
+            np.testing.assert_allclose(net.output(), want.reshape(1, -1), rtol=1e-6)
+
     def test_accumulated_gradients_are_sums(self):
         net, _ = tiny_net()
         with net:
