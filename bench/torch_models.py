@@ -51,3 +51,79 @@ def cifar_resnet18():
     w = [64, 128, 256, 512]
     stages = [[(64 if i == 0 else w[i - 1], w[i], 1 if i == 0 else 2), (w[i], w[i], 1)] for i in range(4)]
     return ResNet(3, 64, stages, 100)
+
+
+# fmnist-mobilenet (docs/fmnist-mobilenet.md): (in, expand, out, kernel,
+# stride, squeeze-and-excitation, hard-swish) per inverted residual block.
+MOBILENET_BLOCKS = [
+    (16, 16, 16, 3, 1, False, False), (16, 64, 24, 3, 2, False, False),
+    (24, 72, 24, 3, 1, False, False), (24, 96, 40, 5, 2, True, True),
+    (40, 120, 40, 5, 1, True, True), (40, 160, 64, 3, 1, True, True),
+]
+
+
+class SqueezeExcite(nn.Module):
+    def __init__(self, c):
+        super().__init__()
+        self.fc1 = nn.Linear(c, c // 4)
+        self.fc2 = nn.Linear(c // 4, c)
+
+    def forward(self, x):
+        s = torch.flatten(torch.mean(x, dim=(2, 3)), 1)
+        s = nn.functional.hardsigmoid(self.fc2(torch.relu(self.fc1(s))))
+        return x * s[:, :, None, None]
+
+
+class InvertedResidual(nn.Module):
+    def __init__(self, in_c, expand, out_c, kernel, stride, se, hswish):
+        super().__init__()
+        self.act = nn.Hardswish() if hswish else nn.ReLU()
+        self.expand = None
+        if expand != in_c:
+            self.expand = nn.Sequential(nn.Conv2d(in_c, expand, 1, bias=False),
+                                        nn.BatchNorm2d(expand), self.act)
+        self.depthwise = nn.Sequential(
+            nn.Conv2d(expand, expand, kernel, stride, kernel // 2, groups=expand, bias=False),
+            nn.BatchNorm2d(expand), self.act)
+        self.se = SqueezeExcite(expand) if se else None
+        self.project = nn.Sequential(nn.Conv2d(expand, out_c, 1, bias=False), nn.BatchNorm2d(out_c))
+        self.residual = stride == 1 and in_c == out_c
+
+    def forward(self, x):
+        y = self.expand(x) if self.expand is not None else x
+        y = self.depthwise(y)
+        if self.se is not None:
+            y = self.se(y)
+        y = self.project(y)
+        return y + x if self.residual else y
+
+
+class FmnistMobileNet(nn.Module):
+    """forward returns the logits and the tapped stages [block1, block3,
+    block5, the last 1x1 convolution's output]."""
+
+    def __init__(self, dropout=0.2):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(1, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16),
+                                  nn.Hardswish())
+        self.blocks = nn.ModuleList(InvertedResidual(*b) for b in MOBILENET_BLOCKS)
+        self.head = nn.Sequential(nn.Conv2d(64, 256, 1, bias=False), nn.BatchNorm2d(256),
+                                  nn.Hardswish())
+        self.dropout = nn.Dropout(dropout)
+        self.fc = nn.Linear(256, 10)
+
+    def forward(self, x):
+        x = self.stem(x)
+        feats = []
+        for i, b in enumerate(self.blocks):
+            x = b(x)
+            if i in (0, 2, 4):
+                feats.append(x)
+        x = self.head(x)
+        feats.append(x)
+        x = self.dropout(torch.flatten(torch.mean(x, dim=(2, 3)), 1))
+        return self.fc(x), feats
+
+
+def fmnist_mobilenet(dropout=0.2):
+    return FmnistMobileNet(dropout)

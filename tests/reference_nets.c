@@ -118,3 +118,86 @@ sfr_status sfr_ref_cifar_resnet18(sfr_net *net, int stages[SFR_REF_STAGES])
         stages[i] = ids[i];
     return SFR_OK;
 }
+
+/* ---- fmnist-mobilenet (docs/fmnist-mobilenet.md) ---- */
+
+/* One inverted residual block's shape: channels in, expanded, out; the
+ * depthwise kernel and stride; squeeze-and-excitation; hard-swish (else ReLU). */
+struct mb_block {
+    int in, expand, out, kernel, stride, se, hswish;
+};
+
+static const struct mb_block mobilenet_blocks[6] = {
+    {16, 16, 16, 3, 1, 0, 0},  {16, 64, 24, 3, 2, 0, 0},   {24, 72, 24, 3, 1, 0, 0},
+    {24, 96, 40, 5, 2, 1, 1},  {40, 120, 40, 5, 1, 1, 1},  {40, 160, 64, 3, 1, 1, 1},
+};
+
+/* The block's activation after a batch norm. */
+static sfr_status mb_act(sfr_net *net, int in, int hswish, int *out)
+{
+    return hswish ? sfr_net_activation(net, in, SFR_ACT_HARDSWISH, out) : sfr_net_relu(net, in, out);
+}
+
+/* conv (p) - BN - activation (none when act < 0). */
+static sfr_status mb_conv_bn(sfr_net *net, int in, int out_c, const sfr_conv_params *p, int act,
+                             int *out)
+{
+    int id;
+    TRY(sfr_net_conv(net, in, out_c, p, &id));
+    TRY(sfr_net_batchnorm(net, id, act < 0 ? out : &id));
+    return act < 0 ? SFR_OK : mb_act(net, id, act, out);
+}
+
+/* x * hardsigmoid(linear(relu(linear(gap(x))))), the squeeze to a quarter. */
+static sfr_status mb_squeeze_excite(sfr_net *net, int in, int c, int *out)
+{
+    int s;
+    TRY(sfr_net_global_avgpool(net, in, &s));
+    TRY(sfr_net_linear(net, s, c / 4, &s));
+    TRY(sfr_net_relu(net, s, &s));
+    TRY(sfr_net_linear(net, s, c, &s));
+    TRY(sfr_net_activation(net, s, SFR_ACT_HARDSIGMOID, &s));
+    return sfr_net_mul(net, in, s, out);
+}
+
+static sfr_status mb_inverted_residual(sfr_net *net, int in, const struct mb_block *b, int *out)
+{
+    sfr_conv_params pointwise = SFR_CONV_PARAMS_INIT, depthwise = SFR_CONV_PARAMS_INIT;
+    depthwise.kernel_h = depthwise.kernel_w = b->kernel;
+    depthwise.stride_h = depthwise.stride_w = b->stride;
+    depthwise.pad_top = depthwise.pad_left = depthwise.pad_bottom = depthwise.pad_right =
+        b->kernel / 2;
+    depthwise.groups = b->expand;
+    int x = in;
+    if (b->expand != b->in)
+        TRY(mb_conv_bn(net, x, b->expand, &pointwise, b->hswish, &x));
+    TRY(mb_conv_bn(net, x, b->expand, &depthwise, b->hswish, &x));
+    if (b->se)
+        TRY(mb_squeeze_excite(net, x, b->expand, &x));
+    int residual = b->stride == 1 && b->in == b->out;
+    TRY(mb_conv_bn(net, x, b->out, &pointwise, -1, residual ? &x : out));
+    return residual ? sfr_net_add(net, x, in, out) : SFR_OK;
+}
+
+sfr_status sfr_ref_fmnist_mobilenet(sfr_net *net, double dropout, int stages[SFR_REF_STAGES])
+{
+    sfr_conv_params stem = SFR_CONV_PARAMS_INIT, head1x1 = SFR_CONV_PARAMS_INIT;
+    stem.kernel_h = stem.kernel_w = 3;
+    stem.pad_top = stem.pad_left = stem.pad_bottom = stem.pad_right = 1;
+    int ids[SFR_REF_STAGES], x;
+    TRY(sfr_net_input(net, 1, 28, 28, &x));
+    TRY(mb_conv_bn(net, x, 16, &stem, 1, &ids[0]));
+    x = ids[0];
+    for (int i = 0; i < 6; i++) {
+        TRY(mb_inverted_residual(net, x, &mobilenet_blocks[i], &x));
+        if (i == 0 || i == 2 || i == 4)
+            ids[1 + i / 2] = x;
+    }
+    TRY(mb_conv_bn(net, x, 256, &head1x1, 1, &ids[4]));
+    TRY(sfr_net_global_avgpool(net, ids[4], &x));
+    TRY(sfr_net_dropout(net, x, dropout, &x));
+    TRY(sfr_net_linear(net, x, 10, &x));
+    for (int i = 0; stages != NULL && i < SFR_REF_STAGES; i++)
+        stages[i] = ids[i];
+    return SFR_OK;
+}

@@ -1,6 +1,6 @@
 /*
- * The two reference networks of NETWORKS.md, built through the public
- * builder, for tests, benchmarks and examples. Not a test suite.
+ * The reference networks of NETWORKS.md and docs/fmnist-mobilenet.md,
+ * built through the public builder, for tests, benchmarks and examples. Not a test suite.
  */
 #ifndef SFR_TESTS_REFERENCE_NETS_H
 #define SFR_TESTS_REFERENCE_NETS_H
@@ -39,6 +39,15 @@ struct sfr_ref_branches {
 sfr_status sfr_ref_fmnist_resnet_branched(sfr_net *net, const struct sfr_ref_branches *br,
                                           int stages[SFR_REF_STAGES], int students[3],
                                           int heads[3]);
+
+/*
+ * fmnist-mobilenet (docs/fmnist-mobilenet.md): 1x28x28 input, 10 classes,
+ * MobileNetV3-style inverted residual blocks with depthwise convolutions,
+ * squeeze-and-excitation and hard-swish, dropout before the classifier.
+ * stages: the stem, blocks 1, 3, 5 and the last 1x1 convolution. stages may
+ * be NULL.
+ */
+sfr_status sfr_ref_fmnist_mobilenet(sfr_net *net, double dropout, int stages[SFR_REF_STAGES]);
 
 /* cifar-resnet18: 3x32x32 input, 100 classes. stages may be NULL. */
 sfr_status sfr_ref_cifar_resnet18(sfr_net *net, int stages[SFR_REF_STAGES]);

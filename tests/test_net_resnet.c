@@ -62,6 +62,32 @@ static sfr_net *run_reference(sfr_status (*build)(sfr_net *, int *), int c_in, i
     return net;
 }
 
+static sfr_status fmnist_mobilenet(sfr_net *net, int *stages)
+{
+    return sfr_ref_fmnist_mobilenet(net, 0.2, stages);
+}
+
+START_TEST(fmnist_mobilenet_runs_with_the_documented_shapes)
+{
+    static const int widths[5] = {16, 16, 24, 40, 256}, sizes[5] = {28, 28, 14, 7, 7};
+    sfr_net *net = run_reference(fmnist_mobilenet, 1, 28, 10, widths, sizes);
+    /* Parameters counted by hand from docs/fmnist-mobilenet.md (conv, BN
+     * gamma and beta, SE's two linear layers with biases):
+     *   stem    144 + 32                                            176
+     *   block1  dw 144 + 32, project 256 + 32                       464
+     *   block2  1024 + 128, 576 + 128, 1536 + 48                   3440
+     *   block3  1728 + 144, 648 + 144, 1728 + 48                   4440
+     *   block4  2304 + 192, 2400 + 192, SE 2328 + 2400, 3840 + 80 13736
+     *   block5  4800 + 240, 3000 + 240, SE 3630 + 3720, 4800 + 80 20510
+     *   block6  6400 + 320, 1440 + 320, SE 6440 + 6560, 10240 + 128 31848
+     *   head    16384 + 512, classifier 2560 + 10                 19466 */
+    int64_t np;
+    ck_assert_int_eq(sfr_net_params(net, NULL, NULL, &np), SFR_OK);
+    ck_assert_int_eq(np, 176 + 464 + 3440 + 4440 + 13736 + 20510 + 31848 + 19466);
+    sfr_net_destroy(net);
+}
+END_TEST
+
 START_TEST(fmnist_resnet_runs_with_the_documented_shapes)
 {
     static const int widths[5] = {16, 16, 32, 64, 128}, sizes[5] = {28, 28, 14, 7, 4};
@@ -195,6 +221,7 @@ Suite *net_resnet_suite(void)
     TCase *tc = tcase_create("reference");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, fmnist_resnet_runs_with_the_documented_shapes);
+    tcase_add_test(tc, fmnist_mobilenet_runs_with_the_documented_shapes);
     tcase_add_test(tc, cifar_resnet18_runs_with_the_documented_shapes);
     tcase_add_test(tc, training_lowers_the_loss);
     suite_add_tcase(s, tc);
