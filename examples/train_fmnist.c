@@ -34,6 +34,7 @@
 enum mode { MODE_SFR, MODE_CE, MODE_LS };
 enum schedule { SCHEDULE_COSINE, SCHEDULE_STEP };
 enum optimizer { OPTIMIZER_SGD, OPTIMIZER_ADAMW };
+enum net_kind { NET_RESNET, NET_MOBILENET };
 
 typedef struct options {
     const char *data_dir;
@@ -41,6 +42,7 @@ typedef struct options {
     int batch;
     double lr, momentum, weight_decay; /* lr, weight_decay: NAN until given (per optimizer) */
     enum optimizer optimizer;
+    enum net_kind net;
     double warmup_epochs; /* linear learning-rate warm-up, in epochs */
     uint64_t seed;
     int threads;
@@ -82,6 +84,7 @@ static void usage(FILE *out)
             "  --data DIR          Fashion-MNIST IDX .gz files (default " DEFAULT_DATA_DIR ")\n"
             "  --epochs N          epochs to train (default 1)\n"
             "  --batch N           batch size (default 128)\n"
+            "  --net N             resnet | mobilenet (default resnet; docs/fmnist-mobilenet.md)\n"
             "  --optimizer O       sgd | adamw (default sgd)\n"
             "  --lr X              peak learning rate (default 0.1 for sgd, 2e-3 for adamw)\n"
             "  --momentum X        SGD momentum (default 0.9)\n"
@@ -168,7 +171,7 @@ static options parse_options(int argc, char **argv)
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
-           OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS };
+           OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET };
     static const struct option longopts[] = {
         {"data", required_argument, 0, 'd'},     {"epochs", required_argument, 0, 'e'},
         {"batch", required_argument, 0, 'b'},    {"lr", required_argument, 0, 'l'},
@@ -189,7 +192,7 @@ static options parse_options(int argc, char **argv)
         {"eps-scaling", required_argument, 0, OPT_EPS_SCALING},
         {"debias", no_argument, 0, OPT_DEBIAS}, {"ls-eps", required_argument, 0, OPT_LS_EPS},
         {"val", required_argument, 0, OPT_VAL},
-        {"optimizer", required_argument, 0, OPT_OPTIMIZER},
+        {"optimizer", required_argument, 0, OPT_OPTIMIZER}, {"net", required_argument, 0, OPT_NET},
         {"warmup-epochs", required_argument, 0, OPT_WARMUP_EPOCHS},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     static const char *const modes[] = {"sfr", "ce", "ls"};
@@ -197,6 +200,7 @@ static options parse_options(int argc, char **argv)
     static const char *const sources[] = {"uniform", "self", "past"};
     static const char *const schedules[] = {"cosine", "step"};
     static const char *const optimizers[] = {"sgd", "adamw"};
+    static const char *const nets[] = {"resnet", "mobilenet"};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -234,6 +238,7 @@ static options parse_options(int argc, char **argv)
         case OPT_LS_EPS: o.ls_eps = parse_number(optarg, "ls-eps", 0, 1); break;
         case OPT_VAL: o.val = (int64_t)parse_number(optarg, "val", 1, 1e9); break;
         case OPT_OPTIMIZER: o.optimizer = (enum optimizer)parse_choice(optarg, optimizers, 2, "optimizer"); break;
+        case OPT_NET: o.net = (enum net_kind)parse_choice(optarg, nets, 2, "net"); break;
         case OPT_WARMUP_EPOCHS: o.warmup_epochs = parse_number(optarg, "warmup-epochs", 0, 10000); break;
         case 'h': usage(stdout); exit(0);
         default: usage(stderr); exit(2);
@@ -308,13 +313,14 @@ static int pool_by(sfr_net *net, int in, int f)
 
 /*
  * The side branches of stage s (0-based; C x H x H): an adapter for its pair,
- * avgpool to about the teacher's 4 x 4 grid - conv1x1 to the teacher's 128
- * channels - BN, whose output is the pair's student; and a head, avgpool to
- * about 7 x 7 - conv1x1 to head_width - BN - ReLU - global avgpool - linear to
- * the 10 classes. Both are fed only by taps: backward reaches the stage
- * through them.
+ * avgpool to about the teacher's grid (teacher_side) - conv1x1 to the
+ * teacher's channels - BN, whose output is the pair's student; and a head,
+ * avgpool to about 7 x 7 - conv1x1 to head_width - BN - ReLU - global avgpool
+ * - linear to the 10 classes. Both are fed only by taps: backward reaches the
+ * stage through them.
  */
-static void add_side_branches(sfr_net *net, const options *o, sfr_layers *l)
+static void add_side_branches(sfr_net *net, const options *o, sfr_layers *l, int teacher_c,
+                              int teacher_side)
 {
     static const int sides[3] = {28, 14, 7};
     for (int s = 0; s < 3; s++) {
@@ -324,8 +330,8 @@ static void add_side_branches(sfr_net *net, const options *o, sfr_layers *l)
         if (o->pairs[s]) {
             l->students[s] = l->stages[s];
             if (o->adapters) {
-                int id = pool_by(net, l->stages[s], sides[s] / 4);
-                l->students[s] = conv_bn(net, id, 128, 1, 1, 0);
+                int id = pool_by(net, l->stages[s], sides[s] / teacher_side);
+                l->students[s] = conv_bn(net, id, teacher_c, 1, 1, 0);
             }
         }
         if (o->heads[s]) {
@@ -354,8 +360,80 @@ static void build_fmnist_resnet(sfr_net *net, const options *o, sfr_layers *l)
         l->stages[s] = id;
         in_c = widths[s];
     }
-    add_side_branches(net, o, l);
+    add_side_branches(net, o, l, 128, 4);
     SFR_TRY(sfr_net_global_avgpool(net, l->stages[3], &id));
+    SFR_TRY(sfr_net_linear(net, id, FMNIST_CLASSES, &id));
+}
+
+/* conv (p) - BN - hard-swish, ReLU or nothing (act 2, 1, 0). */
+static int mb_conv_bn(sfr_net *net, int in, int out_c, const sfr_conv_params *p, int act)
+{
+    int id;
+    SFR_TRY(sfr_net_conv(net, in, out_c, p, &id));
+    SFR_TRY(sfr_net_batchnorm(net, id, &id));
+    if (act == 2)
+        SFR_TRY(sfr_net_activation(net, id, SFR_ACT_HARDSWISH, &id));
+    else if (act == 1)
+        SFR_TRY(sfr_net_relu(net, id, &id));
+    return id;
+}
+
+/*
+ * An inverted residual block (in -> expand -> out, depthwise kernel k, stride
+ * s, squeeze-and-excitation se, hard-swish or ReLU): docs/fmnist-mobilenet.md.
+ */
+static int inverted_residual(sfr_net *net, int in, const int b[7])
+{
+    const int in_c = b[0], expand = b[1], out_c = b[2], k = b[3], stride = b[4], act = b[6] ? 2 : 1;
+    sfr_conv_params pointwise = SFR_CONV_PARAMS_INIT, depthwise = SFR_CONV_PARAMS_INIT;
+    depthwise.kernel_h = depthwise.kernel_w = k;
+    depthwise.stride_h = depthwise.stride_w = stride;
+    depthwise.pad_top = depthwise.pad_left = depthwise.pad_bottom = depthwise.pad_right = k / 2;
+    depthwise.groups = expand;
+    int x = expand != in_c ? mb_conv_bn(net, in, expand, &pointwise, act) : in;
+    x = mb_conv_bn(net, x, expand, &depthwise, act);
+    if (b[5]) { /* squeeze-and-excitation: x * hardsigmoid(fc(relu(fc(pool(x))))) */
+        int s;
+        SFR_TRY(sfr_net_global_avgpool(net, x, &s));
+        SFR_TRY(sfr_net_linear(net, s, expand / 4, &s));
+        SFR_TRY(sfr_net_relu(net, s, &s));
+        SFR_TRY(sfr_net_linear(net, s, expand, &s));
+        SFR_TRY(sfr_net_activation(net, s, SFR_ACT_HARDSIGMOID, &s));
+        SFR_TRY(sfr_net_mul(net, x, s, &x));
+    }
+    x = mb_conv_bn(net, x, out_c, &pointwise, 0);
+    if (stride == 1 && in_c == out_c)
+        SFR_TRY(sfr_net_add(net, x, in, &x));
+    return x;
+}
+
+/*
+ * fmnist-mobilenet (docs/fmnist-mobilenet.md): stem 16x28x28, six inverted
+ * residual blocks, a 1x1 conv to 256, global average pool, dropout 0.2,
+ * linear 256 -> 10. Its stages: blocks 1, 3, 5 (16x28x28, 24x14x14,
+ * 40x7x7) and the 256x7x7 head, the teacher.
+ */
+static void build_fmnist_mobilenet(sfr_net *net, const options *o, sfr_layers *l)
+{
+    static const int blocks[6][7] = {
+        {16, 16, 16, 3, 1, 0, 0}, {16, 64, 24, 3, 2, 0, 0},  {24, 72, 24, 3, 1, 0, 0},
+        {24, 96, 40, 5, 2, 1, 1}, {40, 120, 40, 5, 1, 1, 1}, {40, 160, 64, 3, 1, 1, 1},
+    };
+    sfr_conv_params stem = SFR_CONV_PARAMS_INIT, pointwise = SFR_CONV_PARAMS_INIT;
+    stem.kernel_h = stem.kernel_w = 3;
+    stem.pad_top = stem.pad_left = stem.pad_bottom = stem.pad_right = 1;
+    int id;
+    SFR_TRY(sfr_net_input(net, 1, FMNIST_SIDE, FMNIST_SIDE, &id));
+    id = mb_conv_bn(net, id, 16, &stem, 2);
+    for (int i = 0; i < 6; i++) {
+        id = inverted_residual(net, id, blocks[i]);
+        if (i % 2 == 0)
+            l->stages[i / 2] = id;
+    }
+    l->stages[3] = mb_conv_bn(net, id, 256, &pointwise, 2);
+    add_side_branches(net, o, l, 256, 7);
+    SFR_TRY(sfr_net_global_avgpool(net, l->stages[3], &id));
+    SFR_TRY(sfr_net_dropout(net, id, 0.2, &id));
     SFR_TRY(sfr_net_linear(net, id, FMNIST_CLASSES, &id));
 }
 
@@ -620,7 +698,10 @@ int main(int argc, char **argv)
     sfr_net *net;
     sfr_layers layers;
     SFR_TRY(sfr_net_create(&net));
-    build_fmnist_resnet(net, &o, &layers);
+    if (o.net == NET_MOBILENET)
+        build_fmnist_mobilenet(net, &o, &layers);
+    else
+        build_fmnist_resnet(net, &o, &layers);
     /* The regularizer asks for its taps before compile, so compile keeps them. */
     sfr_reg *reg = make_regularizer(&o, net, &layers, train.count);
     SFR_TRY(sfr_net_compile(net, o.batch));
@@ -649,8 +730,8 @@ int main(int argc, char **argv)
     FILE *csv = o.csv ? open_csv(o.csv, o.resume, o.val > 0) : NULL;
     const char *eval_name = o.val > 0 ? "validation" : "test";
     static const char *const mode_names[] = {"sfr", "ce", "ls"};
-    printf("libsfr %s: fmnist-resnet, mode %s, %lld training images, batch %d, %d epoch(s)\n",
-           sfr_version_string(), mode_names[o.mode], (long long)train.count, o.batch, o.epochs);
+    printf("libsfr %s: fmnist-%s, mode %s, %lld training images, batch %d, %d epoch(s)\n",
+           sfr_version_string(), o.net == NET_MOBILENET ? "mobilenet" : "resnet", mode_names[o.mode], (long long)train.count, o.batch, o.epochs);
 
     epoch_stats last = {0};
     double run_start = progress_now();

@@ -4,7 +4,8 @@
 #                                        missing, corrupt, truncated or mismatched data set
 #   example_checks.sh SRC BUILD train    a short real run writes its CSV and checkpoint,
 #                                        and a second run resumes from the checkpoint; an
-#                                        AdamW run follows its warm-up and cosine
+#                                        AdamW run follows its warm-up and cosine; the
+#                                        mobilenet trains
 #   example_checks.sh SRC BUILD external the external-taps example runs and reports
 #   example_checks.sh SRC BUILD minimal  examples/minimal.c learns its task, its loaded
 #                                        checkpoint gives the same logits, and a failing
@@ -100,6 +101,11 @@ train)
         { cat "$tmp/adamw.csv"; exit 1; }
     expect_failure "--warmup-epochs 3 is longer than the 2 epoch" --data "$data" --epochs 2 \
         --warmup-epochs 3
+    # fmnist-mobilenet trains, with the default head on its stage 3.
+    "$train" --data "$data" --limit 256 --batch 64 --threads 2 --net mobilenet --optimizer adamw \
+        > "$tmp/mobilenet" 2>&1 || { cat "$tmp/mobilenet"; exit 1; }
+    grep -q '^libsfr .*: fmnist-mobilenet, mode sfr' "$tmp/mobilenet" &&
+        grep -q '^done: 1 epoch(s)' "$tmp/mobilenet" || { cat "$tmp/mobilenet"; exit 1; }
     ;;
 external)
     "$build/examples/external_taps" 3 > "$tmp/out" 2>&1 || { cat "$tmp/out"; exit 1; }
