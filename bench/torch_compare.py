@@ -46,8 +46,8 @@ TOL = 1e-3
 LR, MOMENTUM, WD = 0.1, 0.9, 5e-4
 ADAMW_LR, ADAMW_WD = 1e-3, 0.05
 MOBILENET_BLOCKS = [(16, 16, 16, 3, 1, False, False), (16, 64, 24, 3, 2, False, False),
-                    (24, 72, 24, 3, 1, False, False), (24, 96, 40, 5, 2, True, True),
-                    (40, 120, 40, 5, 1, True, True), (40, 160, 64, 3, 1, True, True)]
+                    (24, 72, 24, 3, 1, False, False), (24, 96, 40, 3, 2, True, True),
+                    (40, 120, 40, 3, 1, True, True), (40, 160, 64, 3, 1, True, True)]
 
 
 def basic_block(net, x, in_c, out_c, stride):
@@ -143,11 +143,11 @@ def main():
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--seed", type=int, default=None,
                     help="parameters and data; the default is a well-conditioned case (see "
-                         "above): 2 for resnet, 3 for mobilenet")
+                         "above): 2 for resnet, 4 for mobilenet")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     if args.seed is None:
-        args.seed = 3 if args.net == "mobilenet" else 2
+        args.seed = 4 if args.net == "mobilenet" else 2
     torch.set_num_threads(args.threads)
     rng = np.random.default_rng(args.seed)
     x = rng.standard_normal((args.batch, 1, 28, 28)).astype(np.float32)

@@ -57,8 +57,8 @@ def cifar_resnet18():
 # stride, squeeze-and-excitation, hard-swish) per inverted residual block.
 MOBILENET_BLOCKS = [
     (16, 16, 16, 3, 1, False, False), (16, 64, 24, 3, 2, False, False),
-    (24, 72, 24, 3, 1, False, False), (24, 96, 40, 5, 2, True, True),
-    (40, 120, 40, 5, 1, True, True), (40, 160, 64, 3, 1, True, True),
+    (24, 72, 24, 3, 1, False, False), (24, 96, 40, 3, 2, True, True),
+    (40, 120, 40, 3, 1, True, True), (40, 160, 64, 3, 1, True, True),
 ]
 
 

@@ -417,7 +417,7 @@ static void build_fmnist_mobilenet(sfr_net *net, const options *o, sfr_layers *l
 {
     static const int blocks[6][7] = {
         {16, 16, 16, 3, 1, 0, 0}, {16, 64, 24, 3, 2, 0, 0},  {24, 72, 24, 3, 1, 0, 0},
-        {24, 96, 40, 5, 2, 1, 1}, {40, 120, 40, 5, 1, 1, 1}, {40, 160, 64, 3, 1, 1, 1},
+        {24, 96, 40, 3, 2, 1, 1}, {40, 120, 40, 3, 1, 1, 1}, {40, 160, 64, 3, 1, 1, 1},
     };
     sfr_conv_params stem = SFR_CONV_PARAMS_INIT, pointwise = SFR_CONV_PARAMS_INIT;
     stem.kernel_h = stem.kernel_w = 3;

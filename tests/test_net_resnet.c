@@ -77,13 +77,13 @@ START_TEST(fmnist_mobilenet_runs_with_the_documented_shapes)
      *   block1  dw 144 + 32, project 256 + 32                       464
      *   block2  1024 + 128, 576 + 128, 1536 + 48                   3440
      *   block3  1728 + 144, 648 + 144, 1728 + 48                   4440
-     *   block4  2304 + 192, 2400 + 192, SE 2328 + 2400, 3840 + 80 13736
-     *   block5  4800 + 240, 3000 + 240, SE 3630 + 3720, 4800 + 80 20510
+     *   block4  2304 + 192, 864 + 192, SE 2328 + 2400, 3840 + 80  12200
+     *   block5  4800 + 240, 1080 + 240, SE 3630 + 3720, 4800 + 80 18590
      *   block6  6400 + 320, 1440 + 320, SE 6440 + 6560, 10240 + 128 31848
      *   head    16384 + 512, classifier 2560 + 10                 19466 */
     int64_t np;
     ck_assert_int_eq(sfr_net_params(net, NULL, NULL, &np), SFR_OK);
-    ck_assert_int_eq(np, 176 + 464 + 3440 + 4440 + 13736 + 20510 + 31848 + 19466);
+    ck_assert_int_eq(np, 176 + 464 + 3440 + 4440 + 12200 + 18590 + 31848 + 19466);
     sfr_net_destroy(net);
 }
 END_TEST

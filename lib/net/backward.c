@@ -25,7 +25,9 @@ static void pass_to_input(sfr_net *net, const struct sfri_layer *l, int s, const
  * buffer, which input 0 no longer needs. */
 static sfr_status input1_gradient(sfr_net *net, const struct sfri_layer *l, const char *fn)
 {
-    sfr_status st = sfri_net_run(net, &l->bwd1, fn);
+    sfr_status st = sfri_net_run(net, &l->bwd1_pre, fn);
+    if (st == SFR_OK)
+        st = sfri_net_run(net, &l->bwd1, fn);
     if (st != SFR_OK || l->grad_mode[1] != SFRI_GRAD_ADD)
         return st;
     dnnl_status_t ds = dnnl_stream_wait(net->stream);

@@ -28,13 +28,13 @@ static void destroy_step(struct sfri_step *s)
 }
 
 /* Every step of a layer, for release and for binding shared buffers. */
-#define LAYER_STEPS 13
+#define LAYER_STEPS 15
 static void layer_steps(struct sfri_layer *l, struct sfri_step *steps[LAYER_STEPS])
 {
-    struct sfri_step *all[LAYER_STEPS] = {&l->fwd,    &l->fwd_eval,   &l->bwd_pre,   &l->bwd,
-                                          &l->bwd_w,  &l->bwd1,       &l->w_in,      &l->w_in_bwd,
-                                          &l->dw_out, &l->to_plain,   &l->tap_in,    &l->pass_on[0],
-                                          &l->pass_on[1]};
+    struct sfri_step *all[LAYER_STEPS] = {&l->fwd_pre,  &l->fwd,        &l->fwd_eval, &l->bwd_pre,
+                                          &l->bwd,      &l->bwd_w,      &l->bwd1_pre, &l->bwd1,
+                                          &l->w_in,     &l->w_in_bwd,   &l->dw_out,   &l->to_plain,
+                                          &l->tap_in,   &l->pass_on[0], &l->pass_on[1]};
     memcpy(steps, all, sizeof all);
 }
 

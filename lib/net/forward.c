@@ -53,7 +53,10 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
         return st;
     for (int i = 1; i < net->n_layers; i++) {
         struct sfri_layer *l = net->layers[i];
-        st = sfri_net_run(net, training || !sfri_step_exists(&l->fwd_eval) ? &l->fwd : &l->fwd_eval, fn);
+        st = sfri_net_run(net, &l->fwd_pre, fn);
+        if (st == SFR_OK)
+            st = sfri_net_run(net, training || !sfri_step_exists(&l->fwd_eval) ? &l->fwd : &l->fwd_eval,
+                              fn);
         if (st == SFR_OK && training && l->kind == SFRI_LAYER_BN) {
             dnnl_status_t ds = dnnl_stream_wait(net->stream);
             if (ds != dnnl_success)

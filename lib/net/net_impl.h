@@ -131,11 +131,13 @@ struct sfri_layer {
                             * add's inputs sharing its gradient: see plan_diff_sharing) */
     int winograd;          /* conv: its three primitives use oneDNN's Winograd algorithm */
     int hidden;            /* out is overwritten by a consumer: a tap needs a recompile */
+    struct sfri_step fwd_pre;  /* forward, before fwd or fwd_eval: a first stage, if any */
     struct sfri_step fwd;      /* training forward (and eval forward unless fwd_eval) */
     struct sfri_step fwd_eval; /* BN: forward with running statistics */
     struct sfri_step bwd_pre;  /* backward, before bwd: a first stage of it, if any */
     struct sfri_step bwd;      /* gradient w.r.t. the input (BN: and gamma, beta) */
     struct sfri_step bwd_w;    /* conv, linear: gradient w.r.t. weight and bias */
+    struct sfri_step bwd1_pre; /* a first stage of bwd1, if any */
     struct sfri_step bwd1;     /* gradient w.r.t. input 1, where a kind computes it (MUL) */
     struct sfri_step w_in;     /* forward: flat weights -> the forward primitive's layout */
     struct sfri_step w_in_bwd; /* forward: flat weights -> backward data's layout, if another */
