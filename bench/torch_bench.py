@@ -4,7 +4,8 @@ times libsfr's, so that both can be read side by side in one run.
 
 A step is forward, the loss, backward and torch.optim.SGD (lr 0.01,
 momentum 0.9, weight decay 5e-4) on one fixed batch of N(0, 1) images:
-fmnist-resnet at batch 128 and cifar-resnet18 at batch 32. "ce" is
+fmnist-resnet at batch 128, cifar-resnet18 at batch 32 and fmnist-mobilenet
+(docs/fmnist-mobilenet.md, dropout 0.2, a ce row only) at batch 128. "ce" is
 cross-entropy alone, "ce+sfr" adds the SFR pairs stage1..3 -> stage4 of
 bench/torch_sfr.py (SFR.md's defaults, beta 1). "sfr" times the SFR
 objective alone with its gradients on the tap shapes of bench_sfr
@@ -25,7 +26,7 @@ import time
 
 import torch
 
-from torch_models import cifar_resnet18, fmnist_resnet
+from torch_models import cifar_resnet18, fmnist_mobilenet, fmnist_resnet
 from torch_sfr import sfr_loss
 
 STEPS, WARMUP = 20, 3
@@ -33,7 +34,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = [  # name, model, batch, input shape, classes, MFLOP per image (fwd + bwd)
     ("fmnist-resnet", fmnist_resnet, 128, (1, 28, 28), 10, 78),
     ("cifar-resnet18", cifar_resnet18, 32, (3, 32, 32), 100, 3300),
+    ("fmnist-mobilenet", fmnist_mobilenet, 128, (1, 28, 28), 10, 32),
 ]
+NO_SFR_ROW = {"fmnist-mobilenet"}  # its stage widths do not divide its teacher's
 
 
 # The SFR objective alone, as bench_sfr: N, students and teacher (C, H, W), classes.
@@ -100,7 +103,7 @@ def main():
         print(f"{'net':<15} {'batch':<5} {'step':<7} {'th':>2}  {'ms':>8}  {'min':>8}  {'max':>8}  "
               f"{'img/s':>8}  {'GFLOP/s':>7}")
         for name, make, batch, shape, classes, mflop in CASES:
-            for with_sfr in (False, True):
+            for with_sfr in (False,) if name in NO_SFR_ROW else (False, True):
                 med, lo, hi = time_case(make, batch, shape, classes, with_sfr)
                 print(f"{name:<15} b{batch:<4} {'ce+sfr' if with_sfr else 'ce':<7} {threads:>2}  "
                       f"{med:8.2f}  {lo:8.2f}  {hi:8.2f}  {batch * 1e3 / med:8.0f}  "
