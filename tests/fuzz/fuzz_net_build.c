@@ -1,6 +1,6 @@
 /*
  * libFuzzer target: bytes -> a random layer sequence through the builder
- * (any layer kind, any input ids, small, out-of-range and huge sizes, from
+ * (any layer kind, the general convolution's descriptor included, any input ids, small, out-of-range and huge sizes, from
  * INT_MIN to INT_MAX), checking after every call that the parameter count
  * is the sum of the tensors' sizes, then
  * compile, init, a training forward on random data (NaN and infinities
@@ -9,6 +9,7 @@
  * allocator caps every block (fuzz_input.h).
  */
 #include <limits.h>
+#include <math.h>
 
 #include "fuzz_input.h"
 
@@ -53,7 +54,7 @@ static void add_layer(struct fuzz_input *in, sfr_net *net, int n_layers)
     int id = -1;
     int a = fuzz_range(in, -1, n_layers), b = fuzz_range(in, -1, n_layers);
     int k = fuzz_size(in, -1, 5), s = fuzz_size(in, -1, 3), p = fuzz_size(in, -1, 3);
-    switch (fuzz_u8(in) % 10) {
+    switch (fuzz_u8(in) % 15) {
     case 0:
         fuzz_expect(sfr_net_input(net, fuzz_size(in, 0, 3), fuzz_size(in, 0, 12),
                                   fuzz_size(in, 0, 12), &id));
@@ -68,6 +69,33 @@ static void add_layer(struct fuzz_input *in, sfr_net *net, int n_layers)
     case 6: fuzz_expect(sfr_net_global_avgpool(net, a, &id)); break;
     case 7: fuzz_expect(sfr_net_linear(net, a, fuzz_size(in, 0, 12), &id)); break;
     case 8: fuzz_expect(sfr_net_add(net, a, b, &id)); break;
+    case 9: fuzz_expect(sfr_net_activation(net, a, fuzz_size(in, -1, 7), &id)); break;
+    case 10: fuzz_expect(sfr_net_mul(net, a, b, &id)); break;
+    case 11: fuzz_expect(sfr_net_concat(net, a, b, &id)); break;
+    case 12: {
+        /* p from -1/8 to 9/8 in eighths, or NaN. */
+        uint8_t q = fuzz_u8(in);
+        fuzz_expect(sfr_net_dropout(net, a, q == 255 ? NAN : (double)(q % 11) / 8.0 - 0.125, &id));
+        break;
+    }
+    case 13: {
+        sfr_conv_params c = SFR_CONV_PARAMS_INIT;
+        c.size = fuzz_u8(in) == 0 ? 8 : sizeof c; /* now and then too small */
+        c.kernel_h = k;
+        c.kernel_w = fuzz_size(in, -1, 5);
+        c.stride_h = s;
+        c.stride_w = fuzz_size(in, -1, 3);
+        c.pad_top = p;
+        c.pad_left = fuzz_size(in, -1, 3);
+        c.pad_bottom = fuzz_size(in, -1, 3);
+        c.pad_right = fuzz_size(in, -1, 3);
+        c.dilation_h = fuzz_size(in, -1, 3);
+        c.dilation_w = fuzz_size(in, -1, 3);
+        c.groups = fuzz_size(in, -1, 4);
+        c.bias = fuzz_size(in, -1, 2);
+        fuzz_expect(sfr_net_conv(net, a, fuzz_size(in, 0, 8), &c, &id));
+        break;
+    }
     default: {
         sfr_tap *tap = NULL;
         fuzz_expect(sfr_net_tap(net, a, &tap));
