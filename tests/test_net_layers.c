@@ -8,6 +8,7 @@
 #include <check.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,33 @@ static void expect_close(const float *a, const float *b, int n, double tol, cons
                   kind, what, at, (double)a[at], (double)b[at], largest);
 }
 
+/*
+ * One training step of a compiled net against PyTorch's: its parameters set
+ * to params (n_params floats), a forward of x whose n_out outputs must be
+ * want_y, a backward of dy whose parameter gradients must be want_grads.
+ */
+static void step_against_pytorch(sfr_net *net, const float *params, int64_t n_params,
+                                 const float *x, const float *dy, const float *want_y, int n_out,
+                                 const float *want_grads, const char *what, int k)
+{
+    float *values, *grads;
+    int64_t count;
+    ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
+    ck_assert_int_eq(count, n_params);
+    memcpy(values, params, (size_t)count * sizeof(float));
+    ck_assert_int_eq(sfr_net_forward(net, x, 1), SFR_OK);
+    const float *y;
+    int64_t dims[2];
+    ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
+    ck_assert_int_eq(dims[0] * dims[1], n_out);
+    char label[64];
+    snprintf(label, sizeof label, "%s output", what);
+    expect_close(y, want_y, n_out, 1e-4, label, k);
+    ck_assert_int_eq(sfr_net_backward(net, dy), SFR_OK);
+    snprintf(label, sizeof label, "%s gradients", what);
+    expect_close(grads, want_grads, (int)count, 1e-4, label, k);
+}
+
 START_TEST(activations_match_pytorch)
 {
     for (int kind = SFR_ACT_SIGMOID; kind <= SFR_ACT_GELU_TANH; kind++) {
@@ -43,20 +71,11 @@ START_TEST(activations_match_pytorch)
         ck_assert_int_eq(sfr_net_conv2d(net, id, LAYERS_C, 1, 1, 0, 0, &id), SFR_OK);
         ck_assert_int_eq(sfr_net_activation(net, id, kind, &id), SFR_OK);
         ck_assert_int_eq(sfr_net_compile(net, LAYERS_N), SFR_OK);
-        float *values, *grads;
-        int64_t count;
-        ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
-        ck_assert_int_eq(count, LAYERS_C * LAYERS_C);
-        memcpy(values, layers_w, sizeof layers_w);
-        ck_assert_int_eq(sfr_net_forward(net, layers_x, 1), SFR_OK);
+        step_against_pytorch(net, layers_w, LAYERS_C * LAYERS_C, layers_x, layers_dy,
+                             layers_act_y + (kind - 1) * OUT, OUT,
+                             layers_act_dw + (kind - 1) * LAYERS_C * LAYERS_C, "activation", kind);
         const float *y;
         int64_t dims[2];
-        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
-        ck_assert_int_eq(dims[1], VOLUME);
-        expect_close(y, layers_act_y + (kind - 1) * OUT, OUT, 1e-4, "output", kind);
-        ck_assert_int_eq(sfr_net_backward(net, layers_dy), SFR_OK);
-        expect_close(grads, layers_act_dw + (kind - 1) * LAYERS_C * LAYERS_C,
-                     LAYERS_C * LAYERS_C, 1e-4, "weight gradient", kind);
         /* Eval gives the same output (no state in an activation). */
         ck_assert_int_eq(sfr_net_forward(net, layers_x, 0), SFR_OK);
         ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
@@ -90,18 +109,9 @@ START_TEST(products_match_pytorch)
 {
     for (int k = 0; k < LAYERS_PRODUCTS; k++) {
         sfr_net *net = product_net(k);
-        float *values, *grads;
-        int64_t count;
-        ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
-        memcpy(values, layers_w, sizeof layers_w);
-        ck_assert_int_eq(sfr_net_forward(net, layers_x, 1), SFR_OK);
-        const float *y;
-        int64_t dims[2];
-        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
-        expect_close(y, layers_mul_y + k * OUT, OUT, 1e-4, "product output", k);
-        ck_assert_int_eq(sfr_net_backward(net, layers_dy), SFR_OK);
-        expect_close(grads, layers_mul_dw + k * LAYERS_C * LAYERS_C, LAYERS_C * LAYERS_C, 1e-4,
-                     "product weight gradient", k);
+        step_against_pytorch(net, layers_w, LAYERS_C * LAYERS_C, layers_x, layers_dy,
+                             layers_mul_y + k * OUT, OUT, layers_mul_dw + k * LAYERS_C * LAYERS_C,
+                             "product", k);
         sfr_net_destroy(net);
     }
 }
@@ -154,19 +164,9 @@ START_TEST(concatenations_match_pytorch)
             ck_assert_int_eq(sfr_net_activation(net, z, SFR_ACT_SIGMOID, &b), SFR_OK);
         ck_assert_int_eq(sfr_net_concat(net, z, b, &id), SFR_OK);
         ck_assert_int_eq(sfr_net_compile(net, LAYERS_N), SFR_OK);
-        float *values, *grads;
-        int64_t count;
-        ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
-        memcpy(values, layers_w, sizeof layers_w);
-        ck_assert_int_eq(sfr_net_forward(net, layers_x, 1), SFR_OK);
-        const float *y;
-        int64_t dims[2];
-        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
-        ck_assert_int_eq(dims[1], 2 * VOLUME);
-        expect_close(y, layers_cat_y + k * CAT_OUT, CAT_OUT, 1e-4, "concat output", k);
-        ck_assert_int_eq(sfr_net_backward(net, dy), SFR_OK);
-        expect_close(grads, layers_cat_dw + k * LAYERS_C * LAYERS_C, LAYERS_C * LAYERS_C, 1e-4,
-                     "concat weight gradient", k);
+        step_against_pytorch(net, layers_w, LAYERS_C * LAYERS_C, layers_x, dy,
+                             layers_cat_y + k * CAT_OUT, CAT_OUT,
+                             layers_cat_dw + k * LAYERS_C * LAYERS_C, "concat", k);
         sfr_net_destroy(net);
     }
 }
@@ -360,19 +360,9 @@ START_TEST(general_convolutions_match_pytorch)
         sfr_conv_params p = conv_case(k);
         ck_assert_int_eq(sfr_net_conv(net, x, layers_conv_geometry[k][0], &p, &id), SFR_OK);
         ck_assert_int_eq(sfr_net_compile(net, LAYERS_N), SFR_OK);
-        float *values, *grads;
-        int64_t count;
-        ck_assert_int_eq(sfr_net_params(net, &values, &grads, &count), SFR_OK);
-        ck_assert_int_eq(count, layers_convs[k].n_params);
-        memcpy(values, layers_convs[k].params, (size_t)count * sizeof(float));
-        ck_assert_int_eq(sfr_net_forward(net, layers_conv_x, 1), SFR_OK);
-        const float *y;
-        int64_t dims[2];
-        ck_assert_int_eq(sfr_net_output(net, &y, dims), SFR_OK);
-        ck_assert_int_eq(dims[0] * dims[1], layers_convs[k].n_out);
-        expect_close(y, layers_convs[k].y, layers_convs[k].n_out, 1e-4, "conv output", k);
-        ck_assert_int_eq(sfr_net_backward(net, layers_convs[k].dy), SFR_OK);
-        expect_close(grads, layers_convs[k].grads, (int)count, 1e-4, "conv gradients", k);
+        step_against_pytorch(net, layers_convs[k].params, layers_convs[k].n_params, layers_conv_x,
+                             layers_convs[k].dy, layers_convs[k].y, layers_convs[k].n_out,
+                             layers_convs[k].grads, "conv", k);
         sfr_net_destroy(net);
     }
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "../common/common.h"
+#include "../optim/optim.h"
 #include "adamw.h"
 #include "sfr/net.h"
 
@@ -63,14 +64,9 @@ SFR_API sfr_status sfr_adamw_create(sfr_adamw **out, double lr, double beta1, do
 sfr_status sfri_adamw_apply(sfr_adamw *opt, float *values, const float *grads, int64_t count,
                             const char *func)
 {
-    if (count < 0 || (count > 0 && (values == NULL || grads == NULL)))
-        return sfri_fail(SFR_ERR_INVALID_ARG, func, "no parameter buffers for %lld parameters",
-                         (long long)count);
-    if (opt->count >= 0 && count != opt->count)
-        return sfri_fail(SFR_ERR_SHAPE, func,
-                         "the net has %lld parameters, the optimizer's first step had %lld: "
-                         "an optimizer serves one net",
-                         (long long)count, (long long)opt->count);
+    sfr_status st = sfri_optim_check(opt->count, values, grads, count, func);
+    if (st != SFR_OK)
+        return st;
     if (opt->count < 0) {
         size_t bytes = sfri_mul_size((size_t)count, sizeof(float));
         float *m = sfri_aligned_alloc(64, bytes ? bytes : 64);
@@ -100,17 +96,10 @@ sfr_status sfri_adamw_apply(sfr_adamw *opt, float *values, const float *grads, i
 SFR_API sfr_status sfr_adamw_step(sfr_adamw *opt, sfr_net *net)
 {
     static const char *const fn = "sfr_adamw_step";
-    sfr_status st = sfri_check_handle(opt, SFRI_MAGIC_ADAMW, fn, "opt");
-    if (st == SFR_OK)
-        st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
-    if (st != SFR_OK)
-        return st;
     float *values = NULL, *grads = NULL;
     int64_t count = 0;
-    st = sfr_net_params(net, &values, &grads, &count);
-    if (st != SFR_OK)
-        return st;
-    return sfri_adamw_apply(opt, values, grads, count, fn);
+    sfr_status st = sfri_optim_buffers(opt, SFRI_MAGIC_ADAMW, net, fn, &values, &grads, &count);
+    return st == SFR_OK ? sfri_adamw_apply(opt, values, grads, count, fn) : st;
 }
 
 SFR_API sfr_status sfr_adamw_set_lr(sfr_adamw *opt, double lr)

@@ -87,6 +87,20 @@ sfr_status sfri_build_input(const sfr_net *net, int in, const char *fn,
     return SFR_OK;
 }
 
+sfr_status sfri_build_on(sfr_net *net, const int *id, const char *fn, int in,
+                         const struct sfri_layer **src)
+{
+    sfr_status st = sfri_build_begin(net, id, fn);
+    return st == SFR_OK ? sfri_build_input(net, in, fn, src) : st;
+}
+
+sfr_status sfri_build_on2(sfr_net *net, const int *id, const char *fn, int a,
+                          const struct sfri_layer **la, int b, const struct sfri_layer **lb)
+{
+    sfr_status st = sfri_build_on(net, id, fn, a, la);
+    return st == SFR_OK ? sfri_build_input(net, b, fn, lb) : st;
+}
+
 /* Copies n old floats into a new zeroed buffer of n + extra floats. */
 static float *grown(const float *old, int64_t n, int64_t extra)
 {
@@ -267,9 +281,7 @@ SFR_API sfr_status sfr_net_conv2d(sfr_net *net, int in, int out_c, int kernel, i
 {
     static const char *const fn = "sfr_net_conv2d";
     const struct sfri_layer *src = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, in, fn, &src);
+    sfr_status st = sfri_build_on(net, id, fn, in, &src);
     if (st != SFR_OK)
         return st;
     if (out_c < 1)
@@ -305,9 +317,7 @@ SFR_API sfr_status sfr_net_batchnorm(sfr_net *net, int in, int *id)
 {
     static const char *const fn = "sfr_net_batchnorm";
     const struct sfri_layer *src = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, in, fn, &src);
+    sfr_status st = sfri_build_on(net, id, fn, in, &src);
     if (st != SFR_OK)
         return st;
     struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_BN, in, -1, src->c, src->h, src->w);
@@ -320,9 +330,7 @@ SFR_API sfr_status sfr_net_relu(sfr_net *net, int in, int *id)
 {
     static const char *const fn = "sfr_net_relu";
     const struct sfri_layer *src = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, in, fn, &src);
+    sfr_status st = sfri_build_on(net, id, fn, in, &src);
     if (st != SFR_OK)
         return st;
     struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_RELU, in, -1, src->c, src->h, src->w);
@@ -333,9 +341,7 @@ static sfr_status pool(sfr_net *net, int kind, int in, int kernel, int stride, i
                        const char *fn)
 {
     const struct sfri_layer *src = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, in, fn, &src);
+    sfr_status st = sfri_build_on(net, id, fn, in, &src);
     if (st != SFR_OK)
         return st;
     int oh, ow;
@@ -370,9 +376,7 @@ SFR_API sfr_status sfr_net_global_avgpool(sfr_net *net, int in, int *id)
 {
     static const char *const fn = "sfr_net_global_avgpool";
     const struct sfri_layer *src = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, in, fn, &src);
+    sfr_status st = sfri_build_on(net, id, fn, in, &src);
     if (st != SFR_OK)
         return st;
     struct sfri_layer p = sfri_layer_proto(SFRI_LAYER_GAP, in, -1, src->c, 1, 1);
@@ -383,9 +387,7 @@ SFR_API sfr_status sfr_net_linear(sfr_net *net, int in, int out_features, int *i
 {
     static const char *const fn = "sfr_net_linear";
     const struct sfri_layer *src = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, in, fn, &src);
+    sfr_status st = sfri_build_on(net, id, fn, in, &src);
     if (st != SFR_OK)
         return st;
     if (out_features < 1)
@@ -404,11 +406,7 @@ SFR_API sfr_status sfr_net_add(sfr_net *net, int a, int b, int *id)
 {
     static const char *const fn = "sfr_net_add";
     const struct sfri_layer *la = NULL, *lb = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, a, fn, &la);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, b, fn, &lb);
+    sfr_status st = sfri_build_on2(net, id, fn, a, &la, b, &lb);
     if (st != SFR_OK)
         return st;
     if (la->c != lb->c || la->h != lb->h || la->w != lb->w)

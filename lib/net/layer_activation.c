@@ -40,9 +40,7 @@ SFR_API sfr_status sfr_net_activation(sfr_net *net, int in, int kind, int *id)
 {
     static const char *const fn = "sfr_net_activation";
     const struct sfri_layer *src = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, in, fn, &src);
+    sfr_status st = sfri_build_on(net, id, fn, in, &src);
     if (st != SFR_OK)
         return st;
     if (kind < SFR_ACT_SIGMOID || kind > SFR_ACT_GELU_TANH)

@@ -20,9 +20,7 @@ SFR_API sfr_status sfr_net_dropout(sfr_net *net, int in, double p, int *id)
 {
     static const char *const fn = "sfr_net_dropout";
     const struct sfri_layer *src = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, in, fn, &src);
+    sfr_status st = sfri_build_on(net, id, fn, in, &src);
     if (st != SFR_OK)
         return st;
     if (!(p >= 0.0 && p < 1.0))

@@ -17,11 +17,7 @@ SFR_API sfr_status sfr_net_mul(sfr_net *net, int a, int b, int *id)
 {
     static const char *const fn = "sfr_net_mul";
     const struct sfri_layer *la = NULL, *lb = NULL;
-    sfr_status st = sfri_build_begin(net, id, fn);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, a, fn, &la);
-    if (st == SFR_OK)
-        st = sfri_build_input(net, b, fn, &lb);
+    sfr_status st = sfri_build_on2(net, id, fn, a, &la, b, &lb);
     if (st != SFR_OK)
         return st;
     int same = lb->h == la->h && lb->w == la->w;

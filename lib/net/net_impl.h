@@ -295,6 +295,11 @@ sfr_status sfri_build_begin(sfr_net *net, const int *id, const char *fn);
 sfr_status sfri_build_input(const sfr_net *net, int in, const char *fn,
                             const struct sfri_layer **out);
 struct sfri_layer sfri_layer_proto(int kind, int in0, int in1, int c, int h, int w);
+/* sfri_build_begin, then the input layer of in (and of b) in *src (and *lb). */
+sfr_status sfri_build_on(sfr_net *net, const int *id, const char *fn, int in,
+                         const struct sfri_layer **src);
+sfr_status sfri_build_on2(sfr_net *net, const int *id, const char *fn, int a,
+                          const struct sfri_layer **la, int b, const struct sfri_layer **lb);
 sfr_status sfri_build_append(sfr_net *net, const struct sfri_layer *proto, int *id,
                              const char *fn);
 

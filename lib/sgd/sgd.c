@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 #include "../common/common.h"
+#include "../optim/optim.h"
 #include "sfr/net.h"
 #include "sgd.h"
 
@@ -42,14 +43,9 @@ SFR_API sfr_status sfr_sgd_create(sfr_sgd **out, double lr, double momentum,
 sfr_status sfri_sgd_apply(sfr_sgd *opt, float *values, const float *grads, int64_t count,
                           const char *func)
 {
-    if (count < 0 || (count > 0 && (values == NULL || grads == NULL)))
-        return sfri_fail(SFR_ERR_INVALID_ARG, func, "no parameter buffers for %lld parameters",
-                         (long long)count);
-    if (opt->count >= 0 && count != opt->count)
-        return sfri_fail(SFR_ERR_SHAPE, func,
-                         "the net has %lld parameters, the optimizer's first step had %lld: "
-                         "an optimizer serves one net",
-                         (long long)count, (long long)opt->count);
+    sfr_status st = sfri_optim_check(opt->count, values, grads, count, func);
+    if (st != SFR_OK)
+        return st;
     int first = opt->count < 0;
     if (first && opt->momentum != 0.0f) {
         opt->buf = sfri_aligned_alloc(64, sfri_mul_size((size_t)count, sizeof(float)));
@@ -67,17 +63,10 @@ sfr_status sfri_sgd_apply(sfr_sgd *opt, float *values, const float *grads, int64
 SFR_API sfr_status sfr_sgd_step(sfr_sgd *opt, sfr_net *net)
 {
     static const char *const fn = "sfr_sgd_step";
-    sfr_status st = sfri_check_handle(opt, SFRI_MAGIC_SGD, fn, "opt");
-    if (st == SFR_OK)
-        st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
-    if (st != SFR_OK)
-        return st;
     float *values = NULL, *grads = NULL;
     int64_t count = 0;
-    st = sfr_net_params(net, &values, &grads, &count);
-    if (st != SFR_OK)
-        return st;
-    return sfri_sgd_apply(opt, values, grads, count, fn);
+    sfr_status st = sfri_optim_buffers(opt, SFRI_MAGIC_SGD, net, fn, &values, &grads, &count);
+    return st == SFR_OK ? sfri_sgd_apply(opt, values, grads, count, fn) : st;
 }
 
 SFR_API sfr_status sfr_sgd_set_lr(sfr_sgd *opt, double lr)
