@@ -143,7 +143,7 @@ sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *fn)
         }
         if (st == SFR_OK)
             st = sfri_net_run(net, &l->bwd_w, fn);
-        if (st == SFR_OK && l->bwd1.prim != NULL)
+        if (st == SFR_OK && (sfri_step_exists(&l->bwd1) || sfri_step_exists(&l->bwd1_pre)))
             st = input1_gradient(net, l, fn);
         if (st != SFR_OK)
             return st;
