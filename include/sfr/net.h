@@ -684,8 +684,10 @@ SFR_API sfr_status sfr_net_param_tensors(const sfr_net *net, int *count);
  * @param[in]  net    The net.
  * @param[in]  i      Tensor index, in [0, sfr_net_param_tensors()).
  * @param[out] name   NULL, or receives its name ("layer3.weight",
- *                    "layer3.bias"; batch norm gamma is "weight" and beta
- *                    "bias"), owned by the net and valid until destroy.
+ *                    "layer3.bias", or after the layer's name from
+ *                    sfr_net_set_layer_name(); batch norm gamma is "weight"
+ *                    and beta "bias"), owned by the net and valid until
+ *                    the layer is renamed or the net destroyed.
  * @param[out] offset NULL, or receives its offset in floats within the flat
  *                    buffers of sfr_net_params().
  * @param[out] size   NULL, or receives its size in floats.
@@ -696,6 +698,105 @@ SFR_API sfr_status sfr_net_param_tensors(const sfr_net *net, int *count);
  */
 SFR_API sfr_status sfr_net_param_info(const sfr_net *net, int i, const char **name,
                                       int64_t *offset, int64_t *size);
+
+/**
+ * @brief Names a layer, and with it its tensors.
+ *
+ * A layer is called "layer<id>" until named. Its parameters are then
+ * "<name>.weight" and "<name>.bias" (sfr_net_param_info()), a batch norm's
+ * running statistics "<name>.running_mean" and "<name>.running_var"
+ * (sfr_net_buffer_info()): PyTorch's state_dict names when the names are its
+ * module paths. Names may be set at any time; they change no computation and
+ * are not stored in checkpoints.
+ *
+ * @param[in,out] net   The net.
+ * @param[in]     layer The layer's id.
+ * @param[in]     name  1 to 63 letters, digits, '_', '.' or '-', no other
+ *                      layer's name; copied.
+ * @retval SFR_OK              The layer is named.
+ * @retval SFR_ERR_INVALID_ARG net or name is NULL, layer is unknown, the
+ *                             name is not valid, or another layer has it;
+ *                             nothing changes.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_set_layer_name(sfr_net *net, int layer, const char *name);
+
+/**
+ * @brief A layer's name.
+ *
+ * @param[in]  net   The net.
+ * @param[in]  layer The layer's id.
+ * @param[out] name  Receives the name, owned by the net, valid until it
+ *                   changes or the net is destroyed.
+ * @retval SFR_OK              *name is written.
+ * @retval SFR_ERR_INVALID_ARG net or name is NULL, or layer is unknown.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_layer_name(const sfr_net *net, int layer, const char **name);
+
+/**
+ * @brief The id of the layer called name.
+ *
+ * @param[in]  net   The net.
+ * @param[in]  name  The name (a default "layer<id>" too).
+ * @param[out] layer Receives the id.
+ * @retval SFR_OK              *layer is written.
+ * @retval SFR_ERR_INVALID_ARG net, name or layer is NULL, or no layer has
+ *                             that name; *layer is unchanged.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_find_layer(const sfr_net *net, const char *name, int *layer);
+
+/**
+ * @brief The net's buffers (non-trainable state) as one flat float buffer:
+ *        every batch norm's running mean, then running variance, in layer
+ *        order.
+ *
+ * Owned by the net, valid until the next builder call or destroy. A
+ * training forward updates it; a host may change it (data-parallel ranks
+ * average it, an importer sets it). PyTorch's num_batches_tracked is not
+ * kept (momentum is fixed at 0.1).
+ *
+ * @param[in]  net    The net.
+ * @param[out] values NULL, or receives the buffer (NULL while the net has no
+ *                    batch norm).
+ * @param[out] count  NULL, or receives the number of floats.
+ * @retval SFR_OK              The non-NULL outputs are written.
+ * @retval SFR_ERR_INVALID_ARG net is NULL.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_buffers(sfr_net *net, float **values, int64_t *count);
+
+/**
+ * @brief Number of buffer tensors (two per batch norm).
+ * @param[in]  net   The net.
+ * @param[out] count Receives the number.
+ * @retval SFR_OK              *count is written.
+ * @retval SFR_ERR_INVALID_ARG net or count is NULL.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_buffer_tensors(const sfr_net *net, int *count);
+
+/**
+ * @brief Name, offset in sfr_net_buffers() and size of buffer tensor i.
+ * @param[in]  net    The net.
+ * @param[in]  i      In [0, sfr_net_buffer_tensors()).
+ * @param[out] name   NULL, or receives "<layer>.running_mean" or
+ *                    "<layer>.running_var" (owned by the net).
+ * @param[out] offset NULL, or receives the offset in floats.
+ * @param[out] size   NULL, or receives the number of floats (the channels).
+ * @retval SFR_OK              The non-NULL outputs are written.
+ * @retval SFR_ERR_INVALID_ARG net is NULL, or i is out of range.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_buffer_info(const sfr_net *net, int i, const char **name,
+                                       int64_t *offset, int64_t *size);
 
 /**
  * @brief Saves the parameters and batch norm running statistics to a checkpoint.

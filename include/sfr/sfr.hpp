@@ -599,6 +599,28 @@ public:
         return layer([&](int *id) { return sfr_net_conv(get(), in, out_c, &p, id); });
     }
     /**
+     * @brief Names a layer (sfr_net_set_layer_name()).
+     * @param layer The layer's id.
+     * @param name  The name.
+     * @throws sfr::error As sfr_net_set_layer_name() fails.
+     */
+    void set_layer_name(int layer, const std::string &name)
+    {
+        check(sfr_net_set_layer_name(get(), layer, name.c_str()));
+    }
+    /**
+     * @brief The id of the layer called name (sfr_net_find_layer()).
+     * @param name The name.
+     * @return The layer's id.
+     * @throws sfr::error As sfr_net_find_layer() fails.
+     */
+    int find_layer(const std::string &name) const
+    {
+        int id = -1;
+        check(sfr_net_find_layer(get(), name.c_str(), &id));
+        return id;
+    }
+    /**
      * @brief An element-wise activation (sfr_net_activation()).
      * @param in   The input layer's id.
      * @param kind One of ::sfr_activation.

@@ -160,8 +160,9 @@ sfr_status sfri_build_append(sfr_net *net, const struct sfri_layer *proto, int *
     *l = *proto;
     l->param_off = net->n_params;
     l->state_off = net->n_state;
-    snprintf(l->weight_name, sizeof l->weight_name, "layer%d.weight", new_id);
-    snprintf(l->bias_name, sizeof l->bias_name, "layer%d.bias", new_id);
+    char name[32];
+    snprintf(name, sizeof name, "layer%d", new_id);
+    sfri_layer_set_names(l, name);
     if (l->kind == SFRI_LAYER_BN) {
         for (int ch = 0; ch < l->c; ch++) {
             params[l->param_off + ch] = 1.0f;

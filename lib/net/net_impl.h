@@ -54,6 +54,9 @@ enum sfri_layer_kind {
     SFRI_LAYER_DROPOUT /* zeroes inputs at random in training (layer_dropout.c) */
 };
 
+/* Longest layer name (sfr_net_set_layer_name). */
+#define SFRI_NAME_MAX 63
+
 /* Batch-norm constants (PyTorch's defaults). */
 #define SFRI_BN_EPS 1e-5f
 #define SFRI_BN_MOMENTUM 0.1f
@@ -107,7 +110,11 @@ struct sfri_layer {
      * at param_off, the bias (conv bias, BN beta, linear bias) right after.
      * Sizes 0 when the layer has none. */
     int64_t param_off, weight_size, bias_size;
-    char weight_name[32], bias_name[32];
+    /* The layer's name (default "layer<id>") and its tensors' names:
+     * "<name>.weight", ".bias", and BN's ".running_mean", ".running_var". */
+    char name[SFRI_NAME_MAX + 1];
+    char weight_name[SFRI_NAME_MAX + 16], bias_name[SFRI_NAME_MAX + 16];
+    char mean_name[SFRI_NAME_MAX + 16], var_name[SFRI_NAME_MAX + 16];
     int64_t state_off; /* BN: running mean (C) then running var (C) */
 
     sfr_tap *tap; /* the net's tap on this output, NULL until asked for */
@@ -310,6 +317,9 @@ sfr_status sfri_build_append(sfr_net *net, const struct sfri_layer *proto, int *
 sfr_status sfri_window_out(int size, int kernel, int stride, int lo, int hi, int max_pad,
                            const char *fn, int *out);
 int64_t sfri_elems_within_limit(int64_t a, int64_t b, int64_t c, int64_t d);
+
+/* Names layer l name, and its tensors after it (names.c). */
+void sfri_layer_set_names(struct sfri_layer *l, const char *name);
 
 /* sfr_net_backward after its handle check, reporting errors for func. */
 sfr_status sfri_net_backward(sfr_net *net, const float *dlogits, const char *func);

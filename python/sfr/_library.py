@@ -107,6 +107,13 @@ _SIGNATURES = {
     "sfr_net_param_tensors": (_status, [_handle, _c_int_p]),
     "sfr_net_param_info": (_status, [_handle, ctypes.c_int, ctypes.POINTER(ctypes.c_char_p),
                                      _c_int64_p, _c_int64_p]),
+    "sfr_net_set_layer_name": (_status, [_handle, ctypes.c_int, ctypes.c_char_p]),
+    "sfr_net_layer_name": (_status, [_handle, ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]),
+    "sfr_net_find_layer": (_status, [_handle, ctypes.c_char_p, _c_int_p]),
+    "sfr_net_buffers": (_status, [_handle, ctypes.POINTER(_c_float_p), _c_int64_p]),
+    "sfr_net_buffer_tensors": (_status, [_handle, _c_int_p]),
+    "sfr_net_buffer_info": (_status, [_handle, ctypes.c_int, ctypes.POINTER(ctypes.c_char_p),
+                                      _c_int64_p, _c_int64_p]),
     "sfr_net_save": (_status, [_handle, ctypes.c_char_p]),
     "sfr_net_load": (_status, [_handle, ctypes.c_char_p]),
     # sgd.h

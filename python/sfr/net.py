@@ -196,6 +196,42 @@ class Net(Handle):
                                ctypes.byref(size))
         return name.value.decode(), offset.value, size.value
 
+    def set_layer_name(self, layer, name):
+        """Names a layer; its tensors become "<name>.weight", ".bias", ..."""
+        lib.sfr_net_set_layer_name(self._live(), layer, name.encode())
+
+    def layer_name(self, layer):
+        name = ctypes.c_char_p()
+        lib.sfr_net_layer_name(self._live(), layer, ctypes.byref(name))
+        return name.value.decode()
+
+    def find_layer(self, name):
+        layer = ctypes.c_int()
+        lib.sfr_net_find_layer(self._live(), name.encode(), ctypes.byref(layer))
+        return layer.value
+
+    def buffers(self):
+        """A writable view of the running statistics of every batch norm (mean,
+        then variance, in layer order); None for a net without batch norm.
+        A builder call may free it, as it may the parameters."""
+        values = _c_float_p()
+        count = ctypes.c_int64()
+        lib.sfr_net_buffers(self._live(), ctypes.byref(values), ctypes.byref(count))
+        return _arrays.view(self, _PARAMS, values, (count.value,), writable=True)
+
+    def buffer_tensors(self):
+        count = ctypes.c_int()
+        lib.sfr_net_buffer_tensors(self._live(), ctypes.byref(count))
+        return count.value
+
+    def buffer_info(self, i):
+        """(name, offset, size) of buffer tensor i in buffers()."""
+        name = ctypes.c_char_p()
+        offset, size = ctypes.c_int64(), ctypes.c_int64()
+        lib.sfr_net_buffer_info(self._live(), i, ctypes.byref(name), ctypes.byref(offset),
+                                ctypes.byref(size))
+        return name.value.decode(), offset.value, size.value
+
     def save(self, path):
         lib.sfr_net_save(self._live(), os.fsencode(path))
 

@@ -482,6 +482,23 @@ class Training(unittest.TestCase):
                              padded[0, 1, :, :-1] * 100 + padded[0, 1, :, 1:] * 1000])
             np.testing.assert_allclose(net.output(), want.reshape(1, -1), rtol=1e-6)
 
+    def test_names_and_buffers(self):
+        with sfr.Net() as net:
+            x = net.input(1, 2, 2)
+            b = net.batchnorm(net.conv2d(x, 2, 1))
+            net.linear(b, 2)
+            net.set_layer_name(b, "bn")
+            self.assertEqual(net.find_layer("bn"), b)
+            self.assertEqual(net.layer_name(1), "layer1")
+            self.assertEqual([net.param_info(i)[0] for i in range(net.param_tensors())],
+                             ["layer1.weight", "bn.weight", "bn.bias", "layer3.weight",
+                              "layer3.bias"])
+            self.assertEqual([net.buffer_info(i) for i in range(net.buffer_tensors())],
+                             [("bn.running_mean", 0, 2), ("bn.running_var", 2, 2)])
+            np.testing.assert_array_equal(net.buffers(), [0, 0, 1, 1])
+            with self.assertRaises(ValueError):
+                net.find_layer("nope")
+
     def test_accumulated_gradients_are_sums(self):
         net, _ = tiny_net()
         with net:
