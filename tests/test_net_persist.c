@@ -576,6 +576,94 @@ START_TEST(save_and_load_validate_arguments)
 }
 END_TEST
 
+/* The whole of a file, in a malloc'ed buffer. */
+static unsigned char *read_all(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(fseek(f, 0, SEEK_END), 0);
+    long n = ftell(f);
+    ck_assert_int_ge(n, 0);
+    rewind(f);
+    unsigned char *buf = malloc((size_t)n + 1);
+    ck_assert_ptr_nonnull(buf);
+    ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+    fclose(f);
+    *size = (size_t)n;
+    return buf;
+}
+
+START_TEST(memory_checkpoints_are_the_file_bytes_and_load_back)
+{
+    char dir[64], path[96];
+    make_temp_dir(dir);
+    snprintf(path, sizeof path, "%s/net.ckpt", dir);
+    sfr_net *net = ready_net(3);
+    train_pass(net, 1); /* running statistics away from 0 and 1 */
+    OK(sfr_net_save(net, path));
+    size_t file_size, size = 0;
+    unsigned char *file = read_all(path, &file_size);
+    OK(sfr_net_save_memory(net, NULL, 0, &size));
+    ck_assert_uint_eq(size, file_size);
+    unsigned char *mem = malloc(size);
+    size_t written = 0;
+    /* Too small: nothing written, the size is reported in the message. */
+    memset(mem, 0xAB, size);
+    ck_assert_int_eq(sfr_net_save_memory(net, mem, size - 1, &written), SFR_ERR_SHAPE);
+    ck_assert_uint_eq(written, 0);
+    ck_assert(mem[0] == 0xAB && mem[size - 2] == 0xAB);
+    ck_assert_int_eq(sfr_net_save_memory(net, mem, size, NULL), SFR_ERR_INVALID_ARG);
+    OK(sfr_net_save_memory(net, mem, size, &written));
+    ck_assert_uint_eq(written, size);
+    ck_assert_int_eq(memcmp(mem, file, size), 0);
+
+    /* Another net of the same architecture takes it, bit for bit. */
+    sfr_net *other = ready_net(9);
+    OK(sfr_net_load_memory(other, mem, size));
+    float *a, *b, *sa, *sb;
+    int64_t n, ns;
+    OK(sfr_net_params(net, &a, NULL, &n));
+    OK(sfr_net_params(other, &b, NULL, NULL));
+    ck_assert_int_eq(memcmp(a, b, (size_t)n * sizeof *a), 0);
+    OK(sfr_net_buffers(net, &sa, &ns));
+    OK(sfr_net_buffers(other, &sb, NULL));
+    ck_assert_int_eq(memcmp(sa, sb, (size_t)ns * sizeof *sa), 0);
+
+    /* A flipped byte, a short buffer, a NULL one: refused, net unchanged. */
+    sfr_net *third = ready_net(5);
+    float *c;
+    OK(sfr_net_params(third, &c, NULL, NULL));
+    float *before = malloc((size_t)n * sizeof *before);
+    memcpy(before, c, (size_t)n * sizeof *c);
+    mem[size / 2] ^= 0x10;
+    ck_assert_int_eq(sfr_net_load_memory(third, mem, size), SFR_ERR_FORMAT);
+    mem[size / 2] ^= 0x10;
+    ck_assert_int_eq(sfr_net_load_memory(third, mem, size - 8), SFR_ERR_FORMAT);
+    ck_assert_int_eq(sfr_net_load_memory(third, mem, 3), SFR_ERR_FORMAT);
+    ck_assert_int_eq(sfr_net_load_memory(third, NULL, size), SFR_ERR_INVALID_ARG);
+    ck_assert_str_eq(sfr_last_error(), "sfr_net_load_memory: buf is NULL");
+    ck_assert_int_eq(memcmp(before, c, (size_t)n * sizeof *c), 0);
+    /* Another architecture with the same counts: refused by its signature. */
+    sfr_net *shaped = build_net(1);
+    OK(sfr_net_compile(shaped, BATCH));
+    ck_assert_int_eq(sfr_net_load_memory(shaped, mem, size), SFR_ERR_FORMAT);
+
+    /* A NaN parameter: nothing written. */
+    a[0] = NAN;
+    memset(mem, 0xAB, size);
+    ck_assert_int_eq(sfr_net_save_memory(net, mem, size, &written), SFR_ERR_NONFINITE);
+    ck_assert(mem[0] == 0xAB);
+    free(before);
+    free(mem);
+    free(file);
+    sfr_net_destroy(shaped);
+    sfr_net_destroy(third);
+    sfr_net_destroy(other);
+    sfr_net_destroy(net);
+    remove_tree(dir);
+}
+END_TEST
+
 Suite *net_persist_suite(void)
 {
     Suite *s = suite_create("net_persist");
@@ -592,6 +680,7 @@ Suite *net_persist_suite(void)
     tcase_add_test(tc, values_that_are_not_numbers_are_refused);
     tcase_add_test(tc, save_refuses_values_that_are_not_numbers);
     tcase_add_test(tc, save_through_a_link_keeps_the_link_and_the_mode);
+    tcase_add_test(tc, memory_checkpoints_are_the_file_bytes_and_load_back);
     tcase_add_test(tc, special_and_huge_files_are_refused_without_reading_them);
     tcase_set_timeout(tc, 60);
     suite_add_tcase(s, tc);

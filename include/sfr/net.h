@@ -869,6 +869,46 @@ SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path);
  */
 SFR_API sfr_status sfr_net_load(sfr_net *net, const char *path);
 
+/**
+ * @brief Writes the checkpoint of sfr_net_save() into a memory buffer, for
+ *        hosts that keep state in their own containers.
+ *
+ * The bytes are those sfr_net_save() would write to a file. Call it first
+ * with buf NULL to learn the size. On every error nothing is written.
+ *
+ * @param[in]  net      The net.
+ * @param[out] buf      NULL (a size query), or capacity bytes.
+ * @param[in]  capacity The bytes buf holds.
+ * @param[out] size     Receives the checkpoint's size in bytes.
+ * @retval SFR_OK              The checkpoint is in buf (or *size is the size
+ *                             a query asked for).
+ * @retval SFR_ERR_INVALID_ARG net or size is NULL.
+ * @retval SFR_ERR_SHAPE       capacity is smaller than the checkpoint.
+ * @retval SFR_ERR_NONFINITE   A parameter or running statistic is NaN or
+ *                             infinite.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_save_memory(const sfr_net *net, void *buf, size_t capacity,
+                                       size_t *size);
+
+/**
+ * @brief Loads a checkpoint from memory, as sfr_net_load() does from a file.
+ *
+ * @param[in,out] net  A net built like the one saved.
+ * @param[in]     buf  The checkpoint's bytes.
+ * @param[in]     size Their number.
+ * @retval SFR_OK              The parameters and running statistics are
+ *                             the checkpoint's.
+ * @retval SFR_ERR_INVALID_ARG net or buf is NULL.
+ * @retval SFR_ERR_FORMAT      The bytes are not an intact checkpoint of this
+ *                             net; the net is unchanged.
+ * @retval SFR_ERR_NOMEM       No memory for the check.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_load_memory(sfr_net *net, const void *buf, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

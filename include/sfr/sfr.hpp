@@ -878,6 +878,28 @@ public:
      * @throws sfr::error As sfr_net_load() fails; the net is then unchanged.
      */
     void load(const std::string &path) { check(sfr_net_load(get(), path.c_str())); }
+    /**
+     * @brief The checkpoint as bytes (sfr_net_save_memory()).
+     * @return The bytes sfr_net_save() would write.
+     * @throws sfr::error As sfr_net_save_memory() fails.
+     */
+    std::vector<unsigned char> save_memory() const
+    {
+        std::size_t size = 0;
+        check(sfr_net_save_memory(get(), nullptr, 0, &size));
+        std::vector<unsigned char> bytes(size);
+        check(sfr_net_save_memory(get(), bytes.data(), bytes.size(), &size));
+        return bytes;
+    }
+    /**
+     * @brief Loads a checkpoint from bytes (sfr_net_load_memory()).
+     * @param bytes What save_memory() or a file gave.
+     * @throws sfr::error As sfr_net_load_memory() fails; the net is then unchanged.
+     */
+    void load_memory(const std::vector<unsigned char> &bytes)
+    {
+        check(sfr_net_load_memory(get(), bytes.data(), bytes.size()));
+    }
 
     /** @brief The C handle. @return The net (nullptr once moved from). */
     sfr_net *get() const noexcept { return net_.get(); }

@@ -116,6 +116,9 @@ _SIGNATURES = {
                                       _c_int64_p, _c_int64_p]),
     "sfr_net_save": (_status, [_handle, ctypes.c_char_p]),
     "sfr_net_load": (_status, [_handle, ctypes.c_char_p]),
+    "sfr_net_save_memory": (_status, [_handle, ctypes.c_void_p, ctypes.c_size_t,
+                                      ctypes.POINTER(ctypes.c_size_t)]),
+    "sfr_net_load_memory": (_status, [_handle, ctypes.c_char_p, ctypes.c_size_t]),
     # sgd.h
     "sfr_sgd_create": (_status, [_handle_p, ctypes.c_double, ctypes.c_double,
                                  ctypes.c_double, ctypes.c_int]),

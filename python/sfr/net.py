@@ -238,6 +238,19 @@ class Net(Handle):
     def load(self, path):
         lib.sfr_net_load(self._live(), os.fsencode(path))
 
+    def save_bytes(self):
+        """The checkpoint sfr_net_save would write, as bytes."""
+        size = ctypes.c_size_t()
+        lib.sfr_net_save_memory(self._live(), None, 0, ctypes.byref(size))
+        buf = ctypes.create_string_buffer(size.value)
+        lib.sfr_net_save_memory(self._live(), buf, size.value, ctypes.byref(size))
+        return buf.raw[:size.value]
+
+    def load_bytes(self, data):
+        """Loads a checkpoint from bytes (save_bytes's, or a file's)."""
+        data = bytes(data)
+        lib.sfr_net_load_memory(self._live(), data, len(data))
+
     def close(self):
         held = sum(tap._pairs for tap in self._taps.values())
         if held:

@@ -496,6 +496,15 @@ class Training(unittest.TestCase):
             self.assertEqual([net.buffer_info(i) for i in range(net.buffer_tensors())],
                              [("bn.running_mean", 0, 2), ("bn.running_var", 2, 2)])
             np.testing.assert_array_equal(net.buffers(), [0, 0, 1, 1])
+            net.compile(2)
+            data = net.save_bytes()
+            values, _ = net.params()
+            saved = values.copy()
+            values[:] = 7
+            net.load_bytes(data)
+            np.testing.assert_array_equal(values, saved)
+            with self.assertRaises(sfr.FormatError):
+                net.load_bytes(data[:-1])
             with self.assertRaises(ValueError):
                 net.find_layer("nope")
 
