@@ -516,6 +516,44 @@ SFR_API sfr_status sfr_net_init_params(sfr_net *net, uint64_t seed);
 SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int training);
 
 /**
+ * @brief Runs the net on the first n samples of a batch: any batch up to the
+ *        compiled one, without compiling again and without padding.
+ *
+ * Everything sfr_net_forward() documents holds, with n in place of the
+ * compiled batch, until the next forward: sfr_net_output() gives (n, K)
+ * logits, every tap's dims say n and its data and gradient hold n samples
+ * (at the same addresses as before), sfr_net_backward() takes (n, K)
+ * dlogits, and a training forward's batch statistics and running-statistics
+ * update are those of the n samples (as PyTorch's on a batch of n).
+ * sfr_net_forward() is this call with n = the compiled batch.
+ *
+ * oneDNN's primitives are made for one batch size: the first forward with a
+ * new n < batch compiles the layers for n once (tens of milliseconds for
+ * the reference nets; its memory at most that of the full compile); the net
+ * keeps that plan beside the full one, so alternating between the full
+ * batch and the same n costs nothing more. Another n replaces it. A tap
+ * asked for later, or sfr_net_compile(), drops it.
+ *
+ * @param[in,out] net      A compiled net.
+ * @param[in]     input    (n, C, H, W) floats, NCHW contiguous; copied.
+ * @param[in]     n        Samples, 1 <= n <= the compiled batch.
+ * @param[in]     training Non-zero for a training forward, 0 for eval.
+ * @retval SFR_OK              As sfr_net_forward().
+ * @retval SFR_ERR_INVALID_ARG net or input is NULL, or n < 1.
+ * @retval SFR_ERR_STATE       The net is not compiled.
+ * @retval SFR_ERR_SHAPE       n is larger than the compiled batch, or
+ *                             training with a batch norm layer that sees
+ *                             one value per channel (n*H*W == 1).
+ * @retval SFR_ERR_NONFINITE   A NaN or infinity in the n samples of input.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @retval SFR_ERR_NOMEM       Out of memory for the plan for n, or in oneDNN.
+ * @retval SFR_ERR_BACKEND     oneDNN could not create or run a primitive for n.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_forward_batch(sfr_net *net, const float *input, int64_t n,
+                                         int training);
+
+/**
  * @brief Writes the output (the logits) of the last forward.
  *
  * @param[in]  net    The net.

@@ -40,6 +40,13 @@ static void layer_steps(struct sfri_layer *l, struct sfri_step *steps[LAYER_STEP
 
 void sfri_net_release_compiled(sfr_net *net)
 {
+    sfri_net_release_parked(net);
+    sfri_net_release_live(net);
+    net->max_batch = 0;
+}
+
+void sfri_net_release_live(sfr_net *net)
+{
     for (int i = 0; i < net->n_layers; i++) {
         struct sfri_layer *l = net->layers[i];
         struct sfri_step *steps[LAYER_STEPS];
@@ -56,7 +63,8 @@ void sfri_net_release_compiled(sfr_net *net)
         l->diff_from = -1;
         l->grad_mode[0] = l->grad_mode[1] = SFRI_GRAD_NONE;
         if (l->tap != NULL) {
-            sfri_free(l->tap->grad);
+            if (!net->borrowed_taps)
+                sfri_free(l->tap->grad);
             l->tap->grad = NULL;
             l->tap->data = NULL;
             l->tap->blocked = NULL;
@@ -82,6 +90,7 @@ void sfri_net_release_compiled(sfr_net *net)
     net->scratch_size = 0;
     net->accum_layer = net->scratch_layer = -1;
     net->batch = 0;
+    net->borrowed_taps = 0;
     net->phase = SFRI_PHASE_BUILDING;
 }
 
@@ -605,12 +614,8 @@ static sfr_status bind_output(sfr_net *net, const char *fn)
     return st;
 }
 
-/* Everything of a compile for batch; on failure the net is left uncompiled
- * and the message names the layer that failed. */
-static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
+sfr_status sfri_net_compile_plan(sfr_net *net, int64_t batch, const char *fn)
 {
-    sfri_net_release_compiled(net);
-    sfri_prof_setup(net);
     net->batch = batch;
     plan_gradients(net);
     plan_fusions(net);
@@ -627,11 +632,23 @@ static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
             st = sfri_net_blame_layer(net, i, sfri_net_bind_tap(net, net->layers[i]->tap, fn), fn);
     }
     if (st != SFR_OK) {
-        sfri_net_release_compiled(net);
+        sfri_net_release_live(net);
         return st;
     }
     net->phase = SFRI_PHASE_COMPILED;
     return SFR_OK;
+}
+
+/* Everything of a compile for batch; on failure the net is left uncompiled
+ * and the message names the layer that failed. */
+static sfr_status compile_all(sfr_net *net, int64_t batch, const char *fn)
+{
+    sfri_net_release_compiled(net);
+    sfri_prof_setup(net);
+    sfr_status st = sfri_net_compile_plan(net, batch, fn);
+    if (st == SFR_OK)
+        net->max_batch = batch;
+    return st;
 }
 
 sfr_status sfri_net_recompile(sfr_net *net, int64_t batch, const char *func)

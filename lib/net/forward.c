@@ -18,9 +18,11 @@ static void update_running_stats(sfr_net *net, const struct sfri_layer *l)
     }
 }
 
-SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int training)
+/* A forward on the first n samples of input (whole: the compiled batch):
+ * every check, then the plan for n (plan.c), then the steps. */
+static sfr_status forward(sfr_net *net, const float *input, int whole, int64_t n, int training,
+                          const char *fn)
 {
-    static const char *const fn = "sfr_net_forward";
     sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
     if (st != SFR_OK)
         return st;
@@ -28,16 +30,25 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "input is NULL");
     if (net->phase == SFRI_PHASE_BUILDING)
         return sfri_fail(SFR_ERR_STATE, fn, "the net is not compiled");
+    if (whole)
+        n = net->max_batch;
+    if (n < 1)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "batch %lld must be >= 1", (long long)n);
+    if (n > net->max_batch)
+        return sfri_fail(SFR_ERR_SHAPE, fn, "batch %lld is larger than the compiled batch %lld",
+                         (long long)n, (long long)net->max_batch);
     struct sfri_layer *in = net->layers[0];
-    int64_t n_in = sfri_layer_numel(net, in);
+    int64_t n_in = n * in->c * in->h * in->w;
     for (int i = 0; training && i < net->n_layers; i++) {
         const struct sfri_layer *l = net->layers[i];
-        if (l->kind == SFRI_LAYER_BN && net->batch * l->h * l->w < 2)
+        if (l->kind == SFRI_LAYER_BN && n * l->h * l->w < 2)
             return sfri_fail(SFR_ERR_SHAPE, fn,
                              "batch norm layer %d sees one value per channel: training needs more", i);
     }
     if (!sfri_all_finite(input, n_in))
         return sfri_fail(SFR_ERR_NONFINITE, fn, "the input holds a NaN or an infinity");
+    if ((st = sfri_net_use_batch(net, n, fn)) != SFR_OK)
+        return st;
 
     /* Until this forward completes, nothing may be back-propagated. */
     net->phase = SFRI_PHASE_COMPILED;
@@ -86,6 +97,16 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
     sfri_prof_count(net, 0);
     net->phase = training ? SFRI_PHASE_TRAINED : SFRI_PHASE_EVALUATED;
     return SFR_OK;
+}
+
+SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int training)
+{
+    return forward(net, input, 1, 0, training, "sfr_net_forward");
+}
+
+SFR_API sfr_status sfr_net_forward_batch(sfr_net *net, const float *input, int64_t n, int training)
+{
+    return forward(net, input, 0, n, training, "sfr_net_forward_batch");
 }
 
 SFR_API sfr_status sfr_net_output(sfr_net *net, const float **logits, int64_t dims[2])

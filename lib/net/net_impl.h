@@ -119,7 +119,8 @@ struct sfri_layer {
 
     sfr_tap *tap; /* the net's tap on this output, NULL until asked for */
 
-    /* compiled */
+    /* compiled: everything from md to the end belongs to one compile for
+     * one batch size (a plan); plan.c swaps it with a parked one */
     dnnl_memory_desc_t md; /* (N, C, H, W) layout of out and diff */
     size_t bytes;          /* size of out, and of diff, in that layout */
     int plain_md;          /* md is plain NCHW: out is what the host may read */
@@ -170,6 +171,8 @@ enum sfri_net_phase {
     SFRI_PHASE_EVALUATED     /* last forward was an eval forward */
 };
 
+struct sfri_plan_store;
+
 struct sfr_net {
     uint32_t magic; /* SFRI_MAGIC_NET while live */
     dnnl_engine_t engine;
@@ -192,9 +195,17 @@ struct sfr_net {
     uint64_t dropout_seed;     /* the seed of the last sfr_net_init_params, 0 before */
     uint64_t dropout_forwards; /* training forwards since then */
 
-    /* compiled */
+    dnnl_stream_t *streams;   /* one per thread of the weight reorders (see weights.c) */
+    int n_streams;
+
+    int64_t max_batch;        /* the batch of sfr_net_compile; 0 before it */
+    struct sfri_plan_store *parked; /* the compile for the other batch size, or NULL (plan.c) */
+
+    /* compiled: everything from phase to the end belongs to one compile for
+     * one batch size (a plan); plan.c swaps it with a parked one */
     int phase;
     int64_t batch;
+    int borrowed_taps;        /* the taps' plain gradients and data are another plan's */
     float *accum;             /* a gradient w.r.t. an input that is summed, not written */
     size_t accum_size;        /* bytes: the largest such gradient */
     void *scratch;            /* the user-managed oneDNN scratchpad shared by every step */
@@ -204,8 +215,6 @@ struct sfr_net {
     int n_mems, cap_mems;
     void **bufs;              /* every buffer of this compile, to free */
     int n_bufs, cap_bufs;
-    dnnl_stream_t *streams;   /* one per thread of the weight reorders (see weights.c) */
-    int n_streams;
     struct sfri_step logits_in; /* backward: dlogits -> the output's diff, when not plain */
     dnnl_memory_t logits_mem;   /* its source, pointed at the host's dlogits each backward */
 };
@@ -278,14 +287,35 @@ void sfri_prof_count(sfr_net *net, int backward);
 /* Frees the profile. */
 void sfri_prof_free(sfr_net *net);
 
-/* Releases everything compile made and returns the net to the building phase. */
+/* Releases everything compile made (both plans) and returns the net to the
+ * building phase. */
 void sfri_net_release_compiled(sfr_net *net);
+/* Releases the live plan only (compile.c), and the parked plan only (plan.c). */
+void sfri_net_release_live(sfr_net *net);
+void sfri_net_release_parked(sfr_net *net);
 
 /* Gives tap (owned by the compiled net) its dims, data and a zeroed gradient
  * buffer, with the reorders between the layer's layout and the plain one;
  * after a forward its data is that forward's output at once. On failure
  * the tap and the layer are left as they were. */
 sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func);
+
+/*
+ * Partial batches (plan.c). The net keeps its compile for max_batch and,
+ * parked beside the live one, at most one more for a smaller batch; the
+ * smaller plan shares every buffer the host can see (logits, tap data and
+ * gradients) with the full one, so pointers the host holds stay valid.
+ */
+/* Makes the plan for batch n (1 <= n <= max_batch) the live one, compiling
+ * it when it is not the live or the parked one. On failure the full plan
+ * is live and nothing else changed. */
+sfr_status sfri_net_use_batch(sfr_net *net, int64_t n, const char *func);
+/* Makes the full plan live and drops the other one (before anything that
+ * changes what a compile makes, such as a new tap). */
+void sfri_net_drop_partial(sfr_net *net);
+/* The compile of the live plan for batch, on a net with no live plan;
+ * on failure the live plan is released again. */
+sfr_status sfri_net_compile_plan(sfr_net *net, int64_t batch, const char *fn);
 
 /* Compiles net again for batch (its batch size), keeping the parameter
  * gradients (used when a tap needs an output a fusion had hidden); on

@@ -56,6 +56,9 @@ SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out)
         tap->ops = &net_tap_ops;
         l->tap = tap;
         if (net->phase != SFRI_PHASE_BUILDING) {
+            /* Only the full plan gets the tap; a partial one is compiled
+             * again, with it, when next asked for. */
+            sfri_net_drop_partial(net);
             /* A fusion hid this output, or its gradient buffer is shared:
              * compile again without that. */
             int64_t batch = net->batch;

@@ -1,0 +1,246 @@
+/*
+ * Partial batches: forward and backward on fewer samples than the net was
+ * compiled for (the last batch of an epoch, an evaluation set that the batch
+ * does not divide), without the host compiling again or padding.
+ *
+ * A oneDNN 2.6 primitive is made for one batch size, so a smaller batch
+ * needs primitives of its own: a second compile of the same layers (a plan),
+ * made the first time that size is asked for and parked beside the full one.
+ * Switching between the two swaps the compiled parts of the net, of every
+ * layer and of every tap (net_impl.h marks where they start) with the parked
+ * copies: it allocates nothing, so alternating between a full and the same
+ * partial batch costs one compile in all. A third size drops the partial
+ * plan and compiles another.
+ *
+ * What the host holds must not move: the logits, every tap's data and every
+ * tap's gradient are the full plan's buffers in both plans (plain NCHW, so
+ * the first n samples of a batch-N buffer are a batch-n one). The partial
+ * plan is compiled with buffers of its own and its memory objects are then
+ * pointed at the full plan's; its own plain copies stay unused until it is
+ * released.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "../tap/tap.h"
+#include "net_impl.h"
+
+#define LAYER_PLAN_OFF offsetof(struct sfri_layer, md)
+#define LAYER_PLAN_SIZE (sizeof(struct sfri_layer) - LAYER_PLAN_OFF)
+#define NET_PLAN_OFF offsetof(struct sfr_net, phase)
+#define NET_PLAN_SIZE (sizeof(struct sfr_net) - NET_PLAN_OFF)
+
+/* What a tap shows of one plan. */
+struct tap_view {
+    int64_t dims[4];
+    const float *data;
+    float *grad;
+    const float *blocked;
+    int block;
+    float *blocked_grad;
+    int blocked_grad_live, plain_fresh;
+};
+
+struct sfri_plan_store {
+    int64_t batch;          /* of the plan parked here */
+    int n_layers;
+    unsigned char net[NET_PLAN_SIZE];
+    unsigned char *layers;  /* (n_layers, LAYER_PLAN_SIZE) */
+    struct tap_view *taps;  /* (n_layers): where a layer has a tap */
+};
+
+static void swap_bytes(void *a, void *b, size_t n)
+{
+    unsigned char *x = a, *y = b, tmp[256];
+    while (n > 0) {
+        size_t k = n < sizeof tmp ? n : sizeof tmp;
+        memcpy(tmp, x, k);
+        memcpy(x, y, k);
+        memcpy(y, tmp, k);
+        x += k;
+        y += k;
+        n -= k;
+    }
+}
+
+static void swap_tap(sfr_tap *t, struct tap_view *v)
+{
+    struct tap_view live = {{t->dims[0], t->dims[1], t->dims[2], t->dims[3]},
+                            t->data,         t->grad,
+                            t->blocked,      t->block,
+                            t->blocked_grad, t->blocked_grad_live,
+                            t->plain_fresh};
+    memcpy(t->dims, v->dims, sizeof t->dims);
+    t->data = v->data;
+    t->grad = v->grad;
+    t->blocked = v->blocked;
+    t->block = v->block;
+    t->blocked_grad = v->blocked_grad;
+    t->blocked_grad_live = v->blocked_grad_live;
+    t->plain_fresh = v->plain_fresh;
+    *v = live;
+}
+
+/* The live plan goes to the store and the parked one comes back. */
+static void swap_plans(sfr_net *net)
+{
+    struct sfri_plan_store *s = net->parked;
+    int64_t live_batch = net->batch;
+    swap_bytes((unsigned char *)net + NET_PLAN_OFF, s->net, NET_PLAN_SIZE);
+    for (int i = 0; i < s->n_layers; i++) {
+        struct sfri_layer *l = net->layers[i];
+        swap_bytes((unsigned char *)l + LAYER_PLAN_OFF, s->layers + (size_t)i * LAYER_PLAN_SIZE,
+                   LAYER_PLAN_SIZE);
+        if (l->tap != NULL)
+            swap_tap(l->tap, &s->taps[i]);
+    }
+    s->batch = live_batch;
+}
+
+static void free_store(struct sfri_plan_store *s)
+{
+    if (s == NULL)
+        return;
+    sfri_free(s->layers);
+    sfri_free(s->taps);
+    sfri_free(s);
+}
+
+/* A store that holds an empty plan: what sfri_net_release_live leaves. */
+static struct sfri_plan_store *new_store(const sfr_net *net)
+{
+    struct sfri_plan_store *s = sfri_malloc(sizeof *s);
+    if (s == NULL)
+        return NULL;
+    memset(s, 0, sizeof *s);
+    s->n_layers = net->n_layers;
+    s->layers = sfri_malloc(sfri_mul_size((size_t)net->n_layers, LAYER_PLAN_SIZE));
+    s->taps = sfri_malloc(sfri_mul_size((size_t)net->n_layers, sizeof *s->taps));
+    if (s->layers == NULL || s->taps == NULL) {
+        free_store(s);
+        return NULL;
+    }
+    memset(s->taps, 0, (size_t)net->n_layers * sizeof *s->taps);
+    struct sfri_layer empty;
+    memset(&empty, 0, sizeof empty);
+    empty.last_consumer = -1;
+    empty.diff_from = -1;
+    for (int i = 0; i < net->n_layers; i++)
+        memcpy(s->layers + (size_t)i * LAYER_PLAN_SIZE, (unsigned char *)&empty + LAYER_PLAN_OFF,
+               LAYER_PLAN_SIZE);
+    sfr_net bare;
+    memset(&bare, 0, sizeof bare);
+    bare.phase = SFRI_PHASE_BUILDING;
+    bare.accum_layer = bare.scratch_layer = -1;
+    memcpy(s->net, (unsigned char *)&bare + NET_PLAN_OFF, NET_PLAN_SIZE);
+    return s;
+}
+
+void sfri_net_release_parked(sfr_net *net)
+{
+    if (net->parked == NULL)
+        return;
+    swap_plans(net);
+    sfri_net_release_live(net);
+    swap_plans(net);
+    free_store(net->parked);
+    net->parked = NULL;
+}
+
+void sfri_net_drop_partial(sfr_net *net)
+{
+    if (net->parked == NULL)
+        return;
+    if (net->batch != net->max_batch)
+        swap_plans(net);
+    sfri_net_release_parked(net);
+}
+
+/* Points every memory object of the live plan over from to to. */
+static sfr_status repoint(sfr_net *net, const void *from, void *to, const char *fn)
+{
+    for (int i = 0; i < net->n_mems; i++) {
+        void *handle = NULL;
+        dnnl_status_t st = dnnl_memory_get_data_handle(net->mems[i], &handle);
+        if (st == dnnl_success && handle == from)
+            st = dnnl_memory_set_data_handle(net->mems[i], to);
+        if (st != dnnl_success)
+            return sfri_dnnl_fail(st, fn, "buffer sharing between batch sizes");
+    }
+    return SFR_OK;
+}
+
+/* The full plan's layer i (parked), read into a struct of its own. */
+static void parked_layer(const sfr_net *net, int i, struct sfri_layer *out)
+{
+    memcpy((unsigned char *)out + LAYER_PLAN_OFF, net->parked->layers + (size_t)i * LAYER_PLAN_SIZE,
+           LAYER_PLAN_SIZE);
+}
+
+/* The live (partial) plan's logits, tap data and tap gradients become the
+ * parked full plan's buffers. Memory objects first (the only part that can
+ * fail, after which the partial plan still owns all it made), then the
+ * pointers, freeing the partial plan's own tap gradients. */
+static sfr_status share_host_buffers(sfr_net *net, const char *fn)
+{
+    sfr_status st = SFR_OK;
+    for (int i = 0; st == SFR_OK && i < net->n_layers; i++) {
+        const struct sfri_layer *l = net->layers[i];
+        struct sfri_layer full;
+        parked_layer(net, i, &full);
+        if (l->plain != NULL && full.plain != NULL)
+            st = repoint(net, l->plain, full.plain, fn);
+        if (st == SFR_OK && l->tap != NULL && l->tap->grad != NULL)
+            st = repoint(net, l->tap->grad, net->parked->taps[i].grad, fn);
+    }
+    if (st != SFR_OK)
+        return st;
+    for (int i = 0; i < net->n_layers; i++) {
+        struct sfri_layer *l = net->layers[i];
+        struct sfri_layer full;
+        parked_layer(net, i, &full);
+        if (l->plain != NULL && full.plain != NULL) {
+            if (l->out == l->plain)
+                l->out = full.plain;
+            l->plain = full.plain;
+        }
+        if (l->tap != NULL) {
+            sfri_free(l->tap->grad);
+            l->tap->grad = net->parked->taps[i].grad;
+            l->tap->data = l->plain;
+        }
+    }
+    net->borrowed_taps = 1;
+    return SFR_OK;
+}
+
+/* Compiles the plan for batch n beside the live full one, which is parked;
+ * on failure the full plan is live again. */
+static sfr_status build_partial(sfr_net *net, int64_t n, const char *fn)
+{
+    net->parked = new_store(net);
+    if (net->parked == NULL)
+        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
+    swap_plans(net);   /* the full plan parked, an empty one live */
+    sfr_status st = sfri_net_compile_plan(net, n, fn);
+    if (st == SFR_OK && (st = share_host_buffers(net, fn)) != SFR_OK)
+        sfri_net_release_live(net);
+    if (st != SFR_OK) {
+        swap_plans(net);
+        free_store(net->parked);
+        net->parked = NULL;
+    }
+    return st;
+}
+
+sfr_status sfri_net_use_batch(sfr_net *net, int64_t n, const char *func)
+{
+    if (n == net->batch)
+        return SFR_OK;
+    if (net->parked != NULL && net->parked->batch == n && net->parked->n_layers == net->n_layers) {
+        swap_plans(net);
+        return SFR_OK;
+    }
+    sfri_net_drop_partial(net);
+    return n == net->batch ? SFR_OK : build_partial(net, n, func);
+}
