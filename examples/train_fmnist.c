@@ -64,6 +64,7 @@ typedef struct options {
     const char *csv;
     int64_t limit;
     int64_t val;   /* > 0: the last val training images are the evaluation set */
+    int keep_last; /* train on the last partial batch too (sfr_net_forward_batch) */
 } options;
 
 /* Stops the program with libsfr's message when a call fails. */
@@ -118,7 +119,9 @@ static void usage(FILE *out)
             "  --csv PATH          one row per epoch: losses by part, accuracies, images/s\n"
             "  --limit N           train on the first N training images only\n"
             "  --val N             hold out the last N training images and evaluate on them,\n"
-            "                      never on the test set (for choosing hyper-parameters)\n");
+            "                      never on the test set (for choosing hyper-parameters)\n"
+            "  --keep-last         train on the last partial batch of each epoch too\n"
+            "                      (default: it is dropped)\n");
 }
 
 static int parse_choice(const char *arg, const char *const *names, int count, const char *what)
@@ -171,7 +174,8 @@ static options parse_options(int argc, char **argv)
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
-           OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET };
+           OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
+           OPT_KEEP_LAST };
     static const struct option longopts[] = {
         {"data", required_argument, 0, 'd'},     {"epochs", required_argument, 0, 'e'},
         {"batch", required_argument, 0, 'b'},    {"lr", required_argument, 0, 'l'},
@@ -194,6 +198,7 @@ static options parse_options(int argc, char **argv)
         {"val", required_argument, 0, OPT_VAL},
         {"optimizer", required_argument, 0, OPT_OPTIMIZER}, {"net", required_argument, 0, OPT_NET},
         {"warmup-epochs", required_argument, 0, OPT_WARMUP_EPOCHS},
+        {"keep-last", no_argument, 0, OPT_KEEP_LAST},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     static const char *const modes[] = {"sfr", "ce", "ls"};
     static const char *const matches[] = {"emd", "l2"};
@@ -236,6 +241,7 @@ static options parse_options(int argc, char **argv)
         case OPT_EPS_SCALING: o.eps_scaling = parse_number(optarg, "eps-scaling", 0, 0.99); break;
         case OPT_DEBIAS: o.debias = 1; break;
         case OPT_LS_EPS: o.ls_eps = parse_number(optarg, "ls-eps", 0, 1); break;
+        case OPT_KEEP_LAST: o.keep_last = 1; break;
         case OPT_VAL: o.val = (int64_t)parse_number(optarg, "val", 1, 1e9); break;
         case OPT_OPTIMIZER: o.optimizer = (enum optimizer)parse_choice(optarg, optimizers, 2, "optimizer"); break;
         case OPT_NET: o.net = (enum net_kind)parse_choice(optarg, nets, 2, "net"); break;
@@ -557,18 +563,17 @@ static int argmax(const float *v, int n)
     return best;
 }
 
-/* Test accuracy with running statistics. The last partial batch is padded
- * with zeros, which batch norm in eval mode does not mix with the rest. */
+/* Test accuracy with running statistics; the last partial batch runs as it
+ * is (sfr_net_forward_batch), with no padding. */
 static double evaluate(sfr_net *net, const fmnist_set *test, int batch, float mean, float std,
                        float *input)
 {
     int64_t correct = 0;
     for (int64_t start = 0; start < test->count; start += batch) {
         int64_t n = test->count - start < batch ? test->count - start : batch;
-        memset(input, 0, (size_t)batch * FMNIST_PIXELS * sizeof *input);
         for (int64_t i = 0; i < n; i++)
             fmnist_fill(test, start + i, mean, std, 0, NULL, input + i * FMNIST_PIXELS);
-        SFR_TRY(sfr_net_forward(net, input, 0));
+        SFR_TRY(sfr_net_forward_batch(net, input, n, 0));
         const float *logits;
         int64_t dims[2];
         SFR_TRY(sfr_net_output(net, &logits, dims));
@@ -716,7 +721,9 @@ int main(int argc, char **argv)
                o.checkpoint, first_epoch);
     }
 
-    const int64_t batches = train.count / o.batch; /* the last partial batch is dropped */
+    /* The last partial batch is dropped unless --keep-last. */
+    const int64_t batches = (train.count + (o.keep_last ? o.batch - 1 : 0)) / o.batch;
+    const int64_t images = o.keep_last ? train.count : batches * o.batch;
     sfr_lr_schedule *sched = make_schedule(&o, batches);
     float *input = malloc((size_t)o.batch * FMNIST_PIXELS * sizeof *input); /* (B, 1, 28, 28) */
     float *dlogits = malloc((size_t)o.batch * FMNIST_CLASSES * sizeof *dlogits); /* (B, 10) */
@@ -750,27 +757,29 @@ int main(int argc, char **argv)
             double t = ((double)epoch + (double)b / (double)batches) / (double)o.epochs;
             SFR_TRY(sfr_lr_schedule_lr(sched, epoch * batches + b, &st.lr));
             optimizer_set_lr(&opt, st.lr);
-            for (int i = 0; i < o.batch; i++) {
+            const int64_t n = b * o.batch + o.batch <= train.count ? o.batch
+                                                                   : train.count - b * o.batch;
+            for (int64_t i = 0; i < n; i++) {
                 int64_t idx = order[b * o.batch + i];
                 fmnist_fill(&train, idx, mean, std, o.augment, &rng, input + i * FMNIST_PIXELS);
                 labels[i] = train.labels[idx];
                 ids[i] = idx;
             }
-            SFR_TRY(sfr_net_forward(net, input, 1));
+            SFR_TRY(sfr_net_forward_batch(net, input, n, 1));
             const float *logits;
             int64_t dims[2];
             SFR_TRY(sfr_net_output(net, &logits, dims));
             SFR_TRY(sfr_reg_set_progress(reg, t));
             if (o.mode != MODE_CE && o.ls_source == SFR_LS_PAST)
-                SFR_TRY(sfr_reg_set_sample_ids(reg, ids, o.batch));
+                SFR_TRY(sfr_reg_set_sample_ids(reg, ids, n));
             double loss;
-            SFR_TRY(sfr_reg_compute(reg, logits, labels, o.batch, FMNIST_CLASSES, dlogits, &loss));
+            SFR_TRY(sfr_reg_compute(reg, logits, labels, n, FMNIST_CLASSES, dlogits, &loss));
             SFR_TRY(sfr_net_backward(net, dlogits));
             optimizer_step(&opt, net);
 
             add_step_stats(reg, &layers, &st);
             st.total_loss += loss;
-            for (int i = 0; i < o.batch; i++)
+            for (int64_t i = 0; i < n; i++)
                 correct += argmax(logits + i * FMNIST_CLASSES, FMNIST_CLASSES) == labels[i];
 
             char status[160];
@@ -779,17 +788,17 @@ int main(int argc, char **argv)
                      st.total_loss / done, st.label_loss / done,
                      (st.pair_loss[0] + st.pair_loss[1] + st.pair_loss[2]) / done,
                      st.head_loss / done);
-            progress_update(&bar, b + 1, (b + 1) * o.batch, status);
+            progress_update(&bar, b + 1, b * o.batch + n, status);
         }
         progress_end(&bar);
         st.seconds = progress_now() - bar.start;
-        st.images_per_second = (double)(batches * o.batch) / st.seconds;
+        st.images_per_second = (double)images / st.seconds;
         st.label_loss /= (double)batches;
         st.total_loss /= (double)batches;
         for (int p = 0; p < PAIRS; p++)
             st.pair_loss[p] /= (double)batches;
         st.head_loss /= (double)batches;
-        st.train_accuracy = (double)correct / (double)(batches * o.batch);
+        st.train_accuracy = (double)correct / (double)images;
         st.test_accuracy = evaluate(net, &eval_set, o.batch, mean, std, input);
         printf("epoch %d/%d: loss %.4f (label %.4f, sfr %.4f %.4f %.4f, heads %.4f), "
                "train %.2f%%, %s %.2f%%, %.0f img/s, %.1f s\n",

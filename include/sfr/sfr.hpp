@@ -755,6 +755,23 @@ public:
         check(sfr_net_forward(get(), input.data(), training ? 1 : 0));
     }
 
+    /**
+     * @brief Runs the net forward on the first n samples (sfr_net_forward_batch()):
+     *        any batch up to the compiled one; output(), taps and backward()
+     *        then hold n samples.
+     * @param input    (n, C, H, W) floats.
+     * @param n        Samples, 1 to the compiled batch.
+     * @param training true: batch statistics; false: running statistics.
+     * @throws sfr::error ::SFR_ERR_SHAPE for an input of another size;
+     *                    otherwise as sfr_net_forward_batch() fails.
+     */
+    void forward(span<const float> input, std::int64_t n, bool training)
+    {
+        if (batch_ > 0 && n >= 1 && n <= batch_)
+            detail::expect_size("sfr::net::forward: input", input.size(), n * input_volume_);
+        check(sfr_net_forward_batch(get(), input.data(), n, training ? 1 : 0));
+    }
+
     /** @brief The logits of the last forward, owned by the net. */
     struct logits {
         span<const float> values; ///< (batch, classes) floats, row-major.

@@ -97,6 +97,7 @@ _SIGNATURES = {
     "sfr_net_compile": (_status, [_handle, ctypes.c_int64]),
     "sfr_net_init_params": (_status, [_handle, ctypes.c_uint64]),
     "sfr_net_forward": (_status, [_handle, _c_float_p, ctypes.c_int]),
+    "sfr_net_forward_batch": (_status, [_handle, _c_float_p, ctypes.c_int64, ctypes.c_int]),
     "sfr_net_output": (_status, [_handle, ctypes.POINTER(_c_float_p), _c_int64_p]),
     "sfr_net_backward": (_status, [_handle, _c_float_p]),
     "sfr_net_backward_accumulate": (_status, [_handle, _c_float_p]),

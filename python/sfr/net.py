@@ -133,11 +133,22 @@ class Net(Handle):
         lib.sfr_net_init_params(self._live(), seed)
 
     def forward(self, x, training=True):
-        """x: (batch, C, H, W) of the compiled batch size, converted to
-        float32 (no copy when it already is, C-contiguous)."""
-        shape = None if self._batch is None else (self._batch,) + self._input_shape
+        """x: (n, C, H, W), n from 1 to the compiled batch size (fewer rows
+        run as sfr_net_forward_batch: outputs, taps and backward then hold n
+        samples), converted to float32 (no copy when it already is,
+        C-contiguous)."""
+        shape = None
+        if self._batch is not None:
+            rows = np.shape(x)[0] if np.ndim(x) == 4 else self._batch
+            if not 1 <= rows <= self._batch:
+                raise ValueError("input has %d samples; the net is compiled for 1 to %d"
+                                 % (rows, self._batch))
+            shape = (rows,) + self._input_shape
         x = _arrays.converted(x, np.float32, "input", shape)
-        lib.sfr_net_forward(self._live(), _arrays.floats(x), int(training))
+        if shape is not None and shape[0] < self._batch:
+            lib.sfr_net_forward_batch(self._live(), _arrays.floats(x), shape[0], int(training))
+        else:
+            lib.sfr_net_forward(self._live(), _arrays.floats(x), int(training))
 
     def output(self):
         """The logits of the last forward, (batch, K): a read-only view."""

@@ -526,6 +526,23 @@ class Training(unittest.TestCase):
                 net.backward(dl, accumulate=True)
             np.testing.assert_array_equal(grads, plain[0] + plain[1])
 
+    def test_fewer_rows_run_as_a_partial_batch(self):
+        net, conv = tiny_net(batch=4)
+        with net:
+            x = np.arange(64, dtype=np.float32).reshape(4, 1, 4, 4) / 64
+            net.forward(x, training=False)
+            full = net.output().copy()
+            net.forward(x[:3], training=False)
+            self.assertEqual(net.output().shape, (3, 3))
+            np.testing.assert_allclose(net.output(), full[:3], rtol=1e-5, atol=1e-6)
+            net.forward(x[:2])
+            net.backward(np.ones((2, 3), dtype=np.float32))
+            with self.assertRaises(ValueError):
+                net.backward(np.ones((4, 3), dtype=np.float32))
+            for bad in (np.zeros((5, 1, 4, 4), np.float32), np.zeros((0, 1, 4, 4), np.float32)):
+                with self.assertRaises(ValueError):
+                    net.forward(bad)
+
     def test_lr_schedule_warms_up_then_decays(self):
         with sfr.LrSchedule(sfr.LR_COSINE, 1.0, 10, warmup_steps=2, start_factor=0.5,
                             min_lr=0.2) as sched:
