@@ -197,6 +197,9 @@ START_TEST(a_late_tap_reaches_the_partial_batch)
     ck_assert_int_eq(sfr_net_find_layer(s.net, "layer1", &stem), SFR_OK);
     sfr_tap *late;
     ck_assert_int_eq(sfr_net_tap(s.net, stem, &late), SFR_OK);
+    /* The partial forward's output went with its plan: nothing stale to read. */
+    const float *stale;
+    ck_assert_int_eq(sfr_tap_data(late, &stale), SFR_ERR_STATE);
     ck_assert_int_eq(sfr_net_forward_batch(s.net, x, PART, 1), SFR_OK);
     int64_t d[4];
     const float *v;

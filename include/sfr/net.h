@@ -532,7 +532,9 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
  * the reference nets; its memory at most that of the full compile); the net
  * keeps that plan beside the full one, so alternating between the full
  * batch and the same n costs nothing more. Another n replaces it. A tap
- * asked for later, or sfr_net_compile(), drops it.
+ * asked for later, or sfr_net_compile(), drops it; a tap asked for right
+ * after a forward of n < batch has no output to show (#SFR_ERR_STATE) until
+ * the next forward.
  *
  * @param[in,out] net      A compiled net.
  * @param[in]     input    (n, C, H, W) floats, NCHW contiguous; copied.

@@ -151,8 +151,13 @@ void sfri_net_drop_partial(sfr_net *net)
 {
     if (net->parked == NULL)
         return;
-    if (net->batch != net->max_batch)
+    if (net->batch != net->max_batch) {
         swap_plans(net);
+        /* The last forward was the partial plan's: the full plan's buffers
+         * hold an older one, which nobody may read or back-propagate. */
+        if (sfri_net_has_output(net))
+            net->phase = SFRI_PHASE_COMPILED;
+    }
     sfri_net_release_parked(net);
 }
 
