@@ -148,8 +148,9 @@ START_TEST(mobilenet_partial_batch_is_a_net_compiled_for_it)
 }
 END_TEST
 
-/* Full, partial, another partial, full: the host's pointers never move, the
- * dims follow the batch, and the full batch's eval logits come back the same. */
+/* Full and partial batches of several sizes, in turn: the host's pointers
+ * never move, the dims follow the batch, and the full batch's eval logits
+ * come back the same. */
 START_TEST(switching_batches_keeps_pointers_and_the_full_batch)
 {
     struct side s;
@@ -164,7 +165,9 @@ START_TEST(switching_batches_keeps_pointers_and_the_full_batch)
     memcpy(reference, first, sizeof reference);
     ck_assert_int_eq(sfr_tap_data(s.student, &data0), SFR_OK);
     ck_assert_int_eq(sfr_tap_grad(s.student, &grad0), SFR_OK);
-    const int64_t sizes[] = {PART, PART, 3, FULL, 1, FULL};
+    /* Three sizes are kept beside the live one: 2, 5 and 3 each drop the
+     * oldest kept partial compile. */
+    const int64_t sizes[] = {PART, PART, 3, FULL, 1, FULL, 2, PART, 3, 1, FULL, 3};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         ck_assert_int_eq(sfr_net_forward_batch(s.net, x, sizes[k], 0), SFR_OK);
         ck_assert_int_eq(sfr_net_output(s.net, &logits, dims), SFR_OK);
@@ -180,6 +183,8 @@ START_TEST(switching_batches_keeps_pointers_and_the_full_batch)
         for (int64_t i = 0; i < sizes[k] * K; i++)
             ck_assert_float_eq_tol(logits[i], reference[i], 1e-5f * (1.0f + fabsf(reference[i])));
     }
+    ck_assert_int_eq(sfr_net_forward(s.net, x, 0), SFR_OK);
+    ck_assert_int_eq(sfr_net_output(s.net, &logits, dims), SFR_OK);
     assert_same(logits, reference, FULL * K, "full batch after partial ones");
     free(x);
     free_side(&s);

@@ -531,10 +531,10 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
  * new n < batch compiles the layers for n once, which takes about as long as
  * sfr_net_compile() (measured 0.4-0.7 s for fmnist-resnet and about 2 s for
  * fmnist-mobilenet, n = 96 of 128, 2 busy cores; its memory at most that of
- * the full compile); the net
- * keeps that plan beside the full one, so alternating between the full
- * batch and the same n costs nothing more. Another n replaces it. A tap
- * asked for later, or sfr_net_compile(), drops it; a tap asked for right
+ * the full compile); the net keeps the compiles of the last three such
+ * sizes beside the full one, so alternating between the full batch and
+ * those costs nothing more (a fourth size drops the oldest). A tap asked
+ * for later, or sfr_net_compile(), drops them; a tap asked for right
  * after a forward of n < batch has no output to show (#SFR_ERR_STATE) until
  * the next forward.
  *

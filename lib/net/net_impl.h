@@ -173,6 +173,11 @@ enum sfri_net_phase {
 
 struct sfri_plan_store;
 
+/* Compiles kept beside the live one: the full batch's and two partial ones
+ * (a host's short training batch and short evaluation batch) while a third
+ * partial one is live. */
+#define SFRI_PARKED_PLANS 3
+
 struct sfr_net {
     uint32_t magic; /* SFRI_MAGIC_NET while live */
     dnnl_engine_t engine;
@@ -199,7 +204,9 @@ struct sfr_net {
     int n_streams;
 
     int64_t max_batch;        /* the batch of sfr_net_compile; 0 before it */
-    struct sfri_plan_store *parked; /* the compile for the other batch size, or NULL (plan.c) */
+    /* The compiles for other batch sizes than the live one's (plan.c). */
+    struct sfri_plan_store *parked[SFRI_PARKED_PLANS];
+    int n_parked;
 
     /* compiled: everything from phase to the end belongs to one compile for
      * one batch size (a plan); plan.c swaps it with a parked one */
@@ -290,7 +297,7 @@ void sfri_prof_free(sfr_net *net);
 /* Releases everything compile made (both plans) and returns the net to the
  * building phase. */
 void sfri_net_release_compiled(sfr_net *net);
-/* Releases the live plan only (compile.c), and the parked plan only (plan.c). */
+/* Releases the live plan only (compile.c), and the parked plans only (plan.c). */
 void sfri_net_release_live(sfr_net *net);
 void sfri_net_release_parked(sfr_net *net);
 
@@ -302,15 +309,15 @@ sfr_status sfri_net_bind_tap(sfr_net *net, sfr_tap *tap, const char *func);
 
 /*
  * Partial batches (plan.c). The net keeps its compile for max_batch and,
- * parked beside the live one, at most one more for a smaller batch; the
- * smaller plan shares every buffer the host can see (logits, tap data and
+ * parked beside the live one, a few more for smaller batches; a smaller
+ * plan shares every buffer the host can see (logits, tap data and
  * gradients) with the full one, so pointers the host holds stay valid.
  */
 /* Makes the plan for batch n (1 <= n <= max_batch) the live one, compiling
- * it when it is not the live or the parked one. On failure the full plan
- * is live and nothing else changed. */
+ * it when it is not the live or a parked one (dropping the oldest partial
+ * one when all places are taken). On failure the full plan is live. */
 sfr_status sfri_net_use_batch(sfr_net *net, int64_t n, const char *func);
-/* Makes the full plan live and drops the other one (before anything that
+/* Makes the full plan live and drops the others (before anything that
  * changes what a compile makes, such as a new tap). */
 void sfri_net_drop_partial(sfr_net *net);
 /* The compile of the live plan for batch, on a net with no live plan;

@@ -6,11 +6,12 @@
  * A oneDNN 2.6 primitive is made for one batch size, so a smaller batch
  * needs primitives of its own: a second compile of the same layers (a plan),
  * made the first time that size is asked for and parked beside the full one.
- * Switching between the two swaps the compiled parts of the net, of every
- * layer and of every tap (net_impl.h marks where they start) with the parked
- * copies: it allocates nothing, so alternating between a full and the same
- * partial batch costs one compile in all. A third size drops the partial
- * plan and compiles another.
+ * Switching swaps the compiled parts of the net, of every layer and of every
+ * tap (net_impl.h marks where they start) with a parked copy: it allocates
+ * nothing, so alternating between the full batch and a few short ones (a
+ * short last training batch, a short evaluation batch) costs one compile
+ * each in all. When every place is taken, a new size drops the oldest
+ * partial plan.
  *
  * What the host holds must not move: the logits, every tap's data and every
  * tap's gradient are the full plan's buffers in both plans (plain NCHW, so
@@ -81,10 +82,9 @@ static void swap_tap(sfr_tap *t, struct tap_view *v)
     *v = live;
 }
 
-/* The live plan goes to the store and the parked one comes back. */
-static void swap_plans(sfr_net *net)
+/* The live plan goes to store s and the plan parked there comes back. */
+static void swap_plans(sfr_net *net, struct sfri_plan_store *s)
 {
-    struct sfri_plan_store *s = net->parked;
     int64_t live_batch = net->batch;
     swap_bytes((unsigned char *)net + NET_PLAN_OFF, s->net, NET_PLAN_SIZE);
     for (int i = 0; i < s->n_layers; i++) {
@@ -136,28 +136,50 @@ static struct sfri_plan_store *new_store(const sfr_net *net)
     return s;
 }
 
+/* The parked plan for batch, or -1. */
+static int find_parked(const sfr_net *net, int64_t batch)
+{
+    for (int i = 0; i < net->n_parked; i++)
+        if (net->parked[i]->batch == batch && net->parked[i]->n_layers == net->n_layers)
+            return i;
+    return -1;
+}
+
+/* Releases parked plan i and closes the gap in the list. */
+static void release_parked_at(sfr_net *net, int i)
+{
+    struct sfri_plan_store *s = net->parked[i];
+    swap_plans(net, s);
+    sfri_net_release_live(net);
+    swap_plans(net, s);
+    free_store(s);
+    for (int k = i + 1; k < net->n_parked; k++)
+        net->parked[k - 1] = net->parked[k];
+    net->parked[--net->n_parked] = NULL;
+}
+
 void sfri_net_release_parked(sfr_net *net)
 {
-    if (net->parked == NULL)
+    while (net->n_parked > 0)
+        release_parked_at(net, net->n_parked - 1);
+}
+
+/* Makes the full plan the live one (it is live or parked). */
+static void make_full_live(sfr_net *net)
+{
+    int i = net->batch == net->max_batch ? -1 : find_parked(net, net->max_batch);
+    if (i < 0)
         return;
-    swap_plans(net);
-    sfri_net_release_live(net);
-    swap_plans(net);
-    free_store(net->parked);
-    net->parked = NULL;
+    swap_plans(net, net->parked[i]);
+    /* The last forward was a partial plan's: the full plan's buffers hold
+     * an older one, which nobody may read or back-propagate. */
+    if (sfri_net_has_output(net))
+        net->phase = SFRI_PHASE_COMPILED;
 }
 
 void sfri_net_drop_partial(sfr_net *net)
 {
-    if (net->parked == NULL)
-        return;
-    if (net->batch != net->max_batch) {
-        swap_plans(net);
-        /* The last forward was the partial plan's: the full plan's buffers
-         * hold an older one, which nobody may read or back-propagate. */
-        if (sfri_net_has_output(net))
-            net->phase = SFRI_PHASE_COMPILED;
-    }
+    make_full_live(net);
     sfri_net_release_parked(net);
 }
 
@@ -175,35 +197,36 @@ static sfr_status repoint(sfr_net *net, const void *from, void *to, const char *
     return SFR_OK;
 }
 
-/* The full plan's layer i (parked), read into a struct of its own. */
-static void parked_layer(const sfr_net *net, int i, struct sfri_layer *out)
+/* Layer i of the plan parked in full, read into a struct of its own. */
+static void parked_layer(const struct sfri_plan_store *full, int i, struct sfri_layer *out)
 {
-    memcpy((unsigned char *)out + LAYER_PLAN_OFF, net->parked->layers + (size_t)i * LAYER_PLAN_SIZE,
+    memcpy((unsigned char *)out + LAYER_PLAN_OFF, full->layers + (size_t)i * LAYER_PLAN_SIZE,
            LAYER_PLAN_SIZE);
 }
 
 /* The live (partial) plan's logits, tap data and tap gradients become the
- * parked full plan's buffers. Memory objects first (the only part that can
+ * buffers of the full plan, parked in full. Memory objects first (the only part that can
  * fail, after which the partial plan still owns all it made), then the
  * pointers, freeing the partial plan's own tap gradients. */
-static sfr_status share_host_buffers(sfr_net *net, const char *fn)
+static sfr_status share_host_buffers(sfr_net *net, const struct sfri_plan_store *full_plan,
+                                     const char *fn)
 {
     sfr_status st = SFR_OK;
     for (int i = 0; st == SFR_OK && i < net->n_layers; i++) {
         const struct sfri_layer *l = net->layers[i];
         struct sfri_layer full;
-        parked_layer(net, i, &full);
+        parked_layer(full_plan, i, &full);
         if (l->plain != NULL && full.plain != NULL)
             st = repoint(net, l->plain, full.plain, fn);
         if (st == SFR_OK && l->tap != NULL && l->tap->grad != NULL)
-            st = repoint(net, l->tap->grad, net->parked->taps[i].grad, fn);
+            st = repoint(net, l->tap->grad, full_plan->taps[i].grad, fn);
     }
     if (st != SFR_OK)
         return st;
     for (int i = 0; i < net->n_layers; i++) {
         struct sfri_layer *l = net->layers[i];
         struct sfri_layer full;
-        parked_layer(net, i, &full);
+        parked_layer(full_plan, i, &full);
         if (l->plain != NULL && full.plain != NULL) {
             if (l->out == l->plain)
                 l->out = full.plain;
@@ -211,7 +234,7 @@ static sfr_status share_host_buffers(sfr_net *net, const char *fn)
         }
         if (l->tap != NULL) {
             sfri_free(l->tap->grad);
-            l->tap->grad = net->parked->taps[i].grad;
+            l->tap->grad = full_plan->taps[i].grad;
             l->tap->data = l->plain;
         }
     }
@@ -219,21 +242,22 @@ static sfr_status share_host_buffers(sfr_net *net, const char *fn)
     return SFR_OK;
 }
 
-/* Compiles the plan for batch n beside the live full one, which is parked;
- * on failure the full plan is live again. */
+/* Compiles the plan for batch n with the full plan live (which is then
+ * parked) and a free place; on failure the full plan is live again. */
 static sfr_status build_partial(sfr_net *net, int64_t n, const char *fn)
 {
-    net->parked = new_store(net);
-    if (net->parked == NULL)
+    struct sfri_plan_store *full = new_store(net);
+    if (full == NULL)
         return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
-    swap_plans(net);   /* the full plan parked, an empty one live */
+    net->parked[net->n_parked++] = full;
+    swap_plans(net, full);   /* the full plan parked, an empty one live */
     sfr_status st = sfri_net_compile_plan(net, n, fn);
-    if (st == SFR_OK && (st = share_host_buffers(net, fn)) != SFR_OK)
+    if (st == SFR_OK && (st = share_host_buffers(net, full, fn)) != SFR_OK)
         sfri_net_release_live(net);
     if (st != SFR_OK) {
-        swap_plans(net);
-        free_store(net->parked);
-        net->parked = NULL;
+        swap_plans(net, full);
+        free_store(full);
+        net->parked[--net->n_parked] = NULL;
     }
     return st;
 }
@@ -242,10 +266,15 @@ sfr_status sfri_net_use_batch(sfr_net *net, int64_t n, const char *func)
 {
     if (n == net->batch)
         return SFR_OK;
-    if (net->parked != NULL && net->parked->batch == n && net->parked->n_layers == net->n_layers) {
-        swap_plans(net);
+    int i = find_parked(net, n);
+    if (i >= 0) {
+        swap_plans(net, net->parked[i]);
         return SFR_OK;
     }
-    sfri_net_drop_partial(net);
-    return n == net->batch ? SFR_OK : build_partial(net, n, func);
+    make_full_live(net);
+    if (n == net->batch)
+        return SFR_OK;
+    if (net->n_parked == SFRI_PARKED_PLANS)
+        release_parked_at(net, 0);   /* the oldest place: a partial plan, the full one is live */
+    return build_partial(net, n, func);
 }
