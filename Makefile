@@ -253,6 +253,7 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_OBJS)
 # of the reference networks (it measures the FP32 peak with its own loop).
 BENCH_SFR := $(BUILD)/bench/bench_sfr
 BENCH_TRAIN := $(BUILD)/bench/bench_train
+BENCH_PARTIAL := $(BUILD)/bench/bench_partial
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 BENCH_LDLIBS := -L$(BUILD) -lsfr -lm -Wl,-rpath,'$$ORIGIN/..'
 
@@ -265,9 +266,15 @@ $(BENCH_TRAIN): bench/bench_train.c bench/bench_util.h tests/reference_nets.c te
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -fopenmp $(CFLAGS) -o $@ $(filter %.c,$^) $(BENCH_LDLIBS)
 
-bench: all $(BENCH_SFR) $(BENCH_TRAIN)
+$(BENCH_PARTIAL): bench/bench_partial.c bench/bench_util.h tests/reference_nets.c \
+                  tests/reference_nets.h $(SHARED) $(LINKS) $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(BENCH_CFLAGS) -fopenmp $(CFLAGS) -o $@ $(filter %.c,$^) $(BENCH_LDLIBS)
+
+bench: all $(BENCH_SFR) $(BENCH_TRAIN) $(BENCH_PARTIAL)
 	$(BENCH_SFR)
 	$(BENCH_TRAIN)
+	$(BENCH_PARTIAL)
 
 # $(call install_packages,TARGET,PACKAGES): installs those of PACKAGES that are
 # missing when run as root, or prints the command that would.
