@@ -529,8 +529,8 @@ SFR_API sfr_status sfr_net_forward(sfr_net *net, const float *input, int trainin
  *
  * oneDNN's primitives are made for one batch size: the first forward with a
  * new n < batch compiles the layers for n once, which takes about as long as
- * sfr_net_compile() (measured 0.4-0.7 s for fmnist-resnet and about 2 s for
- * fmnist-mobilenet, n = 96 of 128, 2 busy cores; its memory at most that of
+ * sfr_net_compile() (bench_partial: 0.4-0.7 s for fmnist-resnet and 2-2.5 s for
+ * fmnist-mobilenet, n = 96 of 128, 2 threads; its memory at most that of
  * the full compile); the net keeps the compiles of the last three such
  * sizes beside the full one, so alternating between the full batch and
  * those costs nothing more (a fourth size drops the oldest). A tap asked
