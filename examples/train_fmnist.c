@@ -757,8 +757,8 @@ int main(int argc, char **argv)
             double t = ((double)epoch + (double)b / (double)batches) / (double)o.epochs;
             SFR_TRY(sfr_lr_schedule_lr(sched, epoch * batches + b, &st.lr));
             optimizer_set_lr(&opt, st.lr);
-            const int64_t n = b * o.batch + o.batch <= train.count ? o.batch
-                                                                   : train.count - b * o.batch;
+            const int64_t left = train.count - b * o.batch;
+            const int64_t n = left < o.batch ? left : o.batch;
             for (int64_t i = 0; i < n; i++) {
                 int64_t idx = order[b * o.batch + i];
                 fmnist_fill(&train, idx, mean, std, o.augment, &rng, input + i * FMNIST_PIXELS);

@@ -106,33 +106,20 @@ static void free_store(struct sfri_plan_store *s)
     sfri_free(s);
 }
 
-/* A store that holds an empty plan: what sfri_net_release_live leaves. */
+/* A zeroed store for n_layers layers; swapped in, sfri_net_release_live
+ * turns its zeros into an empty plan (freeing nothing, all being NULL). */
 static struct sfri_plan_store *new_store(const sfr_net *net)
 {
-    struct sfri_plan_store *s = sfri_malloc(sizeof *s);
+    struct sfri_plan_store *s = sfri_calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
-    memset(s, 0, sizeof *s);
     s->n_layers = net->n_layers;
-    s->layers = sfri_malloc(sfri_mul_size((size_t)net->n_layers, LAYER_PLAN_SIZE));
-    s->taps = sfri_malloc(sfri_mul_size((size_t)net->n_layers, sizeof *s->taps));
+    s->layers = sfri_calloc((size_t)net->n_layers, LAYER_PLAN_SIZE);
+    s->taps = sfri_calloc((size_t)net->n_layers, sizeof *s->taps);
     if (s->layers == NULL || s->taps == NULL) {
         free_store(s);
         return NULL;
     }
-    memset(s->taps, 0, (size_t)net->n_layers * sizeof *s->taps);
-    struct sfri_layer empty;
-    memset(&empty, 0, sizeof empty);
-    empty.last_consumer = -1;
-    empty.diff_from = -1;
-    for (int i = 0; i < net->n_layers; i++)
-        memcpy(s->layers + (size_t)i * LAYER_PLAN_SIZE, (unsigned char *)&empty + LAYER_PLAN_OFF,
-               LAYER_PLAN_SIZE);
-    sfr_net bare;
-    memset(&bare, 0, sizeof bare);
-    bare.phase = SFRI_PHASE_BUILDING;
-    bare.accum_layer = bare.scratch_layer = -1;
-    memcpy(s->net, (unsigned char *)&bare + NET_PLAN_OFF, NET_PLAN_SIZE);
     return s;
 }
 
@@ -250,7 +237,8 @@ static sfr_status build_partial(sfr_net *net, int64_t n, const char *fn)
     if (full == NULL)
         return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");
     net->parked[net->n_parked++] = full;
-    swap_plans(net, full);   /* the full plan parked, an empty one live */
+    swap_plans(net, full);   /* the full plan parked, zeros live */
+    sfri_net_release_live(net);
     sfr_status st = sfri_net_compile_plan(net, n, fn);
     if (st == SFR_OK && (st = share_host_buffers(net, full, fn)) != SFR_OK)
         sfri_net_release_live(net);
