@@ -29,5 +29,6 @@
 #include "sgd.h"
 #include "adamw.h"
 #include "schedule.h"
+#include "checkpoint.h"
 
 #endif /* SFR_SFR_H */

@@ -27,23 +27,30 @@ static sfr_status check_decay(double lr, double weight_decay, const char *func)
     return SFR_OK;
 }
 
+sfr_status sfri_adamw_check_hypers(double lr, double beta1, double beta2, double eps,
+                                   double weight_decay, const char *func)
+{
+    sfr_status st = sfri_check_hyper(lr, "lr", 1, func);
+    if (st == SFR_OK)
+        st = check_beta(beta1, "beta1", func);
+    if (st == SFR_OK)
+        st = check_beta(beta2, "beta2", func);
+    if (st == SFR_OK)
+        st = sfri_check_hyper(eps, "eps", 1, func);
+    if (st == SFR_OK)
+        st = sfri_check_hyper(weight_decay, "weight_decay", 0, func);
+    if (st == SFR_OK)
+        st = check_decay(lr, weight_decay, func);
+    return st;
+}
+
 SFR_API sfr_status sfr_adamw_create(sfr_adamw **out, double lr, double beta1, double beta2,
                                     double eps, double weight_decay)
 {
     static const char *const fn = "sfr_adamw_create";
     if (out == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "out is NULL");
-    sfr_status st = sfri_check_hyper(lr, "lr", 1, fn);
-    if (st == SFR_OK)
-        st = check_beta(beta1, "beta1", fn);
-    if (st == SFR_OK)
-        st = check_beta(beta2, "beta2", fn);
-    if (st == SFR_OK)
-        st = sfri_check_hyper(eps, "eps", 1, fn);
-    if (st == SFR_OK)
-        st = sfri_check_hyper(weight_decay, "weight_decay", 0, fn);
-    if (st == SFR_OK)
-        st = check_decay(lr, weight_decay, fn);
+    sfr_status st = sfri_adamw_check_hypers(lr, beta1, beta2, eps, weight_decay, fn);
     if (st != SFR_OK)
         return st;
     sfr_adamw *opt = sfri_calloc(1, sizeof *opt);

@@ -58,4 +58,9 @@ void sfri_adamw_update(float *restrict param, const float *restrict grad, float 
 sfr_status sfri_adamw_apply(sfr_adamw *opt, float *values, const float *grads, int64_t count,
                             const char *func);
 
+/* The checks of sfr_adamw_create's hyper-parameters, reported for func
+ * (SFR_ERR_INVALID_ARG); a loaded checkpoint's values pass them too. */
+sfr_status sfri_adamw_check_hypers(double lr, double beta1, double beta2, double eps,
+                                   double weight_decay, const char *func);
+
 #endif /* SFR_LIB_ADAMW_H */

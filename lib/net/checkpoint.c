@@ -11,6 +11,7 @@
 
 #include "../common/common.h"
 #include "../common/file_io.h"
+#include "checkpoint.h"
 #include "checkpoint_format.h"
 #include "net_state.h"
 #include "sfr/net.h"
@@ -40,7 +41,7 @@ static int64_t first_nonfinite(const float *x, int64_t n)
 
 /* A checkpoint holds finite values only (load refuses others): a diverged
  * net must not replace the last good one. */
-static sfr_status check_values(const sfr_net *net, const char *fn)
+sfr_status sfri_net_check_values(const sfr_net *net, const char *fn)
 {
     float *params = NULL, *state = NULL;
     int64_t param_count = 0, state_count = 0;
@@ -59,7 +60,7 @@ static sfr_status check_values(const sfr_net *net, const char *fn)
 }
 
 /* The checkpoint's size for net, and the checkpoint itself into out. */
-static size_t checkpoint_size(const sfr_net *net)
+size_t sfri_net_checkpoint_size(const sfr_net *net)
 {
     float *values;
     int64_t param_count = 0, state_count = 0;
@@ -68,7 +69,7 @@ static size_t checkpoint_size(const sfr_net *net)
     return sfri_ckpt_size(param_count, state_count);
 }
 
-static void encode(const sfr_net *net, void *out)
+void sfri_net_checkpoint_encode(const sfr_net *net, void *out)
 {
     float *params = NULL, *state = NULL;
     int64_t param_count = 0, state_count = 0;
@@ -83,14 +84,14 @@ SFR_API sfr_status sfr_net_save(const sfr_net *net, const char *path)
     static const char *const fn = "sfr_net_save";
     sfr_status st = check_args(net, path, fn);
     if (st == SFR_OK)
-        st = check_values(net, fn);
+        st = sfri_net_check_values(net, fn);
     if (st != SFR_OK)
         return st;
-    size_t size = checkpoint_size(net);
+    size_t size = sfri_net_checkpoint_size(net);
     unsigned char *buf = sfri_malloc(size);
     if (buf == NULL)
         return sfri_fail(SFR_ERR_NOMEM, fn, "no memory for a checkpoint of %zu bytes", size);
-    encode(net, buf);
+    sfri_net_checkpoint_encode(net, buf);
     st = sfri_write_file_atomic(path, buf, size, fn);
     sfri_free(buf);
     return st;
@@ -105,7 +106,7 @@ SFR_API sfr_status sfr_net_save_memory(const sfr_net *net, void *buf, size_t cap
         return st;
     if (size == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "size is NULL");
-    size_t need = checkpoint_size(net);
+    size_t need = sfri_net_checkpoint_size(net);
     if (buf == NULL) { /* a query */
         *size = need;
         return SFR_OK;
@@ -114,19 +115,15 @@ SFR_API sfr_status sfr_net_save_memory(const sfr_net *net, void *buf, size_t cap
         return sfri_fail(SFR_ERR_SHAPE, fn,
                          "the checkpoint takes %zu bytes, the buffer holds %zu: nothing written",
                          need, capacity);
-    if ((st = check_values(net, fn)) != SFR_OK)
+    if ((st = sfri_net_check_values(net, fn)) != SFR_OK)
         return st;
-    encode(net, buf);
+    sfri_net_checkpoint_encode(net, buf);
     *size = need;
     return SFR_OK;
 }
 
-/*
- * The checks of a whole checkpoint in memory, then the net's update: the
- * values, state first (into new_state) so that a negative running variance
- * is refused before the parameters change.
- */
-static sfr_status apply(sfr_net *net, const unsigned char *data, size_t size, const char *fn)
+sfr_status sfri_net_checkpoint_prepare(const sfr_net *net, const unsigned char *data,
+                                       size_t size, float **new_state, const char *fn)
 {
     float *params = NULL, *state = NULL;
     int64_t param_count = 0, state_count = 0;
@@ -136,22 +133,41 @@ static sfr_status apply(sfr_net *net, const unsigned char *data, size_t size, co
                                      state_count, fn);
     if (st != SFR_OK)
         return st;
-    float *new_state = sfri_malloc(sfri_mul_size((size_t)state_count + 1, sizeof *new_state));
-    if (new_state == NULL)
+    float *fresh = sfri_malloc(sfri_mul_size((size_t)state_count + 1, sizeof *fresh));
+    if (fresh == NULL)
         return sfri_fail(SFR_ERR_NOMEM, fn, "no memory for %lld running statistics",
                          (long long)state_count);
-    sfri_ckpt_read(data, NULL, param_count, new_state, state_count);
-    int64_t bad = sfri_net_bad_variance(net, new_state);
+    sfri_ckpt_read(data, NULL, param_count, fresh, state_count);
+    int64_t bad = sfri_net_bad_variance(net, fresh);
     if (bad >= 0) {
-        st = sfri_fail(SFR_ERR_FORMAT, fn,
-                       "state value %lld, a batch norm running variance, is negative (%g)",
-                       (long long)bad, (double)new_state[bad]);
-    } else {
-        sfri_ckpt_read(data, params, param_count, NULL, state_count);
-        if (state_count > 0)
-            memcpy(state, new_state, (size_t)state_count * sizeof *state);
+        sfri_free(fresh);
+        return sfri_fail(SFR_ERR_FORMAT, fn,
+                         "state value %lld, a batch norm running variance, is negative (%g)",
+                         (long long)bad, (double)fresh[bad]);
     }
+    *new_state = fresh;
+    return SFR_OK;
+}
+
+void sfri_net_checkpoint_commit(sfr_net *net, const unsigned char *data, float *new_state)
+{
+    float *params = NULL, *state = NULL;
+    int64_t param_count = 0, state_count = 0;
+    sfri_net_param_buffer(net, &params, &param_count);
+    sfri_net_state_buffer(net, &state, &state_count);
+    sfri_ckpt_read(data, params, param_count, NULL, state_count);
+    if (state_count > 0)
+        memcpy(state, new_state, (size_t)state_count * sizeof *state);
     sfri_free(new_state);
+}
+
+/* A whole checkpoint in memory, checked, then the net's update. */
+static sfr_status apply(sfr_net *net, const unsigned char *data, size_t size, const char *fn)
+{
+    float *new_state = NULL;
+    sfr_status st = sfri_net_checkpoint_prepare(net, data, size, &new_state, fn);
+    if (st == SFR_OK)
+        sfri_net_checkpoint_commit(net, data, new_state);
     return st;
 }
 

@@ -23,6 +23,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "../common/bytes.h"
 #include "../common/common.h"
 #include "checkpoint_format.h"
 
@@ -44,51 +45,6 @@ uint64_t sfri_fnv1a64(const void *data, size_t size)
     return h;
 }
 
-static void put_u32(unsigned char *p, uint32_t v)
-{
-    for (int i = 0; i < 4; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static void put_u64(unsigned char *p, uint64_t v)
-{
-    for (int i = 0; i < 8; i++)
-        p[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint32_t get_u32(const unsigned char *p)
-{
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++)
-        v |= (uint32_t)p[i] << (8 * i);
-    return v;
-}
-
-static uint64_t get_u64(const unsigned char *p)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++)
-        v |= (uint64_t)p[i] << (8 * i);
-    return v;
-}
-
-static void put_floats(unsigned char *p, const float *x, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t bits;
-        memcpy(&bits, &x[i], sizeof bits);
-        put_u32(p + 4 * i, bits);
-    }
-}
-
-static void get_floats(float *x, const unsigned char *p, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t bits = get_u32(p + 4 * i);
-        memcpy(&x[i], &bits, sizeof bits);
-    }
-}
-
 /* Size for counts read from a file (u64), SIZE_MAX when it cannot exist. */
 static size_t size_for(uint64_t params, uint64_t state)
 {
@@ -97,12 +53,6 @@ static size_t size_for(uint64_t params, uint64_t state)
     if (params > max_floats || state > max_floats - params)
         return SIZE_MAX;
     return (size_t)(fixed + 4 * (params + state));
-}
-
-/* Exponent bits all ones: an infinity or a NaN. */
-static int nonfinite_bits(uint32_t bits)
-{
-    return (bits & 0x7f800000u) == 0x7f800000u;
 }
 
 size_t sfri_ckpt_size(int64_t param_count, int64_t state_count)
@@ -118,16 +68,16 @@ void sfri_ckpt_encode(void *out, uint64_t signature, uint32_t library_version,
 {
     unsigned char *p = out;
     memcpy(p + OFF_MAGIC, SFRI_CKPT_MAGIC, 8);
-    put_u32(p + OFF_VERSION, SFRI_CKPT_VERSION);
-    put_u32(p + OFF_LIBRARY, library_version);
-    put_u64(p + OFF_SIGNATURE, signature);
-    put_u64(p + OFF_PARAMS, (uint64_t)param_count);
-    put_u64(p + OFF_STATE, (uint64_t)state_count);
-    unsigned char *body = p + SFRI_CKPT_HEADER_BYTES;
-    put_floats(body, params, param_count);
-    put_floats(body + 4 * param_count, state, state_count);
-    size_t checked = SFRI_CKPT_HEADER_BYTES + 4 * (size_t)(param_count + state_count);
-    put_u64(p + checked, sfri_fnv1a64(p, checked));
+    sfri_le_put_u32(p + OFF_VERSION, SFRI_CKPT_VERSION);
+    sfri_le_put_u32(p + OFF_LIBRARY, library_version);
+    sfri_le_put_u64(p + OFF_SIGNATURE, signature);
+    sfri_le_put_u64(p + OFF_PARAMS, (uint64_t)param_count);
+    sfri_le_put_u64(p + OFF_STATE, (uint64_t)state_count);
+    struct sfri_writer body = {p + SFRI_CKPT_HEADER_BYTES, 0};
+    sfri_put_f32s(&body, params, param_count);
+    sfri_put_f32s(&body, state, state_count);
+    size_t checked = SFRI_CKPT_HEADER_BYTES + body.size;
+    sfri_le_put_u64(p + checked, sfri_fnv1a64(p, checked));
 }
 
 sfr_status sfri_ckpt_check_header(const void *header, uint64_t file_size, int64_t param_count,
@@ -140,13 +90,13 @@ sfr_status sfri_ckpt_check_header(const void *header, uint64_t file_size, int64_
                          file_size, SFRI_CKPT_HEADER_BYTES + SFRI_CKPT_TRAILER_BYTES);
     if (memcmp(p + OFF_MAGIC, SFRI_CKPT_MAGIC, 8) != 0)
         return sfri_fail(SFR_ERR_FORMAT, func, "not a libsfr checkpoint (wrong magic)");
-    uint32_t version = get_u32(p + OFF_VERSION);
+    uint32_t version = sfri_le_get_u32(p + OFF_VERSION);
     if (version != SFRI_CKPT_VERSION)
         return sfri_fail(SFR_ERR_FORMAT, func,
                          "checkpoint format version %" PRIu32 ", this library reads version %u",
                          version, SFRI_CKPT_VERSION);
-    uint64_t file_params = get_u64(p + OFF_PARAMS);
-    uint64_t file_state = get_u64(p + OFF_STATE);
+    uint64_t file_params = sfri_le_get_u64(p + OFF_PARAMS);
+    uint64_t file_state = sfri_le_get_u64(p + OFF_STATE);
     size_t expect = size_for(file_params, file_state);
     if (file_size != expect)
         return sfri_fail(SFR_ERR_FORMAT, func,
@@ -169,26 +119,26 @@ sfr_status sfri_ckpt_verify(const void *data, size_t size, uint64_t signature, i
     if (st != SFR_OK)
         return st;
     size_t checked = size - SFRI_CKPT_TRAILER_BYTES;
-    uint64_t stored = get_u64(p + checked), computed = sfri_fnv1a64(p, checked);
+    uint64_t stored = sfri_le_get_u64(p + checked), computed = sfri_fnv1a64(p, checked);
     if (stored != computed)
         return sfri_fail(SFR_ERR_FORMAT, func,
                          "checksum mismatch (stored 0x%016" PRIx64 ", computed 0x%016" PRIx64
                          "): the file is damaged",
                          stored, computed);
-    uint64_t file_signature = get_u64(p + OFF_SIGNATURE);
+    uint64_t file_signature = sfri_le_get_u64(p + OFF_SIGNATURE);
     if (file_signature != signature)
         return sfri_fail(SFR_ERR_FORMAT, func,
                          "the checkpoint is of another network (architecture signature 0x%016" PRIx64
                          ", this net 0x%016" PRIx64 ")",
                          file_signature, signature);
     const unsigned char *body = p + SFRI_CKPT_HEADER_BYTES;
-    for (int64_t i = 0; i < param_count + state_count; i++) {
-        uint32_t bits = get_u32(body + 4 * i);
-        if (nonfinite_bits(bits))
-            return sfri_fail(SFR_ERR_FORMAT, func,
-                             "%s %lld is not a finite number (bits 0x%08" PRIx32 ")",
-                             i < param_count ? "parameter" : "state value",
-                             (long long)(i < param_count ? i : i - param_count), bits);
+    int64_t i = sfri_le_first_nonfinite(body, param_count + state_count);
+    if (i >= 0) {
+        uint32_t bits = sfri_le_get_u32(body + 4 * i);
+        return sfri_fail(SFR_ERR_FORMAT, func,
+                         "%s %lld is not a finite number (bits 0x%08" PRIx32 ")",
+                         i < param_count ? "parameter" : "state value",
+                         (long long)(i < param_count ? i : i - param_count), bits);
     }
     return SFR_OK;
 }
@@ -198,9 +148,9 @@ void sfri_ckpt_read(const void *data, float *params, int64_t param_count, float 
 {
     const unsigned char *body = (const unsigned char *)data + SFRI_CKPT_HEADER_BYTES;
     if (params != NULL)
-        get_floats(params, body, param_count);
+        sfri_le_get_f32s(params, body, param_count);
     if (state != NULL)
-        get_floats(state, body + 4 * param_count, state_count);
+        sfri_le_get_f32s(state, body + 4 * param_count, state_count);
 }
 
 sfr_status sfri_ckpt_decode(const void *data, size_t size, uint64_t signature, float *params,

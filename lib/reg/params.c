@@ -57,6 +57,11 @@ void sfri_params_defaults(double *values)
         values[i] = specs[i].def;
 }
 
+sfr_param sfri_params_key(int index)
+{
+    return specs[index].key;
+}
+
 /* The dense index of a public key, -1 if unknown. */
 static int find(sfr_param key)
 {

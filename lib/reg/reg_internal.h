@@ -48,6 +48,9 @@ enum sfri_param_index {
     SFRI_P_COUNT
 };
 
+/* The public key of dense index index (0 .. SFRI_P_COUNT - 1). */
+sfr_param sfri_params_key(int index);
+
 /* Writes every parameter's default into values[SFRI_P_COUNT]. */
 void sfri_params_defaults(double *values);
 

@@ -8,24 +8,33 @@
 #include "sfr/net.h"
 #include "sgd.h"
 
+sfr_status sfri_sgd_check_hypers(double lr, double momentum, double weight_decay, int nesterov,
+                                 const char *func)
+{
+    sfr_status st = sfri_check_hyper(lr, "lr", 1, func);
+    if (st == SFR_OK)
+        st = sfri_check_hyper(momentum, "momentum", 0, func);
+    if (st == SFR_OK)
+        st = sfri_check_hyper(weight_decay, "weight_decay", 0, func);
+    if (st != SFR_OK)
+        return st;
+    if (nesterov != 0 && nesterov != 1)
+        return sfri_fail(SFR_ERR_INVALID_ARG, func, "nesterov is %d: it must be 0 or 1", nesterov);
+    if (nesterov && (float)momentum == 0.0f)
+        return sfri_fail(SFR_ERR_INVALID_ARG, func, "nesterov needs momentum > 0 (momentum is %g)",
+                         momentum);
+    return SFR_OK;
+}
+
 SFR_API sfr_status sfr_sgd_create(sfr_sgd **out, double lr, double momentum,
                                   double weight_decay, int nesterov)
 {
     static const char *const fn = "sfr_sgd_create";
     if (out == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "out is NULL");
-    sfr_status st = sfri_check_hyper(lr, "lr", 1, fn);
-    if (st == SFR_OK)
-        st = sfri_check_hyper(momentum, "momentum", 0, fn);
-    if (st == SFR_OK)
-        st = sfri_check_hyper(weight_decay, "weight_decay", 0, fn);
+    sfr_status st = sfri_sgd_check_hypers(lr, momentum, weight_decay, nesterov, fn);
     if (st != SFR_OK)
         return st;
-    if (nesterov != 0 && nesterov != 1)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "nesterov is %d: it must be 0 or 1", nesterov);
-    if (nesterov && (float)momentum == 0.0f)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "nesterov needs momentum > 0 (momentum is %g)",
-                         momentum);
     sfr_sgd *opt = sfri_calloc(1, sizeof *opt);
     if (opt == NULL)
         return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory");

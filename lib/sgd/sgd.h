@@ -47,4 +47,9 @@ void sfri_sgd_update(float *restrict param, const float *restrict grad, float *r
 sfr_status sfri_sgd_apply(sfr_sgd *opt, float *values, const float *grads, int64_t count,
                           const char *func);
 
+/* The checks of sfr_sgd_create's hyper-parameters, reported for func
+ * (SFR_ERR_INVALID_ARG); a loaded checkpoint's values pass them too. */
+sfr_status sfri_sgd_check_hypers(double lr, double momentum, double weight_decay, int nesterov,
+                                 const char *func);
+
 #endif /* SFR_LIB_SGD_H */
