@@ -65,6 +65,7 @@ typedef struct options {
     int64_t limit;
     int64_t val;   /* > 0: the last val training images are the evaluation set */
     int keep_last; /* train on the last partial batch too (sfr_net_forward_batch) */
+    int stop_after; /* stop after this epoch, as a killed run would (0: never) */
 } options;
 
 /* Stops the program with libsfr's message when a call fails. */
@@ -83,7 +84,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: train_fmnist [options]\n"
             "  --data DIR          Fashion-MNIST IDX .gz files (default " DEFAULT_DATA_DIR ")\n"
-            "  --epochs N          epochs to train (default 1)\n"
+            "  --epochs N          epochs to train (default 1; 0: only evaluate)\n"
             "  --batch N           batch size (default 128)\n"
             "  --net N             resnet | mobilenet (default resnet; docs/fmnist-mobilenet.md)\n"
             "  --optimizer O       sgd | adamw (default sgd)\n"
@@ -114,8 +115,10 @@ static void usage(FILE *out)
             "  --match M           emd | l2 (default emd)\n"
             "  --ls-source S       uniform | self | past (default uniform)\n"
             "  --augment           random 2-pixel-padded crops and horizontal flips\n"
-            "  --checkpoint PATH   save the net after every epoch\n"
-            "  --resume            continue from --checkpoint\n"
+            "  --checkpoint PATH   save the training state (net, optimizer, regularizer,\n"
+            "                      epoch) after every epoch\n"
+            "  --resume            continue from --checkpoint, as if never stopped\n"
+            "  --stop-after N      stop after epoch N (the schedule stays that of --epochs)\n"
             "  --csv PATH          one row per epoch: losses by part, accuracies, images/s\n"
             "  --limit N           train on the first N training images only\n"
             "  --val N             hold out the last N training images and evaluate on them,\n"
@@ -175,7 +178,7 @@ static options parse_options(int argc, char **argv)
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
            OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
-           OPT_KEEP_LAST };
+           OPT_KEEP_LAST, OPT_STOP_AFTER };
     static const struct option longopts[] = {
         {"data", required_argument, 0, 'd'},     {"epochs", required_argument, 0, 'e'},
         {"batch", required_argument, 0, 'b'},    {"lr", required_argument, 0, 'l'},
@@ -199,6 +202,7 @@ static options parse_options(int argc, char **argv)
         {"optimizer", required_argument, 0, OPT_OPTIMIZER}, {"net", required_argument, 0, OPT_NET},
         {"warmup-epochs", required_argument, 0, OPT_WARMUP_EPOCHS},
         {"keep-last", no_argument, 0, OPT_KEEP_LAST},
+        {"stop-after", required_argument, 0, OPT_STOP_AFTER},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     static const char *const modes[] = {"sfr", "ce", "ls"};
     static const char *const matches[] = {"emd", "l2"};
@@ -210,7 +214,7 @@ static options parse_options(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'd': o.data_dir = optarg; break;
-        case 'e': o.epochs = (int)parse_number(optarg, "epochs", 1, 10000); break;
+        case 'e': o.epochs = (int)parse_number(optarg, "epochs", 0, 10000); break;
         case 'b': o.batch = (int)parse_number(optarg, "batch", 2, 65536); break;
         case 'l': o.lr = parse_number(optarg, "lr", 1e-9, 100); break;
         case 'm': o.momentum = parse_number(optarg, "momentum", 0, 0.9999); break;
@@ -242,6 +246,7 @@ static options parse_options(int argc, char **argv)
         case OPT_DEBIAS: o.debias = 1; break;
         case OPT_LS_EPS: o.ls_eps = parse_number(optarg, "ls-eps", 0, 1); break;
         case OPT_KEEP_LAST: o.keep_last = 1; break;
+        case OPT_STOP_AFTER: o.stop_after = (int)parse_number(optarg, "stop-after", 1, 10000); break;
         case OPT_VAL: o.val = (int64_t)parse_number(optarg, "val", 1, 1e9); break;
         case OPT_OPTIMIZER: o.optimizer = (enum optimizer)parse_choice(optarg, optimizers, 2, "optimizer"); break;
         case OPT_NET: o.net = (enum net_kind)parse_choice(optarg, nets, 2, "net"); break;
@@ -509,7 +514,8 @@ static sfr_reg *make_regularizer(const options *o, sfr_net *net, sfr_layers *l,
  * and at 75% of the steps. */
 static sfr_lr_schedule *make_schedule(const options *o, int64_t steps_per_epoch)
 {
-    int64_t total = steps_per_epoch * o->epochs;
+    /* --epochs 0 trains nothing: any schedule will do. */
+    int64_t total = steps_per_epoch * (o->epochs > 0 ? o->epochs : 1);
     sfr_lr_schedule *sched;
     SFR_TRY(sfr_lr_schedule_create(&sched, o->schedule == SCHEDULE_STEP ? SFR_LR_STEP
                                                                         : SFR_LR_COSINE,
@@ -583,32 +589,47 @@ static double evaluate(sfr_net *net, const fmnist_set *test, int batch, float me
     return (double)correct / (double)test->count;
 }
 
-/* The epoch a checkpoint holds lives beside it, in PATH.epoch. */
-static int read_checkpoint_epoch(const char *checkpoint)
+/*
+ * The training state in one checkpoint: the net, the optimizer, the
+ * regularizer and, as metadata, the epochs done and the options a resumed
+ * run must share (the data order depends on the seed).
+ */
+static sfr_checkpoint *make_checkpoint(const options *o, sfr_net *net, optimizer_handle *opt,
+                                       sfr_reg *reg)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s.epoch", checkpoint);
-    FILE *f = fopen(path, "r");
-    int epoch = -1;
-    if (f == NULL || fscanf(f, "%d", &epoch) != 1 || epoch < 0) {
-        fprintf(stderr, "train_fmnist: cannot read the epoch of the checkpoint from %s\n", path);
-        exit(EXIT_FAILURE);
-    }
-    fclose(f);
-    return epoch;
+    sfr_checkpoint *ck;
+    char seed[32];
+    SFR_TRY(sfr_checkpoint_create(&ck));
+    SFR_TRY(sfr_checkpoint_add_net(ck, net));
+    SFR_TRY(opt->adamw ? sfr_checkpoint_add_adamw(ck, opt->adamw) :
+                         sfr_checkpoint_add_sgd(ck, opt->sgd));
+    SFR_TRY(sfr_checkpoint_add_reg(ck, reg));
+    snprintf(seed, sizeof seed, "%llu", (unsigned long long)o->seed);
+    SFR_TRY(sfr_checkpoint_set_meta(ck, "seed", seed));
+    return ck;
 }
 
-static void save_checkpoint(sfr_net *net, const char *checkpoint, int epoch)
+/* Loads the state; the epochs it holds. */
+static int resume(sfr_checkpoint *ck, const options *o)
 {
-    SFR_TRY(sfr_net_save(net, checkpoint));
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s.epoch", checkpoint);
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (f == NULL || fprintf(f, "%d\n", epoch) < 0 || fclose(f) != 0 || rename(tmp, path) != 0) {
-        fprintf(stderr, "train_fmnist: cannot write %s: %s\n", path, strerror(errno));
+    SFR_TRY(sfr_checkpoint_load(ck, o->checkpoint));
+    const char *epoch = NULL, *seed = NULL;
+    SFR_TRY(sfr_checkpoint_get_meta(ck, "epoch", &epoch));
+    SFR_TRY(sfr_checkpoint_get_meta(ck, "seed", &seed));
+    if (epoch == NULL || seed == NULL || strtoull(seed, NULL, 10) != o->seed) {
+        fprintf(stderr, "train_fmnist: %s holds no epoch, or another --seed (%s): it cannot "
+                        "continue this run\n", o->checkpoint, seed ? seed : "none");
         exit(EXIT_FAILURE);
     }
+    return atoi(epoch);
+}
+
+static void save_checkpoint(sfr_checkpoint *ck, const char *path, int epoch)
+{
+    char text[16];
+    snprintf(text, sizeof text, "%d", epoch);
+    SFR_TRY(sfr_checkpoint_set_meta(ck, "epoch", text));
+    SFR_TRY(sfr_checkpoint_save(ck, path));
 }
 
 typedef struct epoch_stats {
@@ -712,13 +733,12 @@ int main(int argc, char **argv)
     SFR_TRY(sfr_net_compile(net, o.batch));
     SFR_TRY(sfr_net_init_params(net, o.seed));
     optimizer_handle opt = make_optimizer(&o);
+    sfr_checkpoint *ck = make_checkpoint(&o, net, &opt, reg);
 
     int first_epoch = 0;
     if (o.resume) {
-        SFR_TRY(sfr_net_load(net, o.checkpoint));
-        first_epoch = read_checkpoint_epoch(o.checkpoint);
-        printf("resumed from %s after epoch %d (the optimizer's state starts afresh)\n",
-               o.checkpoint, first_epoch);
+        first_epoch = resume(ck, &o);
+        printf("resumed from %s after epoch %d\n", o.checkpoint, first_epoch);
     }
 
     /* The last partial batch is dropped unless --keep-last. */
@@ -741,6 +761,7 @@ int main(int argc, char **argv)
            sfr_version_string(), o.net == NET_MOBILENET ? "mobilenet" : "resnet", mode_names[o.mode], (long long)train.count, o.batch, o.epochs);
 
     epoch_stats last = {0};
+    int epochs_done = 0;
     double run_start = progress_now();
     for (int epoch = first_epoch; epoch < o.epochs; epoch++) {
         /* The order depends only on (seed, epoch), so a resumed run sees the same data. */
@@ -818,13 +839,21 @@ int main(int argc, char **argv)
             fflush(csv);
         }
         if (o.checkpoint)
-            save_checkpoint(net, o.checkpoint, epoch + 1);
+            save_checkpoint(ck, o.checkpoint, epoch + 1);
         last = st;
+        epochs_done++;
+        if (epoch + 1 == o.stop_after) {
+            printf("stopped after epoch %d of %d\n", epoch + 1, o.epochs);
+            break;
+        }
     }
-    if (first_epoch >= o.epochs)
+    if (o.epochs == 0)
+        printf("evaluation only: %s accuracy %.2f%%\n", eval_name,
+               100 * evaluate(net, &eval_set, o.batch, mean, std, input));
+    else if (first_epoch >= o.epochs)
         printf("nothing to do: the checkpoint already holds %d epoch(s)\n", first_epoch);
     else
-        printf("done: %d epoch(s) in %.1f s, final %s accuracy %.2f%%\n", o.epochs - first_epoch,
+        printf("done: %d epoch(s) in %.1f s, final %s accuracy %.2f%%\n", epochs_done,
                progress_now() - run_start, eval_name, 100 * last.test_accuracy);
 
     if (csv)
@@ -834,6 +863,7 @@ int main(int argc, char **argv)
     free(labels);
     free(ids);
     free(order);
+    sfr_checkpoint_destroy(ck);
     sfr_sgd_destroy(opt.sgd);
     sfr_adamw_destroy(opt.adamw);
     sfr_lr_schedule_destroy(sched);

@@ -3,7 +3,8 @@
 #   example_checks.sh SRC BUILD loader   train_fmnist stops with a clear message on a
 #                                        missing, corrupt, truncated or mismatched data set
 #   example_checks.sh SRC BUILD train    a short real run writes its CSV and checkpoint,
-#                                        and a second run resumes from the checkpoint; an
+#                                        a resumed run ends in the state of an
+#                                        uninterrupted one, byte for byte; an
 #                                        AdamW run follows its warm-up and cosine; the
 #                                        mobilenet trains
 #   example_checks.sh SRC BUILD external the external-taps example runs and reports
@@ -75,20 +76,32 @@ loader)
 train)
     common=(--data "$data" --limit 256 --batch 64 --threads 2 --csv "$tmp/run.csv"
             --checkpoint "$tmp/net.ckpt")
-    "$train" "${common[@]}" --epochs 1 > "$tmp/first" 2>&1 || { cat "$tmp/first"; exit 1; }
-    grep -q '^epoch 1/1: loss' "$tmp/first" || { cat "$tmp/first"; exit 1; }
+    # A run stopped after epoch 1 of 2, then resumed, ends with the state of
+    # an uninterrupted run, byte for byte (same thread count).
+    "$train" "${common[@]}" --epochs 2 --stop-after 1 > "$tmp/first" 2>&1 || { cat "$tmp/first"; exit 1; }
+    grep -q '^epoch 1/2: loss' "$tmp/first" || { cat "$tmp/first"; exit 1; }
+    grep -q '^stopped after epoch 1 of 2' "$tmp/first" || { cat "$tmp/first"; exit 1; }
     grep -q '^done: 1 epoch(s)' "$tmp/first" || { cat "$tmp/first"; exit 1; }
-    [ -s "$tmp/net.ckpt" ] && [ "$(cat "$tmp/net.ckpt.epoch")" = 1 ]
+    [ -s "$tmp/net.ckpt" ] && [ ! -e "$tmp/net.ckpt.epoch" ]
     [ "$(wc -l < "$tmp/run.csv")" = 2 ] || { cat "$tmp/run.csv"; exit 1; }
     head -1 "$tmp/run.csv" | grep -q '^epoch,label_loss,pair1_loss'
     # Losses and accuracies are finite numbers in range.
     awk -F, 'NR == 2 { if (!($2 > 0 && $2 < 10 && $7 >= 0 && $7 <= 1 && $8 > 0.1 && $8 <= 1)) exit 1 }' \
         "$tmp/run.csv" || { cat "$tmp/run.csv"; exit 1; }
     "$train" "${common[@]}" --epochs 2 --resume > "$tmp/second" 2>&1 || { cat "$tmp/second"; exit 1; }
-    grep -q 'resumed from .* after epoch 1' "$tmp/second" || { cat "$tmp/second"; exit 1; }
+    grep -q 'resumed from .* after epoch 1$' "$tmp/second" || { cat "$tmp/second"; exit 1; }
     grep -q '^epoch 2/2: loss' "$tmp/second" || { cat "$tmp/second"; exit 1; }
     ! grep -q '^epoch 1/2' "$tmp/second" || { echo "resumed run repeated epoch 1"; exit 1; }
-    [ "$(wc -l < "$tmp/run.csv")" = 3 ] && [ "$(cat "$tmp/net.ckpt.epoch")" = 2 ]
+    [ "$(wc -l < "$tmp/run.csv")" = 3 ] || { cat "$tmp/run.csv"; exit 1; }
+    "$train" --data "$data" --limit 256 --batch 64 --threads 2 --checkpoint "$tmp/whole.ckpt" \
+        --epochs 2 > "$tmp/whole" 2>&1 || { cat "$tmp/whole"; exit 1; }
+    cmp "$tmp/net.ckpt" "$tmp/whole.ckpt" || { echo "the resumed run's state differs"; exit 1; }
+    # --epochs 0 evaluates the loaded net: the accuracy of the last epoch.
+    "$train" "${common[@]}" --epochs 0 --resume > "$tmp/eval" 2>&1 || { cat "$tmp/eval"; exit 1; }
+    acc=$(sed -n 's/^epoch 2\/2: .*, test \([0-9.]*\)%.*/\1/p' "$tmp/whole")
+    grep -q "^evaluation only: test accuracy $acc%" "$tmp/eval" || { echo "expected $acc%:"; cat "$tmp/eval"; exit 1; }
+    # Another seed cannot continue the run.
+    expect_failure "another --seed" "${common[@]}" --epochs 3 --resume --seed 5
     # A corrupt checkpoint is refused with libsfr's format error.
     printf 'garbage' > "$tmp/net.ckpt"
     expect_failure "corrupt or incompatible file" "${common[@]}" --epochs 3 --resume
