@@ -232,7 +232,7 @@ CHECK_FUZZ_SECONDS ?= 5
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Wno-unknown-pragmas \
                -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS := checkpoint net_load reg net_build
+FUZZ_TARGETS := checkpoint net_load reg net_build state
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
 .SECONDARY: $(FUZZ_LIB_OBJS)
