@@ -1096,6 +1096,91 @@ private:
         sched_;
 };
 
+/**
+ * @brief A training-state checkpoint (sfr/checkpoint.h), released with the
+ *        object. It holds pointers to the objects added: they must outlive it.
+ * @since 0.2.0
+ */
+class checkpoint {
+public:
+    /** @brief An empty checkpoint (sfr_checkpoint_create()). @throws sfr::error As it fails. */
+    checkpoint()
+    {
+        sfr_checkpoint *c = nullptr;
+        check(sfr_checkpoint_create(&c));
+        ck_.reset(c);
+    }
+    /** @brief Adds the net (sfr_checkpoint_add_net()). @param n The net. @throws sfr::error As it fails. */
+    void add(net &n) { check(sfr_checkpoint_add_net(get(), n.get())); }
+    /** @brief Adds the optimizer (sfr_checkpoint_add_sgd()). @param o The optimizer. @throws sfr::error As it fails. */
+    void add(sgd &o) { check(sfr_checkpoint_add_sgd(get(), o.get())); }
+    /** @brief Adds the optimizer (sfr_checkpoint_add_adamw()). @param o The optimizer. @throws sfr::error As it fails. */
+    void add(adamw &o) { check(sfr_checkpoint_add_adamw(get(), o.get())); }
+    /** @brief Adds the regularizer (sfr_checkpoint_add_reg()). @param r The regularizer. @throws sfr::error As it fails. */
+    void add(reg &r) { check(sfr_checkpoint_add_reg(get(), r.get())); }
+    /**
+     * @brief Sets a metadata entry (sfr_checkpoint_set_meta()).
+     * @param key   The key.
+     * @param value The value.
+     * @throws sfr::error As sfr_checkpoint_set_meta() fails.
+     */
+    void set_meta(const std::string &key, const std::string &value)
+    {
+        check(sfr_checkpoint_set_meta(get(), key.c_str(), value.c_str()));
+    }
+    /** @brief Removes a metadata entry. @param key The key. @throws sfr::error As it fails. */
+    void erase_meta(const std::string &key)
+    {
+        check(sfr_checkpoint_set_meta(get(), key.c_str(), nullptr));
+    }
+    /**
+     * @brief Looks a metadata entry up (sfr_checkpoint_get_meta()).
+     * @param key The key.
+     * @param[out] value Receives the value when the key is there.
+     * @return Whether the key is there.
+     * @throws sfr::error As sfr_checkpoint_get_meta() fails.
+     */
+    bool meta(const std::string &key, std::string &value) const
+    {
+        const char *v = nullptr;
+        check(sfr_checkpoint_get_meta(get(), key.c_str(), &v));
+        if (v != nullptr)
+            value = v;
+        return v != nullptr;
+    }
+    /** @brief Saves to a file (sfr_checkpoint_save()). @param path The file. @throws sfr::error As it fails. */
+    void save(const std::string &path) const { check(sfr_checkpoint_save(get(), path.c_str())); }
+    /** @brief Loads from a file (sfr_checkpoint_load()). @param path The file. @throws sfr::error As it fails. */
+    void load(const std::string &path) { check(sfr_checkpoint_load(get(), path.c_str())); }
+    /**
+     * @brief The checkpoint's bytes (sfr_checkpoint_save_memory()).
+     * @return The bytes a file would hold.
+     * @throws sfr::error As sfr_checkpoint_save_memory() fails.
+     */
+    std::vector<unsigned char> save_memory() const
+    {
+        std::size_t size = 0;
+        check(sfr_checkpoint_save_memory(get(), nullptr, 0, &size));
+        std::vector<unsigned char> bytes(size);
+        check(sfr_checkpoint_save_memory(get(), bytes.data(), bytes.size(), &size));
+        return bytes;
+    }
+    /**
+     * @brief Loads from bytes (sfr_checkpoint_load_memory()).
+     * @param bytes What save_memory() gave, or a file's contents.
+     * @throws sfr::error As sfr_checkpoint_load_memory() fails.
+     */
+    void load_memory(span<const unsigned char> bytes)
+    {
+        check(sfr_checkpoint_load_memory(get(), bytes.data(), bytes.size()));
+    }
+    /** @brief The C handle. @return The checkpoint (nullptr once moved from). */
+    sfr_checkpoint *get() const noexcept { return ck_.get(); }
+
+private:
+    std::unique_ptr<sfr_checkpoint, detail::deleter<sfr_checkpoint, sfr_checkpoint_destroy>> ck_;
+};
+
 } // namespace sfr
 
 #endif /* SFR_SFR_HPP */

@@ -8,7 +8,7 @@
 
 How the library is found: sfr._library (an installed package uses the
 library `make install` put beside it; no environment variable is needed).
-Handles are wrapped by Net, Tap, Reg, Sgd, AdamW and LrSchedule, each with an explicit close()
+Handles are wrapped by Net, Tap, Reg, Sgd, AdamW, LrSchedule and Checkpoint, each with an explicit close()
 and usable as a context manager. A failing call raises the subclass of
 SfrError for its status, which is also the matching Python exception
 (ValueError, MemoryError, OSError, ...; see sfr.errors). Buffers and the
@@ -19,6 +19,7 @@ from . import _library
 from ._library import ALLOC_FN, FREE_FN, ABI_MAJOR, MIN_VERSION_NUMBER
 from ._version import __version__
 from .adamw import AdamW
+from .checkpoint import Checkpoint
 from .errors import (STATUS_NAMES, BackendError, FormatError, InvalidArgError, IoError,
                      MisuseError, NoMemError, NonFiniteError, SfrError, ShapeError, StateError,
                      UnsupportedError)
@@ -34,7 +35,7 @@ __all__ = [
     "ABI_MAJOR", "ALLOC_FN", "FREE_FN", "MIN_VERSION_NUMBER", "STATUS_NAMES", "__version__",
     "SfrError", "InvalidArgError", "ShapeError", "NonFiniteError", "NoMemError", "StateError",
     "IoError", "FormatError", "BackendError", "UnsupportedError", "MisuseError",
-    "Net", "Tap", "Reg", "Sgd", "AdamW", "LrSchedule", "Param",
+    "Net", "Tap", "Reg", "Sgd", "AdamW", "LrSchedule", "Checkpoint", "Param",
     "LR_CONSTANT", "LR_COSINE", "LR_STEP", "ACT_SIGMOID", "ACT_SILU", "ACT_HARDSWISH",
     "ACT_HARDSIGMOID", "ACT_GELU", "ACT_GELU_TANH",
     "MATCH_EMD", "MATCH_L2", "NORM_RMS", "NORM_NONE", "LS_CONSTANT", "LS_LINEAR", "LS_COSINE",

@@ -142,6 +142,24 @@ _SIGNATURES = {
                                                  ctypes.c_double]),
     "sfr_lr_schedule_lr": (_status, [_handle, ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]),
     "sfr_lr_schedule_destroy": (None, [_handle]),
+    # checkpoint.h
+    "sfr_checkpoint_create": (_status, [_handle_p]),
+    "sfr_checkpoint_destroy": (None, [_handle]),
+    "sfr_checkpoint_add_net": (_status, [_handle, _handle]),
+    "sfr_checkpoint_add_sgd": (_status, [_handle, _handle]),
+    "sfr_checkpoint_add_adamw": (_status, [_handle, _handle]),
+    "sfr_checkpoint_add_reg": (_status, [_handle, _handle]),
+    "sfr_checkpoint_set_meta": (_status, [_handle, ctypes.c_char_p, ctypes.c_char_p]),
+    "sfr_checkpoint_get_meta": (_status, [_handle, ctypes.c_char_p,
+                                          ctypes.POINTER(ctypes.c_char_p)]),
+    "sfr_checkpoint_meta_count": (_status, [_handle, _c_int_p]),
+    "sfr_checkpoint_meta_at": (_status, [_handle, ctypes.c_int, ctypes.POINTER(ctypes.c_char_p),
+                                         ctypes.POINTER(ctypes.c_char_p)]),
+    "sfr_checkpoint_save": (_status, [_handle, ctypes.c_char_p]),
+    "sfr_checkpoint_save_memory": (_status, [_handle, ctypes.c_void_p, ctypes.c_size_t,
+                                             ctypes.POINTER(ctypes.c_size_t)]),
+    "sfr_checkpoint_load": (_status, [_handle, ctypes.c_char_p]),
+    "sfr_checkpoint_load_memory": (_status, [_handle, ctypes.c_char_p, ctypes.c_size_t]),
 }
 
 

@@ -580,6 +580,47 @@ class Training(unittest.TestCase):
         with self.assertRaises(ValueError):
             sfr.AdamW(betas=(1.0, 0.999))
 
+    def test_checkpoint_resumes_a_run_exactly(self):
+        x = np.arange(32, dtype=np.float32).reshape(2, 1, 4, 4) / 32
+
+        def steps(net, opt, count):
+            for _ in range(count):
+                net.forward(x)
+                net.backward(np.ones((2, 3), dtype=np.float32))
+                opt.step(net)
+
+        whole, _ = tiny_net()
+        with whole, sfr.Sgd(0.1, momentum=0.9) as opt:
+            steps(whole, opt, 4)
+            expected = whole.params()[0].copy()
+        first, _ = tiny_net()
+        with first, sfr.Sgd(0.1, momentum=0.9) as opt, sfr.Checkpoint(first, opt) as ck:
+            steps(first, opt, 2)
+            ck["step"] = 2
+            state = ck.save_bytes()
+        second, _ = tiny_net()
+        second.init_params(99)
+        with sfr.Sgd(0.1, momentum=0.9) as opt, sfr.Checkpoint() as ck:
+            ck.add(second)
+            ck.add(opt)
+            with self.assertRaises(sfr.InvalidArgError):
+                ck.add(sfr.Sgd(0.1))
+            with self.assertRaises(TypeError):
+                ck.add(x)
+            ck.load_bytes(state)
+            self.assertEqual(ck.meta(), {"step": "2"})
+            self.assertIn("step", ck)
+            steps(second, opt, 2)
+            np.testing.assert_array_equal(second.params()[0], expected)
+            with self.assertRaises(sfr.FormatError):
+                ck.load_bytes(state[:-1])
+            del ck["step"]
+            with self.assertRaises(KeyError):
+                ck["step"]
+            # A net closed while the checkpoint holds it stays valid for the checkpoint.
+            second.close()
+            self.assertGreater(len(ck.save_bytes()), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
