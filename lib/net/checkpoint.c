@@ -140,10 +140,11 @@ sfr_status sfri_net_checkpoint_prepare(const sfr_net *net, const unsigned char *
     sfri_ckpt_read(data, NULL, param_count, fresh, state_count);
     int64_t bad = sfri_net_bad_variance(net, fresh);
     if (bad >= 0) {
+        st = sfri_fail(SFR_ERR_FORMAT, fn,
+                       "state value %lld, a batch norm running variance, is negative (%g)",
+                       (long long)bad, (double)fresh[bad]);
         sfri_free(fresh);
-        return sfri_fail(SFR_ERR_FORMAT, fn,
-                         "state value %lld, a batch norm running variance, is negative (%g)",
-                         (long long)bad, (double)fresh[bad]);
+        return st;
     }
     *new_state = fresh;
     return SFR_OK;
