@@ -50,7 +50,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
         -Wpointer-arith -Wformat=2 -Wundef -Wvla
 LIB_CFLAGS := -std=c11 -D_GNU_SOURCE -fPIC -fvisibility=hidden -fopenmp -Iinclude -Ilib \
               -DSFR_BUILDING_LIBRARY $(WARN)
-LIB_LDLIBS := -ldnnl -fopenmp -lm
+LIB_LDLIBS := -ldnnl -lprotobuf-c -fopenmp -lm
 
 # Debian packages. DEB_PACKAGES_BUILD: what building, installing and the demo
 # need (make deps), so that a first `make demo` installs only those.
@@ -58,10 +58,10 @@ LIB_LDLIBS := -ldnnl -fopenmp -lm
 # the fuzzers, the ABI check and the reference add (make deps-test, which
 # make check runs).
 DEB_PACKAGES_BUILD := make gcc libc6-dev binutils libdnnl-dev pkg-config zlib1g-dev \
-                      dataset-fashion-mnist
+                      dataset-fashion-mnist libprotobuf-c-dev protobuf-c-compiler libonnx-dev
 DEB_PACKAGES := $(DEB_PACKAGES_BUILD) g++ check python3-numpy libopenmpi-dev openmpi-bin \
                 gnuplot-nox doxygen valgrind clang libclang-rt-14-dev abigail-tools cmake \
-                python3-pip python3-setuptools python3-wheel
+                python3-pip python3-setuptools python3-wheel python3-onnx
 
 BUILD := build
 SONAME := libsfr.so.$(VERSION_MAJOR)
@@ -70,7 +70,10 @@ STATIC := $(BUILD)/libsfr.a
 LINKS := $(BUILD)/$(SONAME) $(BUILD)/libsfr.so
 
 LIB_SRCS := $(sort $(wildcard lib/*/*.c))
-LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+# ONNX's messages: C code protoc-c generates from the onnx.proto libonnx-dev ships.
+ONNX_PROTO := /usr/include/onnx/onnx.proto
+ONNX_GEN := $(BUILD)/gen/onnx.pb-c.c
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/onnx.pb-c.o
 HEADERS := $(sort $(wildcard include/sfr/*.h))
 CXX_HEADERS := include/sfr/sfr.hpp
 MAP := lib/libsfr.map
@@ -94,6 +97,18 @@ all: $(SHARED) $(LINKS) $(STATIC)
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(LIB_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(ONNX_GEN): $(ONNX_PROTO)
+	@mkdir -p $(dir $@)
+	protoc-c --c_out=$(dir $@) -I$(dir $(ONNX_PROTO)) $(ONNX_PROTO)
+
+$(BUILD)/gen/onnx.pb-c.o: $(ONNX_GEN)
+	$(CC) $(LIB_CFLAGS) -w $(CFLAGS) -c $< -o $@
+
+# The ONNX code includes the generated header.
+$(BUILD)/lib/onnx/%.o: LIB_CFLAGS += -I$(BUILD)/gen
+ONNX_SRCS := $(filter lib/onnx/%.c,$(LIB_SRCS))
+$(ONNX_SRCS:%.c=$(BUILD)/%.o): | $(ONNX_GEN)
 
 # The regularizer's kernels may fuse multiply and add (ISO C mode forbids it
 # by default): their clones for x86-64-v3 and v4 then use FMA instructions.
@@ -234,7 +249,7 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Wno-unknown-pragma
                -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS := checkpoint net_load reg net_build state
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
-FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o)
+FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/gen/onnx.pb-c.o
 .SECONDARY: $(FUZZ_LIB_OBJS)
 
 fuzz: $(FUZZ_BINS)
@@ -245,8 +260,16 @@ $(FUZZ_DIR)/lib/%.o: lib/%.c
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -DSFR_BUILDING_LIBRARY -MMD -MP \
 	    -c $< -o $@
 
+$(FUZZ_DIR)/gen/onnx.pb-c.o: $(ONNX_GEN)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -w -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(ONNX_SRCS:%.c=$(FUZZ_DIR)/%.o): FUZZ_CFLAGS += -I$(BUILD)/gen
+$(ONNX_SRCS:%.c=$(FUZZ_DIR)/%.o): | $(ONNX_GEN)
+
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) -ldnnl -lgomp -lm
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) -ldnnl -lprotobuf-c \
+	    -lgomp -lm
 
 # The benchmarks link the shared library like any host program would:
 # bench_sfr times the SFR objective alone, bench_train whole training steps

@@ -30,5 +30,6 @@
 #include "adamw.h"
 #include "schedule.h"
 #include "checkpoint.h"
+#include "onnx.h"
 
 #endif /* SFR_SFR_H */
