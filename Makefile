@@ -84,7 +84,7 @@ TEST_OBJS := $(TEST_SRCS:%.c=$(BUILD)/%.o)
 TEST_RUNNER := $(BUILD)/tests/run_tests
 CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
-TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests $(WARN) \
+TEST_CFLAGS := -std=c11 -D_GNU_SOURCE -fopenmp -Iinclude -Ilib -I$(BUILD)/tests -I$(BUILD)/gen $(WARN) \
                -Wno-missing-prototypes $(CHECK_CFLAGS) \
                -DSFR_SOURCE_DIR='"$(CURDIR)"' -DSFR_BUILD_DIR='"$(CURDIR)/$(BUILD)"'
 
@@ -134,7 +134,7 @@ $(BUILD)/tests/suites.inc: $(TEST_SRCS)
 	@mkdir -p $(dir $@)
 	sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void)$$/SFR_SUITE(\1)/p' $(TEST_SRCS) > $@
 
-$(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/suites.inc
+$(BUILD)/tests/%.o: tests/%.c $(BUILD)/tests/suites.inc | $(ONNX_GEN)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) $(CFLAGS) -MMD -MP -c $< -o $@
 
