@@ -247,7 +247,7 @@ CHECK_FUZZ_SECONDS ?= 5
 FUZZ_DIR := $(BUILD)/fuzz
 FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -Iinclude -Ilib -Wno-unknown-pragmas \
                -fsanitize=address,undefined -fno-sanitize-recover=all
-FUZZ_TARGETS := checkpoint net_load reg net_build state
+FUZZ_TARGETS := checkpoint net_load reg net_build state onnx
 FUZZ_BINS := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 FUZZ_LIB_OBJS := $(LIB_SRCS:%.c=$(FUZZ_DIR)/%.o) $(FUZZ_DIR)/gen/onnx.pb-c.o
 .SECONDARY: $(FUZZ_LIB_OBJS)
@@ -268,7 +268,8 @@ $(ONNX_SRCS:%.c=$(FUZZ_DIR)/%.o): FUZZ_CFLAGS += -I$(BUILD)/gen
 $(ONNX_SRCS:%.c=$(FUZZ_DIR)/%.o): | $(ONNX_GEN)
 
 $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_OBJS)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_LIB_OBJS) -ldnnl -lprotobuf-c \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -DSFR_SOURCE_DIR='"$(CURDIR)"' -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_LIB_OBJS) -ldnnl -lprotobuf-c \
 	    -lgomp -lm
 
 # The benchmarks link the shared library like any host program would:

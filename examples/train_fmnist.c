@@ -66,6 +66,9 @@ typedef struct options {
     int64_t val;   /* > 0: the last val training images are the evaluation set */
     int keep_last; /* train on the last partial batch too (sfr_net_forward_batch) */
     int stop_after; /* stop after this epoch, as a killed run would (0: never) */
+    const char *init_onnx;   /* build the net from this ONNX model instead */
+    const char *stage_names; /* its four stage outputs' layer names, comma-separated */
+    const char *export_onnx; /* write the trained net here */
 } options;
 
 /* Stops the program with libsfr's message when a call fails. */
@@ -119,6 +122,10 @@ static void usage(FILE *out)
             "                      epoch) after every epoch\n"
             "  --resume            continue from --checkpoint, as if never stopped\n"
             "  --stop-after N      stop after epoch N (the schedule stays that of --epochs)\n"
+            "  --init-onnx FILE    build the net, with its weights, from an ONNX model (1x28x28\n"
+            "                      in, 10 out) instead of fmnist-resnet; no heads or adapters\n"
+            "  --stage-names LIST  the layer names of its four stage outputs, for --pairs\n"
+            "  --export-onnx FILE  write the trained net as an ONNX model\n"
             "  --csv PATH          one row per epoch: losses by part, accuracies, images/s\n"
             "  --limit N           train on the first N training images only\n"
             "  --val N             hold out the last N training images and evaluate on them,\n"
@@ -178,7 +185,7 @@ static options parse_options(int argc, char **argv)
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
            OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
-           OPT_KEEP_LAST, OPT_STOP_AFTER };
+           OPT_KEEP_LAST, OPT_STOP_AFTER, OPT_INIT_ONNX, OPT_STAGE_NAMES, OPT_EXPORT_ONNX };
     static const struct option longopts[] = {
         {"data", required_argument, 0, 'd'},     {"epochs", required_argument, 0, 'e'},
         {"batch", required_argument, 0, 'b'},    {"lr", required_argument, 0, 'l'},
@@ -203,6 +210,9 @@ static options parse_options(int argc, char **argv)
         {"warmup-epochs", required_argument, 0, OPT_WARMUP_EPOCHS},
         {"keep-last", no_argument, 0, OPT_KEEP_LAST},
         {"stop-after", required_argument, 0, OPT_STOP_AFTER},
+        {"init-onnx", required_argument, 0, OPT_INIT_ONNX},
+        {"stage-names", required_argument, 0, OPT_STAGE_NAMES},
+        {"export-onnx", required_argument, 0, OPT_EXPORT_ONNX},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     static const char *const modes[] = {"sfr", "ce", "ls"};
     static const char *const matches[] = {"emd", "l2"};
@@ -247,6 +257,9 @@ static options parse_options(int argc, char **argv)
         case OPT_LS_EPS: o.ls_eps = parse_number(optarg, "ls-eps", 0, 1); break;
         case OPT_KEEP_LAST: o.keep_last = 1; break;
         case OPT_STOP_AFTER: o.stop_after = (int)parse_number(optarg, "stop-after", 1, 10000); break;
+        case OPT_INIT_ONNX: o.init_onnx = optarg; break;
+        case OPT_STAGE_NAMES: o.stage_names = optarg; break;
+        case OPT_EXPORT_ONNX: o.export_onnx = optarg; break;
         case OPT_VAL: o.val = (int64_t)parse_number(optarg, "val", 1, 1e9); break;
         case OPT_OPTIMIZER: o.optimizer = (enum optimizer)parse_choice(optarg, optimizers, 2, "optimizer"); break;
         case OPT_NET: o.net = (enum net_kind)parse_choice(optarg, nets, 2, "net"); break;
@@ -270,6 +283,13 @@ static options parse_options(int argc, char **argv)
     }
     if (o.resume && o.checkpoint == NULL) {
         fprintf(stderr, "train_fmnist: --resume needs --checkpoint PATH\n");
+        exit(2);
+    }
+    if (o.init_onnx != NULL && o.mode == MODE_SFR &&
+        (o.adapters || o.heads[0] || o.heads[1] || o.heads[2] ||
+         ((o.pairs[0] || o.pairs[1] || o.pairs[2]) && o.stage_names == NULL))) {
+        fprintf(stderr, "train_fmnist: an --init-onnx net takes no side branches (--heads none, "
+                        "no --adapters); its pairs need --stage-names\n");
         exit(2);
     }
     if (o.debias && !o.adapters) {
@@ -456,6 +476,35 @@ static double stage_weight(const options *o, int s)
 
 /* The regularizer for a mode: plain cross-entropy is the label term with no
  * smoothing and no pairs. */
+/* The net of --init-onnx, with the stages of --stage-names (layer names). */
+static sfr_net *import_net(const options *o, sfr_layers *l)
+{
+    sfr_net *net;
+    SFR_TRY(sfr_net_import_onnx(&net, o->init_onnx));
+    for (int s = 0; s < 4; s++)
+        l->stages[s] = -1;
+    for (int s = 0; s < PAIRS; s++) {
+        l->heads[s] = -1;
+        l->students[s] = -1;
+    }
+    if (o->stage_names == NULL)
+        return net;
+    char names[1024];
+    snprintf(names, sizeof names, "%s", o->stage_names);
+    char *save = NULL, *name = strtok_r(names, ",", &save);
+    for (int s = 0; s < 4; s++, name = strtok_r(NULL, ",", &save)) {
+        if (name == NULL) {
+            fprintf(stderr, "train_fmnist: --stage-names needs four layer names\n");
+            exit(2);
+        }
+        SFR_TRY(sfr_net_find_layer(net, name, &l->stages[s]));
+    }
+    for (int s = 0; s < PAIRS; s++)
+        if (o->pairs[s])
+            l->students[s] = l->stages[s];
+    return net;
+}
+
 static sfr_reg *make_regularizer(const options *o, sfr_net *net, sfr_layers *l,
                                  int64_t bank_size)
 {
@@ -723,15 +772,24 @@ int main(int argc, char **argv)
 
     sfr_net *net;
     sfr_layers layers;
-    SFR_TRY(sfr_net_create(&net));
-    if (o.net == NET_MOBILENET)
-        build_fmnist_mobilenet(net, &o, &layers);
-    else
-        build_fmnist_resnet(net, &o, &layers);
+    if (o.init_onnx != NULL) {
+        net = import_net(&o, &layers);
+    } else {
+        SFR_TRY(sfr_net_create(&net));
+        if (o.net == NET_MOBILENET)
+            build_fmnist_mobilenet(net, &o, &layers);
+        else
+            build_fmnist_resnet(net, &o, &layers);
+        /* Named, so that an exported model's stages can be found again (--stage-names). */
+        static const char *const stage_names[4] = {"stage1", "stage2", "stage3", "stage4"};
+        for (int s = 0; s < 4; s++)
+            SFR_TRY(sfr_net_set_layer_name(net, layers.stages[s], stage_names[s]));
+    }
     /* The regularizer asks for its taps before compile, so compile keeps them. */
     sfr_reg *reg = make_regularizer(&o, net, &layers, train.count);
     SFR_TRY(sfr_net_compile(net, o.batch));
-    SFR_TRY(sfr_net_init_params(net, o.seed));
+    if (o.init_onnx == NULL) /* an imported net comes with its weights */
+        SFR_TRY(sfr_net_init_params(net, o.seed));
     optimizer_handle opt = make_optimizer(&o);
     sfr_checkpoint *ck = make_checkpoint(&o, net, &opt, reg);
 
@@ -757,8 +815,10 @@ int main(int argc, char **argv)
     FILE *csv = o.csv ? open_csv(o.csv, o.resume, o.val > 0) : NULL;
     const char *eval_name = o.val > 0 ? "validation" : "test";
     static const char *const mode_names[] = {"sfr", "ce", "ls"};
-    printf("libsfr %s: fmnist-%s, mode %s, %lld training images, batch %d, %d epoch(s)\n",
-           sfr_version_string(), o.net == NET_MOBILENET ? "mobilenet" : "resnet", mode_names[o.mode], (long long)train.count, o.batch, o.epochs);
+    printf("libsfr %s: %s, mode %s, %lld training images, batch %d, %d epoch(s)\n",
+           sfr_version_string(), o.init_onnx ? o.init_onnx :
+           o.net == NET_MOBILENET ? "fmnist-mobilenet" : "fmnist-resnet", mode_names[o.mode],
+           (long long)train.count, o.batch, o.epochs);
 
     epoch_stats last = {0};
     int epochs_done = 0;
@@ -855,6 +915,10 @@ int main(int argc, char **argv)
     else
         printf("done: %d epoch(s) in %.1f s, final %s accuracy %.2f%%\n", epochs_done,
                progress_now() - run_start, eval_name, 100 * last.test_accuracy);
+    if (o.export_onnx != NULL) {
+        SFR_TRY(sfr_net_export_onnx(net, o.export_onnx));
+        printf("exported the net to %s\n", o.export_onnx);
+    }
 
     if (csv)
         fclose(csv);

@@ -100,6 +100,20 @@ train)
     "$train" "${common[@]}" --epochs 0 --resume > "$tmp/eval" 2>&1 || { cat "$tmp/eval"; exit 1; }
     acc=$(sed -n 's/^epoch 2\/2: .*, test \([0-9.]*\)%.*/\1/p' "$tmp/whole")
     grep -q "^evaluation only: test accuracy $acc%" "$tmp/eval" || { echo "expected $acc%:"; cat "$tmp/eval"; exit 1; }
+    # --export-onnx writes the net; --init-onnx builds it again, with the same accuracy,
+    # and trains it with pairs on the stages the demo named.
+    "$train" "${common[@]}" --epochs 0 --resume --export-onnx "$tmp/net.onnx" > "$tmp/export" 2>&1 ||
+        { cat "$tmp/export"; exit 1; }
+    grep -q "^exported the net to $tmp/net.onnx" "$tmp/export" || { cat "$tmp/export"; exit 1; }
+    onnx=(--data "$data" --limit 256 --batch 64 --threads 2 --init-onnx "$tmp/net.onnx")
+    "$train" "${onnx[@]}" --epochs 0 --mode ce > "$tmp/onnx-eval" 2>&1 || { cat "$tmp/onnx-eval"; exit 1; }
+    grep -q "^evaluation only: test accuracy $acc%" "$tmp/onnx-eval" || { echo "expected $acc%:"; cat "$tmp/onnx-eval"; exit 1; }
+    "$train" "${onnx[@]}" --heads none --pairs 1,2,3 --stage-names stage1,stage2,stage3,stage4 \
+        > "$tmp/onnx-train" 2>&1 || { cat "$tmp/onnx-train"; exit 1; }
+    grep -q '^epoch 1/1: loss [0-9.]* (label [0-9.]*, sfr 0\.[0-9]*[1-9]' "$tmp/onnx-train" &&
+        grep -q '^done: 1 epoch(s)' "$tmp/onnx-train" || { cat "$tmp/onnx-train"; exit 1; }
+    expect_failure "takes no side branches" "${onnx[@]}"
+    expect_failure "needs four layer names" "${onnx[@]}" --heads none --pairs 1 --stage-names stage1
     # Another seed cannot continue the run.
     expect_failure "another --seed" "${common[@]}" --epochs 3 --resume --seed 5
     # A corrupt checkpoint is refused with libsfr's format error.
