@@ -108,6 +108,15 @@ START_TEST(a_pytorch_export_gives_pytorchs_logits_and_trains)
     ck_assert_int_eq(sfr_net_find_layer(net, "mobile.se.fc2", &layer), SFR_OK);
     ck_assert_int_eq(sfr_net_param_tensors(net, &tensors), SFR_OK);
     ck_assert_int_eq(tensors, 26);
+    int in_dims[3], layers = 0;
+    ck_assert_int_eq(sfr_net_layer_dims(net, 0, in_dims), SFR_OK);
+    ck_assert(in_dims[0] == 1 && in_dims[1] == 12 && in_dims[2] == 12);
+    ck_assert_int_eq(sfr_net_layer_count(net, &layers), SFR_OK);
+    ck_assert_int_eq(sfr_net_layer_dims(net, layers - 1, in_dims), SFR_OK);
+    ck_assert(in_dims[0] == 5 && in_dims[1] == 1 && in_dims[2] == 1);
+    ck_assert_int_eq(sfr_net_layer_dims(net, layers, in_dims), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_layer_dims(net, 0, NULL), SFR_ERR_INVALID_ARG);
+    ck_assert_int_eq(sfr_net_layer_count(NULL, &layers), SFR_ERR_INVALID_ARG);
 
     ck_assert_int_eq(sfr_net_compile(net, 3), SFR_OK);
     int64_t count;

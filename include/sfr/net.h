@@ -779,6 +779,32 @@ SFR_API sfr_status sfr_net_set_layer_name(sfr_net *net, int layer, const char *n
 SFR_API sfr_status sfr_net_layer_name(const sfr_net *net, int layer, const char **name);
 
 /**
+ * @brief The number of layers (ids are 0 to count - 1; the input is 0, the output the last).
+ *
+ * @param[in]  net   The net.
+ * @param[out] count Receives the count.
+ * @retval SFR_OK              *count is written.
+ * @retval SFR_ERR_INVALID_ARG net or count is NULL.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_layer_count(const sfr_net *net, int *count);
+
+/**
+ * @brief A layer's output shape per sample: C, H, W (layer 0: the input a
+ *        forward takes, for instance of a net sfr_net_import_onnx() built).
+ *
+ * @param[in]  net   The net.
+ * @param[in]  layer The layer's id.
+ * @param[out] dims  Receives C, H and W.
+ * @retval SFR_OK              dims is written.
+ * @retval SFR_ERR_INVALID_ARG net or dims is NULL, or layer is unknown.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_layer_dims(const sfr_net *net, int layer, int dims[3]);
+
+/**
  * @brief The id of the layer called name.
  *
  * @param[in]  net   The net.

@@ -918,10 +918,83 @@ public:
         check(sfr_net_load_memory(get(), bytes.data(), bytes.size()));
     }
 
+    /**
+     * @brief A net built from an ONNX model file (sfr_net_import_onnx()), not compiled.
+     * @param path The model.
+     * @return The net.
+     * @throws sfr::error As sfr_net_import_onnx() fails.
+     */
+    static net from_onnx(const std::string &path)
+    {
+        sfr_net *n = nullptr;
+        check(sfr_net_import_onnx(&n, path.c_str()));
+        return net(n);
+    }
+    /**
+     * @brief A net built from an ONNX model's bytes (sfr_net_import_onnx_memory()).
+     * @param bytes The model.
+     * @return The net.
+     * @throws sfr::error As sfr_net_import_onnx_memory() fails.
+     */
+    static net from_onnx_memory(const std::vector<unsigned char> &bytes)
+    {
+        sfr_net *n = nullptr;
+        check(sfr_net_import_onnx_memory(&n, bytes.data(), bytes.size()));
+        return net(n);
+    }
+    /**
+     * @brief Writes the net as an ONNX model file (sfr_net_export_onnx()).
+     * @param path The file.
+     * @throws sfr::error As sfr_net_export_onnx() fails.
+     */
+    void export_onnx(const std::string &path) const
+    {
+        check(sfr_net_export_onnx(get(), path.c_str()));
+    }
+    /**
+     * @brief The ONNX model as bytes (sfr_net_export_onnx_memory()).
+     * @return The bytes a file would hold.
+     * @throws sfr::error As sfr_net_export_onnx_memory() fails.
+     */
+    std::vector<unsigned char> export_onnx_memory() const
+    {
+        std::size_t size = 0;
+        check(sfr_net_export_onnx_memory(get(), nullptr, 0, &size));
+        std::vector<unsigned char> bytes(size);
+        check(sfr_net_export_onnx_memory(get(), bytes.data(), bytes.size(), &size));
+        return bytes;
+    }
+    /** @brief The number of layers (sfr_net_layer_count()). @return The count. @throws sfr::error As it fails. */
+    int layer_count() const
+    {
+        int n = 0;
+        check(sfr_net_layer_count(get(), &n));
+        return n;
+    }
+    /**
+     * @brief A layer's (C, H, W) per sample (sfr_net_layer_dims()).
+     * @param layer The layer's id (0: the input).
+     * @return C, H and W.
+     * @throws sfr::error As sfr_net_layer_dims() fails.
+     */
+    std::array<int, 3> layer_dims(int layer) const
+    {
+        std::array<int, 3> dims{};
+        check(sfr_net_layer_dims(get(), layer, dims.data()));
+        return dims;
+    }
+
     /** @brief The C handle. @return The net (nullptr once moved from). */
     sfr_net *get() const noexcept { return net_.get(); }
 
 private:
+    /* Takes ownership of an imported net, whose input size the net knows. */
+    explicit net(sfr_net *n) : net_(n)
+    {
+        std::array<int, 3> in = layer_dims(0);
+        input_volume_ = static_cast<std::int64_t>(in[0]) * in[1] * in[2];
+    }
+
     /* Runs one builder call, which writes the new layer's id through its argument. */
     template <class Call>
     int layer(Call &&call)

@@ -111,6 +111,8 @@ _SIGNATURES = {
     "sfr_net_set_layer_name": (_status, [_handle, ctypes.c_int, ctypes.c_char_p]),
     "sfr_net_layer_name": (_status, [_handle, ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]),
     "sfr_net_find_layer": (_status, [_handle, ctypes.c_char_p, _c_int_p]),
+    "sfr_net_layer_count": (_status, [_handle, _c_int_p]),
+    "sfr_net_layer_dims": (_status, [_handle, ctypes.c_int, _c_int_p]),
     "sfr_net_buffers": (_status, [_handle, ctypes.POINTER(_c_float_p), _c_int64_p]),
     "sfr_net_buffer_tensors": (_status, [_handle, _c_int_p]),
     "sfr_net_buffer_info": (_status, [_handle, ctypes.c_int, ctypes.POINTER(ctypes.c_char_p),
@@ -142,6 +144,12 @@ _SIGNATURES = {
                                                  ctypes.c_double]),
     "sfr_lr_schedule_lr": (_status, [_handle, ctypes.c_int64, ctypes.POINTER(ctypes.c_double)]),
     "sfr_lr_schedule_destroy": (None, [_handle]),
+    # onnx.h
+    "sfr_net_export_onnx": (_status, [_handle, ctypes.c_char_p]),
+    "sfr_net_export_onnx_memory": (_status, [_handle, ctypes.c_void_p, ctypes.c_size_t,
+                                             ctypes.POINTER(ctypes.c_size_t)]),
+    "sfr_net_import_onnx": (_status, [_handle_p, ctypes.c_char_p]),
+    "sfr_net_import_onnx_memory": (_status, [_handle_p, ctypes.c_char_p, ctypes.c_size_t]),
     # checkpoint.h
     "sfr_checkpoint_create": (_status, [_handle_p]),
     "sfr_checkpoint_destroy": (None, [_handle]),

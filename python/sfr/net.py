@@ -43,6 +43,51 @@ class Net(Handle):
         self._input_shape = None  # (C, H, W)
         self._batch = None
 
+    @classmethod
+    def from_onnx(cls, path):
+        """A net built from an ONNX model file (sfr_net_import_onnx), not compiled."""
+        return cls._imported(lib.sfr_net_import_onnx, os.fsencode(path))
+
+    @classmethod
+    def from_onnx_bytes(cls, data):
+        """A net built from an ONNX model's bytes (sfr_net_import_onnx_memory)."""
+        data = bytes(data)
+        return cls._imported(lib.sfr_net_import_onnx_memory, data, len(data))
+
+    @classmethod
+    def _imported(cls, func, *args):
+        net = cls.__new__(cls)
+        Handle.__init__(net)
+        net._taps = {}
+        net._batch = None
+        func(ctypes.byref(net._ptr), *args)
+        net._input_shape = net.layer_dims(0)
+        return net
+
+    def export_onnx(self, path):
+        """Writes the net as an ONNX model for inference (sfr_net_export_onnx)."""
+        lib.sfr_net_export_onnx(self._live(), os.fsencode(path))
+
+    def export_onnx_bytes(self):
+        """The ONNX model export_onnx would write, as bytes."""
+        size = ctypes.c_size_t()
+        lib.sfr_net_export_onnx_memory(self._live(), None, 0, ctypes.byref(size))
+        buf = ctypes.create_string_buffer(size.value)
+        lib.sfr_net_export_onnx_memory(self._live(), buf, size.value, ctypes.byref(size))
+        return buf.raw[:size.value]
+
+    @property
+    def layer_count(self):
+        count = ctypes.c_int()
+        lib.sfr_net_layer_count(self._live(), ctypes.byref(count))
+        return count.value
+
+    def layer_dims(self, layer):
+        """A layer's (C, H, W) per sample; layer 0 is the input."""
+        dims = (ctypes.c_int * 3)()
+        lib.sfr_net_layer_dims(self._live(), layer, dims)
+        return tuple(dims)
+
     def _refuse_views(self, kind, action):
         alive = self._live_views(kind)
         if alive:

@@ -10,7 +10,6 @@
 #include <stdio.h>
 
 #include "fuzz_input.h"
-#include "net/net_impl.h"
 
 static unsigned char *fixture;
 static size_t fixture_size;
@@ -31,8 +30,10 @@ static void load_fixture(void)
 static void exercise(sfr_net *net)
 {
     static float x[1 << 16];
-    const struct sfri_layer *in = net->layers[0];
-    if ((int64_t)in->c * in->h * in->w > (int64_t)(sizeof x / sizeof x[0]) ||
+    int in[3];
+    if (sfr_net_layer_dims(net, 0, in) != SFR_OK)
+        abort();
+    if ((int64_t)in[0] * in[1] * in[2] > (int64_t)(sizeof x / sizeof x[0]) ||
         sfr_net_compile(net, 1) != SFR_OK)
         return; /* the input is what the model says: only small ones are run */
     const float *logits;

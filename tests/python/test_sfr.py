@@ -621,6 +621,28 @@ class Training(unittest.TestCase):
             second.close()
             self.assertGreater(len(ck.save_bytes()), 0)
 
+    def test_onnx_round_trip(self):
+        net, _ = tiny_net()
+        x = np.arange(32, dtype=np.float32).reshape(2, 1, 4, 4) / 32
+        with net:
+            net.forward(x, training=True)
+            net.forward(x)
+            want = net.output().copy()
+            model = net.export_onnx_bytes()
+        with sfr.Net.from_onnx_bytes(model) as back:
+            self.assertEqual(back.layer_dims(0), (1, 4, 4))
+            self.assertEqual(back.layer_count, 5)
+            back.compile(2)
+            back.forward(x)
+            np.testing.assert_allclose(back.output(), want, rtol=1e-6, atol=1e-7)
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "net.onnx")
+            with open(path, "wb") as f:
+                f.write(model)
+            sfr.Net.from_onnx(path).close()
+        with self.assertRaises(sfr.FormatError):
+            sfr.Net.from_onnx_bytes(b"not a model")
+
 
 if __name__ == "__main__":
     unittest.main()

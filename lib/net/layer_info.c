@@ -1,0 +1,33 @@
+/* What a host may ask of a net's layers beyond their names: how many, and their shapes. */
+#include "../common/common.h"
+#include "net_impl.h"
+
+SFR_API sfr_status sfr_net_layer_count(const sfr_net *net, int *count)
+{
+    static const char *const fn = "sfr_net_layer_count";
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st != SFR_OK)
+        return st;
+    if (count == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "count is NULL");
+    *count = net->n_layers;
+    return SFR_OK;
+}
+
+SFR_API sfr_status sfr_net_layer_dims(const sfr_net *net, int layer, int dims[3])
+{
+    static const char *const fn = "sfr_net_layer_dims";
+    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st != SFR_OK)
+        return st;
+    const struct sfri_layer *l = sfri_net_layer(net, layer);
+    if (l == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "layer id %d is unknown (the net has %d layers)",
+                         layer, net->n_layers);
+    if (dims == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "dims is NULL");
+    dims[0] = l->c;
+    dims[1] = l->h;
+    dims[2] = l->w;
+    return SFR_OK;
+}
