@@ -207,7 +207,15 @@ static sfr_status conv(struct sfri_importer *im)
                                   "has %d", (long long)d[1], (long long)group,
                                   shape_of(im, x->layer)->c);
     int id = -1;
-    st = sfr_net_conv(im->net, x->layer, (int)d[0], &p, &id);
+    /* The square case is sfr_net_conv2d's layer: the one a built net has
+     * (same checkpoint signature, and its Winograd path). */
+    const int square = p.kernel_h == p.kernel_w && p.stride_h == p.stride_w &&
+                       p.pad_top == p.pad_left && p.pad_top == p.pad_bottom &&
+                       p.pad_top == p.pad_right && p.dilation_h == 1 && p.dilation_w == 1 &&
+                       p.groups == 1;
+    st = square ? sfr_net_conv2d(im->net, x->layer, (int)d[0], p.kernel_h, p.stride_h,
+                                 p.pad_top, p.bias, &id)
+                : sfr_net_conv(im->net, x->layer, (int)d[0], &p, &id);
     if ((st = added(im, st, id, 4, w->name)) != SFR_OK)
         return st;
     st = source(im, 0, w, d[0], d[1] * d[2] * d[3], 0, "weight");
