@@ -858,6 +858,18 @@ public:
         return {{values, static_cast<std::size_t>(count)}, {grads, static_cast<std::size_t>(count)}};
     }
     /**
+     * @brief The batch-norm running statistics as one flat buffer (sfr_net_buffers()).
+     * @return A view of the net's buffer, valid until the next builder call.
+     * @throws sfr::error As sfr_net_buffers() fails.
+     */
+    span<float> buffers()
+    {
+        float *values = nullptr;
+        std::int64_t count = 0;
+        check(sfr_net_buffers(get(), &values, &count));
+        return {values, static_cast<std::size_t>(count)};
+    }
+    /**
      * @brief The number of parameter tensors (sfr_net_param_tensors()).
      * @return The count.
      * @throws sfr::error As sfr_net_param_tensors() fails.
