@@ -164,21 +164,26 @@ START_TEST(full_size_pytorch_exports_when_given)
 {
     const char *dir = getenv("SFR_ONNX_FULL_DIR");
     if (dir == NULL)
-        return; /* 1.6 MB of models, written by tests/fixtures/onnx_torch.py --full */
-    static const char *const names[] = {"fmnist_resnet", "fmnist_mobilenet"};
-    for (int i = 0; i < 2; i++) {
+        return; /* 47 MB of models, written by tests/fixtures/onnx_torch.py --full */
+    static const struct {
+        const char *name;
+        int64_t in_count, logits;
+    } nets[] = {{"fmnist_resnet", 3 * 784, 30}, {"fmnist_mobilenet", 3 * 784, 30},
+                {"cifar_resnet18", 3 * 3 * 32 * 32, 300}};
+    for (int i = 0; i < 3; i++) {
         char path[4096];
-        snprintf(path, sizeof path, "%s/%s.onnx", dir, names[i]);
+        snprintf(path, sizeof path, "%s/%s.onnx", dir, nets[i].name);
         sfr_net *net;
         ck_assert_int_eq(sfr_net_import_onnx(&net, path), SFR_OK);
         ck_assert_int_eq(sfr_net_compile(net, 3), SFR_OK);
         int64_t count;
-        float *logits = eval_logits(net, 3 * 784, &count), want[30];
-        snprintf(path, sizeof path, "%s/%s.logits", dir, names[i]);
+        float *logits = eval_logits(net, nets[i].in_count, &count), want[300];
+        ck_assert_int_eq(count, nets[i].logits);
+        snprintf(path, sizeof path, "%s/%s.logits", dir, nets[i].name);
         FILE *f = fopen(path, "rb");
-        ck_assert_int_eq((int)fread(want, sizeof *want, 30, f), 30);
+        ck_assert_int_eq((int64_t)fread(want, sizeof *want, (size_t)count, f), count);
         fclose(f);
-        expect_close(logits, want, 30, 1e-4, names[i]);
+        expect_close(logits, want, count, 1e-4, nets[i].name);
         free(logits);
         sfr_net_destroy(net);
     }

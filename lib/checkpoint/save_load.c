@@ -6,7 +6,6 @@
  */
 #include <stdint.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/common.h"
 #include "../common/file_io.h"
@@ -204,19 +203,11 @@ SFR_API sfr_status sfr_checkpoint_load(sfr_checkpoint *ck, const char *path)
         return st;
     if (path == NULL || path[0] == '\0')
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "path is %s", path == NULL ? "NULL" : "empty");
-    int fd = -1;
-    uint64_t file_size = 0;
-    if ((st = sfri_open_regular(path, &fd, &file_size, fn)) != SFR_OK)
+    unsigned char *data = NULL;
+    size_t size = 0;
+    if ((st = sfri_read_file(path, &data, &size, fn)) != SFR_OK)
         return st;
-    unsigned char *data = file_size <= SIZE_MAX - 1 ? sfri_malloc((size_t)file_size + 1) : NULL;
-    if (data == NULL)
-        st = sfri_fail(SFR_ERR_NOMEM, fn, "no memory to read '%s' (%llu bytes)", path,
-                       (unsigned long long)file_size);
-    else
-        st = sfri_read_at(fd, data, (size_t)file_size, 0, path, fn);
-    close(fd);
-    if (st == SFR_OK)
-        st = load_bytes(ck, data, (size_t)file_size, fn);
+    st = load_bytes(ck, data, size, fn);
     sfri_free(data);
     return st;
 }

@@ -38,4 +38,11 @@ sfr_status sfri_open_regular(const char *path, int *fd, uint64_t *size, const ch
 sfr_status sfri_read_at(int fd, void *buf, size_t size, uint64_t offset, const char *path,
                         const char *func);
 
+/*
+ * A whole regular file (opened as sfri_open_regular does) in a new buffer of
+ * *size bytes (one more is allocated, so that an empty file has one), to
+ * release with sfri_free. Writes no output on failure.
+ */
+sfr_status sfri_read_file(const char *path, unsigned char **data, size_t *size, const char *func);
+
 #endif /* SFR_LIB_FILE_IO_H */

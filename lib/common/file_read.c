@@ -61,3 +61,26 @@ sfr_status sfri_read_at(int fd, void *buf, size_t size, uint64_t offset, const c
     }
     return SFR_OK;
 }
+
+sfr_status sfri_read_file(const char *path, unsigned char **data, size_t *size, const char *func)
+{
+    int fd = -1;
+    uint64_t file_size = 0;
+    sfr_status st = sfri_open_regular(path, &fd, &file_size, func);
+    if (st != SFR_OK)
+        return st;
+    unsigned char *bytes = file_size < SIZE_MAX ? sfri_malloc((size_t)file_size + 1) : NULL;
+    if (bytes == NULL)
+        st = sfri_fail(SFR_ERR_NOMEM, func, "no memory to read '%s' (%llu bytes)", path,
+                       (unsigned long long)file_size);
+    else
+        st = sfri_read_at(fd, bytes, (size_t)file_size, 0, path, func);
+    close(fd);
+    if (st != SFR_OK) {
+        sfri_free(bytes);
+        return st;
+    }
+    *data = bytes;
+    *size = (size_t)file_size;
+    return SFR_OK;
+}

@@ -11,7 +11,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../common/bytes.h"
 #include "../common/common.h"
@@ -469,19 +468,12 @@ SFR_API sfr_status sfr_net_import_onnx(sfr_net **out, const char *path)
     if (out == NULL || path == NULL || path[0] == '\0')
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "%s", out == NULL ? "out is NULL" :
                          path == NULL ? "path is NULL" : "path is empty");
-    int fd = -1;
-    uint64_t file_size = 0;
-    sfr_status st = sfri_open_regular(path, &fd, &file_size, fn);
+    unsigned char *data = NULL;
+    size_t size = 0;
+    sfr_status st = sfri_read_file(path, &data, &size, fn);
     if (st != SFR_OK)
         return st;
-    unsigned char *data = file_size < SIZE_MAX ? sfri_malloc((size_t)file_size + 1) : NULL;
-    if (data == NULL)
-        st = sfri_fail(SFR_ERR_NOMEM, fn, "no memory to read '%s'", path);
-    else
-        st = sfri_read_at(fd, data, (size_t)file_size, 0, path, fn);
-    close(fd);
-    if (st == SFR_OK)
-        st = import_bytes(out, data, (size_t)file_size, fn);
+    st = import_bytes(out, data, size, fn);
     sfri_free(data);
     return st;
 }
