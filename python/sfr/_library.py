@@ -20,8 +20,9 @@ import os
 from .errors import error_for
 
 ABI_MAJOR = 0
-# The oldest library with every function declared here.
-MIN_VERSION_NUMBER = 100
+# The oldest library with every function declared here (0.2.0: AdamW,
+# checkpoints, ONNX).
+MIN_VERSION_NUMBER = 200
 SONAME = "libsfr.so.%d" % ABI_MAJOR
 
 _c_float_p = ctypes.POINTER(ctypes.c_float)
@@ -214,17 +215,20 @@ def _errcheck(result, func, args):
 
 def _load():
     library, path = _open()
+    # The version first: an older library lacks functions declared below.
+    library.sfr_version_number.restype = ctypes.c_uint
+    library.sfr_version_string.restype = ctypes.c_char_p
+    number = library.sfr_version_number()
+    if number // 10000 != ABI_MAJOR or number < MIN_VERSION_NUMBER:
+        raise OSError("libsfr %s at %s is not compatible with this module (ABI %d, at least %d)"
+                      % (library.sfr_version_string().decode(), path, ABI_MAJOR,
+                         MIN_VERSION_NUMBER))
     for name, (restype, argtypes) in _SIGNATURES.items():
         func = getattr(library, name)
         func.restype = restype
         func.argtypes = argtypes
         if restype is _status:
             func.errcheck = _errcheck
-    number = library.sfr_version_number()
-    if number // 10000 != ABI_MAJOR or number < MIN_VERSION_NUMBER:
-        raise OSError("libsfr %s at %s is not compatible with this module (ABI %d, at least %d)"
-                      % (library.sfr_version_string().decode(), path, ABI_MAJOR,
-                         MIN_VERSION_NUMBER))
     return library, path
 
 
