@@ -128,7 +128,8 @@ static void initializer(struct exporter *ex, const char *name, int32_t type, con
     if (t == NULL || d == NULL || data == NULL)
         return;
     onnx__tensor_proto__init(t);
-    memcpy(d, dims, (size_t)ndims * sizeof *d);
+    if (ndims > 0) /* a scalar has no dims */
+        memcpy(d, dims, (size_t)ndims * sizeof *d);
     memcpy(data, le_bytes, bytes);
     t->n_dims = (size_t)ndims;
     t->dims = d;

@@ -46,7 +46,8 @@ static int attr_ints(const Onnx__NodeProto *n, const char *name, int64_t *out, i
     }
     if (a->n_ints != (size_t)count)
         return 0;
-    memcpy(out, a->ints, (size_t)count * sizeof *out);
+    if (count > 0)
+        memcpy(out, a->ints, (size_t)count * sizeof *out);
     return 1;
 }
 
@@ -369,7 +370,8 @@ static sfr_status axes_of(struct sfri_importer *im, int from_input, int64_t *axe
         if (a == NULL || a->n_ints > 4)
             return sfri_import_unsupported(im, "needs at most four axes");
         *count = (int)a->n_ints;
-        memcpy(axes, a->ints, (size_t)*count * sizeof *axes);
+        if (*count > 0)
+            memcpy(axes, a->ints, (size_t)*count * sizeof *axes);
         return SFR_OK;
     }
     sfr_status st = SFR_OK;
