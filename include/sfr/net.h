@@ -779,6 +779,62 @@ SFR_API sfr_status sfr_net_set_layer_name(sfr_net *net, int layer, const char *n
 SFR_API sfr_status sfr_net_layer_name(const sfr_net *net, int layer, const char **name);
 
 /**
+ * @brief The arithmetic a net's convolutions run in (sfr_net_set_precision()).
+ * @since 0.2.0
+ */
+typedef enum sfr_precision {
+    SFR_PRECISION_FP32 = 0, /**< float32 throughout (the default) */
+    /** bf16 mixed precision: dense convolutions of 16 or more input channels
+     *  read bf16 copies of their input, weights and output gradient and
+     *  accumulate in float32; parameters, gradients, batch norm, logits and
+     *  everything the host sees stay float32 */
+    SFR_PRECISION_BF16 = 1
+} sfr_precision;
+
+/**
+ * @brief Whether this CPU runs a precision natively.
+ *
+ * bf16 needs AVX512_BF16 (oneDNN's "AVX-512 with Intel DL Boost and
+ * bfloat16 support"); float32 is always supported.
+ *
+ * @param[in]  precision One of ::sfr_precision.
+ * @param[out] supported Receives 1 or 0.
+ * @retval SFR_OK              *supported is written.
+ * @retval SFR_ERR_INVALID_ARG supported is NULL or precision is unknown.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_precision_supported(int precision, int *supported);
+
+/**
+ * @brief Chooses the precision of the net's next sfr_net_compile().
+ *
+ * A compiled net keeps the precision it was compiled with (its shorter
+ * batches too) until it is compiled again.
+ *
+ * @param[in,out] net       The net.
+ * @param[in]     precision One of ::sfr_precision.
+ * @retval SFR_OK              The next compile uses it.
+ * @retval SFR_ERR_INVALID_ARG net is NULL or precision is unknown.
+ * @retval SFR_ERR_UNSUPPORTED bf16 on a CPU without AVX512_BF16 (emulated
+ *                             bf16 would be slower than float32); the
+ *                             message names the missing ISA.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_set_precision(sfr_net *net, int precision);
+
+/**
+ * @brief The precision sfr_net_set_precision() chose (::SFR_PRECISION_FP32 until then).
+ * @param[in]  net       The net.
+ * @param[out] precision Receives it.
+ * @retval SFR_OK              *precision is written.
+ * @retval SFR_ERR_INVALID_ARG net or precision is NULL.
+ * @retval SFR_ERR_MISUSE      net is not a live net.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_net_get_precision(const sfr_net *net, int *precision);
+
+/**
  * @brief The number of layers (ids are 0 to count - 1; the input is 0, the output the last).
  *
  * @param[in]  net   The net.

@@ -672,6 +672,7 @@ SFR_API sfr_status sfr_net_compile(sfr_net *net, int64_t batch)
             return sfri_fail(SFR_ERR_INVALID_ARG, fn, "batch %lld is too large for layer %d (%s)",
                              (long long)batch, i, sfri_layer_kind_name(l->kind));
     }
+    net->compiled_precision = net->precision;
     st = compile_all(net, batch, fn);
     if (st != SFR_OK)
         return st;

@@ -72,6 +72,7 @@ struct sfri_op_ctx {
     float *diff_src;         /* where: src's diff, or NULL for the accumulation buffer */
     float *w, *b, *dw, *db;  /* parameter and gradient slices */
     dnnl_alg_kind_t conv_alg; /* conv: direct or Winograd, the same for its three passes */
+    int bf16;                /* conv: runs on bf16 copies of its source, weights and gradient */
     const char *fn;
 };
 
@@ -82,6 +83,15 @@ sfr_status sfri_compile_activation(struct sfri_op_ctx *c);
 sfr_status sfri_compile_mul(struct sfri_op_ctx *c);
 sfr_status sfri_compile_concat(struct sfri_op_ctx *c);
 sfr_status sfri_compile_dropout(struct sfri_op_ctx *c);
+
+/*
+ * A bf16 copy of the f32 tensor (md, buf) in the same layout, made by step
+ * (precision.c): *bf16_md and *bf16_buf receive it (the buffer is the
+ * plan's). For the convolutions of a bf16 net.
+ */
+sfr_status sfri_bf16_copy(sfr_net *net, struct sfri_step *step, int layer,
+                          const dnnl_memory_desc_t *md, void *buf, dnnl_memory_desc_t *bf16_md,
+                          void **bf16_buf, const char *fn);
 
 /* Creates layer id's primitives (compile_ops.c); its inputs are compiled. */
 sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn);

@@ -9,10 +9,16 @@
 #include "compile_impl.h"
 
 
+static sfr_status md_any_of(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims,
+                            dnnl_data_type_t type, const char *fn)
+{
+    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, ndims, dims, type, dnnl_format_tag_any);
+    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "memory descriptor");
+}
+
 static sfr_status md_any(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims, const char *fn)
 {
-    dnnl_status_t st = dnnl_memory_desc_init_by_tag(md, ndims, dims, dnnl_f32, dnnl_format_tag_any);
-    return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "memory descriptor");
+    return md_any_of(md, ndims, dims, dnnl_f32, fn);
 }
 
 static sfr_status md_tag(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims,
@@ -92,15 +98,26 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     sfr_net *net = c->net;
     struct sfri_layer *l = c->l;
     const char *fn = c->fn;
-    dnnl_memory_desc_t w_plain, w_any, b_md;
+    /* w_any: the weights the forward and backward-data passes read (bf16 in
+     * a bf16 layer); dw_any: the weight gradient, always f32. */
+    dnnl_memory_desc_t w_plain, w_any, dw_any, b_md;
     const dnnl_dims_t b_dims = {l->c};
     sfr_status st = md_tag(&w_plain, op->ndims_w, op->w_dims, op->w_tag, fn);
     if (st == SFR_OK)
-        st = md_any(&w_any, op->ndims_w, op->w_dims, fn);
+        st = md_any_of(&w_any, op->ndims_w, op->w_dims, c->bf16 ? dnnl_bf16 : dnnl_f32, fn);
+    if (st == SFR_OK)
+        st = md_any(&dw_any, op->ndims_w, op->w_dims, fn);
     if (st == SFR_OK)
         st = md_tag(&b_md, 1, b_dims, dnnl_a, fn);
+    /* A bf16 layer reads a bf16 copy of its source, made before its forward. */
+    dnnl_memory_desc_t src_md = c->src->md;
+    void *src_buf = c->src->out;
+    if (st == SFR_OK && c->bf16)
+        st = sfri_bf16_copy(net, &l->fwd_pre, c->id, &c->src->md, c->src->out, &src_md,
+                            &src_buf, fn);
     if (st != SFR_OK)
         return st;
+    const size_t src_bytes = dnnl_memory_desc_get_size(&src_md);
     const dnnl_memory_desc_t *bias = has_bias ? &b_md : NULL;
     size_t b_bytes = (size_t)l->bias_size * sizeof(float);
 
@@ -110,7 +127,7 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
         dnnl_inner_product_desc_t ip;
     } fd, wd, bd;
     dnnl_primitive_desc_t fpd = NULL, wpd = NULL, bpd = NULL;
-    dnnl_status_t ds = op->fwd_desc(&fd, c, &c->src->md, &w_any, bias, dst_any);
+    dnnl_status_t ds = op->fwd_desc(&fd, c, &src_md, &w_any, bias, dst_any);
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, fn, op->name);
     st = sfri_make_pd(net, &fd, NULL, &fpd, op->name, fn);
@@ -127,7 +144,7 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     if (st == SFR_OK)
         st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
     if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, src_buf, src_bytes, fn);
     if (st == SFR_OK)
         st = bind_weights(c, &l->fwd, fpd, DNNL_ARG_WEIGHTS, &w_plain, c->w, 0, &l->w_in, &fwd_w);
     if (st == SFR_OK && has_bias)
@@ -135,17 +152,25 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     if (st == SFR_OK)
         st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
 
+    /* ... and a bf16 copy of its output's gradient, made before its backward. */
+    dnnl_memory_desc_t diff_md;
+    void *diff_buf = l->diff;
+    if (st == SFR_OK)
+        diff_md = *dst;
+    if (st == SFR_OK && c->bf16)
+        st = sfri_bf16_copy(net, &l->bwd_pre, c->id, dst, l->diff, &diff_md, &diff_buf, fn);
+    const size_t diff_bytes = st == SFR_OK ? dnnl_memory_desc_get_size(&diff_md) : 0;
     if (st == SFR_OK) {
-        ds = op->bwd_w_desc(&wd, c, &c->src->md, &w_any, bias, dst);
+        ds = op->bwd_w_desc(&wd, c, &src_md, &dw_any, bias, &diff_md);
         st = ds == dnnl_success ? sfri_make_pd(net, &wd, fpd, &wpd, op->name, fn)
                                 : sfri_dnnl_fail(ds, fn, op->name);
     }
     if (st == SFR_OK)
         st = sfri_make_step(net, &l->bwd_w, wpd, c->id, SFRI_PASS_BWD_WEIGHTS, fn);
     if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
+        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_SRC, src_buf, src_bytes, fn);
     if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
+        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_DST, diff_buf, diff_bytes, fn);
     if (st == SFR_OK)
         st = bind_weights(c, &l->bwd_w, wpd, DNNL_ARG_DIFF_WEIGHTS, &w_plain, c->dw, 1, &l->dw_out,
                           NULL);
@@ -153,13 +178,13 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
         st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_BIAS, c->db, b_bytes, fn);
 
     if (st == SFR_OK && c->back) {
-        ds = op->bwd_d_desc(&bd, c, &c->src->md, &w_any, dst);
+        ds = op->bwd_d_desc(&bd, c, &c->src->md, &w_any, &diff_md);
         st = ds == dnnl_success ? sfri_make_pd(net, &bd, fpd, &bpd, op->name, fn)
                                 : sfri_dnnl_fail(ds, fn, op->name);
         if (st == SFR_OK)
             st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
         if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
+            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, diff_buf, diff_bytes, fn);
         if (st == SFR_OK)
             st = bind_weights(c, &l->bwd, bpd, DNNL_ARG_WEIGHTS, &w_plain, c->w, 0, &l->w_in_bwd,
                               &fwd_w);
@@ -281,6 +306,8 @@ static int winograd_available(struct sfri_op_ctx *c, const struct weighted_op *o
  * slow or slower. Its results differ from direct ones by rounding only
  * (relative 1e-6 to 1e-5).
  */
+#define BF16_MIN_CHANNELS 16
+
 static sfr_status compile_conv(struct sfri_op_ctx *c)
 {
     struct sfri_layer *l = c->l;
@@ -301,7 +328,11 @@ static sfr_status compile_conv(struct sfri_op_ctx *c)
     if (st != SFR_OK)
         return st;
     c->conv_alg = dnnl_convolution_direct;
-    l->winograd = !l->general && l->kernel == 3 && l->stride == 1 &&
+    /* bf16 where oneDNN has fast kernels for it: dense convolutions of at
+     * least 16 channels in (not the stem's few, not depthwise ones). */
+    c->bf16 = c->net->compiled_precision == SFR_PRECISION_BF16 && g == 1 &&
+              c->src->c >= BF16_MIN_CHANNELS;
+    l->winograd = !c->bf16 && !l->general && l->kernel == 3 && l->stride == 1 &&
                   l->c >= WINOGRAD_MIN_CHANNELS && c->src->c >= WINOGRAD_MIN_CHANNELS &&
                   winograd_available(c, &op, &dst);
     if (l->winograd)
@@ -600,6 +631,7 @@ sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
         c.dw = net->grads + l->param_off;
         c.db = c.dw + l->weight_size;
     }
+    c.bf16 = 0;
     c.fn = fn;
     switch (l->kind) {
     case SFRI_LAYER_CONV: return compile_conv(&c);

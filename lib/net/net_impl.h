@@ -204,6 +204,8 @@ struct sfr_net {
     int n_streams;
 
     int64_t max_batch;        /* the batch of sfr_net_compile; 0 before it */
+    int precision;            /* SFR_PRECISION_*: what the next compile uses (precision.c) */
+    int compiled_precision;   /* what the live compile (and its partial plans) use */
     /* The compiles for other batch sizes than the live one's (plan.c). */
     struct sfri_plan_store *parked[SFRI_PARKED_PLANS];
     int n_parked;
