@@ -69,6 +69,7 @@ typedef struct options {
     const char *init_onnx;   /* build the net from this ONNX model instead */
     const char *stage_names; /* its four stage outputs' layer names, comma-separated */
     const char *export_onnx; /* write the trained net here */
+    int precision;           /* SFR_PRECISION_* */
 } options;
 
 /* Stops the program with libsfr's message when a call fails. */
@@ -126,6 +127,8 @@ static void usage(FILE *out)
             "                      in, 10 out) instead of fmnist-resnet; no heads or adapters\n"
             "  --stage-names LIST  the layer names of its four stage outputs, for --pairs\n"
             "  --export-onnx FILE  write the trained net as an ONNX model\n"
+            "  --precision P       fp32 | bf16: convolutions in bf16 mixed precision, where\n"
+            "                      the CPU has AVX512_BF16 (default fp32)\n"
             "  --csv PATH          one row per epoch: losses by part, accuracies, images/s\n"
             "  --limit N           train on the first N training images only\n"
             "  --val N             hold out the last N training images and evaluate on them,\n"
@@ -185,7 +188,8 @@ static options parse_options(int argc, char **argv)
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
            OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
-           OPT_KEEP_LAST, OPT_STOP_AFTER, OPT_INIT_ONNX, OPT_STAGE_NAMES, OPT_EXPORT_ONNX };
+           OPT_KEEP_LAST, OPT_STOP_AFTER, OPT_INIT_ONNX, OPT_STAGE_NAMES, OPT_EXPORT_ONNX,
+           OPT_PRECISION };
     static const struct option longopts[] = {
         {"data", required_argument, 0, 'd'},     {"epochs", required_argument, 0, 'e'},
         {"batch", required_argument, 0, 'b'},    {"lr", required_argument, 0, 'l'},
@@ -213,6 +217,7 @@ static options parse_options(int argc, char **argv)
         {"init-onnx", required_argument, 0, OPT_INIT_ONNX},
         {"stage-names", required_argument, 0, OPT_STAGE_NAMES},
         {"export-onnx", required_argument, 0, OPT_EXPORT_ONNX},
+        {"precision", required_argument, 0, OPT_PRECISION},
         {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
     static const char *const modes[] = {"sfr", "ce", "ls"};
     static const char *const matches[] = {"emd", "l2"};
@@ -260,6 +265,11 @@ static options parse_options(int argc, char **argv)
         case OPT_INIT_ONNX: o.init_onnx = optarg; break;
         case OPT_STAGE_NAMES: o.stage_names = optarg; break;
         case OPT_EXPORT_ONNX: o.export_onnx = optarg; break;
+        case OPT_PRECISION: {
+            static const char *const names[] = {"fp32", "bf16"};
+            o.precision = parse_choice(optarg, names, 2, "precision");
+            break;
+        }
         case OPT_VAL: o.val = (int64_t)parse_number(optarg, "val", 1, 1e9); break;
         case OPT_OPTIMIZER: o.optimizer = (enum optimizer)parse_choice(optarg, optimizers, 2, "optimizer"); break;
         case OPT_NET: o.net = (enum net_kind)parse_choice(optarg, nets, 2, "net"); break;
@@ -787,6 +797,7 @@ int main(int argc, char **argv)
     }
     /* The regularizer asks for its taps before compile, so compile keeps them. */
     sfr_reg *reg = make_regularizer(&o, net, &layers, train.count);
+    SFR_TRY(sfr_net_set_precision(net, o.precision));
     SFR_TRY(sfr_net_compile(net, o.batch));
     if (o.init_onnx == NULL) /* an imported net comes with its weights */
         SFR_TRY(sfr_net_init_params(net, o.seed));
@@ -815,9 +826,10 @@ int main(int argc, char **argv)
     FILE *csv = o.csv ? open_csv(o.csv, o.resume, o.val > 0) : NULL;
     const char *eval_name = o.val > 0 ? "validation" : "test";
     static const char *const mode_names[] = {"sfr", "ce", "ls"};
-    printf("libsfr %s: %s, mode %s, %lld training images, batch %d, %d epoch(s)\n",
+    printf("libsfr %s: %s%s, mode %s, %lld training images, batch %d, %d epoch(s)\n",
            sfr_version_string(), o.init_onnx ? o.init_onnx :
-           o.net == NET_MOBILENET ? "fmnist-mobilenet" : "fmnist-resnet", mode_names[o.mode],
+           o.net == NET_MOBILENET ? "fmnist-mobilenet" : "fmnist-resnet",
+           o.precision == SFR_PRECISION_BF16 ? " (bf16)" : "", mode_names[o.mode],
            (long long)train.count, o.batch, o.epochs);
 
     epoch_stats last = {0};

@@ -128,6 +128,16 @@ train)
         { cat "$tmp/adamw.csv"; exit 1; }
     expect_failure "--warmup-epochs 3 is longer than the 2 epoch" --data "$data" --epochs 2 \
         --warmup-epochs 3
+    # bf16 mixed precision trains where the CPU has AVX512_BF16, and is refused where not.
+    if grep -qw avx512_bf16 /proc/cpuinfo; then
+        "$train" --data "$data" --limit 256 --batch 64 --threads 2 --precision bf16 \
+            > "$tmp/bf16" 2>&1 || { cat "$tmp/bf16"; exit 1; }
+        grep -q '^libsfr .*: fmnist-resnet (bf16), mode sfr' "$tmp/bf16" &&
+            grep -q '^done: 1 epoch(s)' "$tmp/bf16" || { cat "$tmp/bf16"; exit 1; }
+    else
+        expect_failure "lacks AVX512_BF16" --data "$data" --limit 256 --precision bf16
+    fi
+    expect_failure "unknown precision 'fp16'" --precision fp16
     # fmnist-mobilenet trains, with the default head on its stage 3.
     "$train" --data "$data" --limit 256 --batch 64 --threads 2 --net mobilenet --optimizer adamw \
         > "$tmp/mobilenet" 2>&1 || { cat "$tmp/mobilenet"; exit 1; }

@@ -976,6 +976,12 @@ public:
         check(sfr_net_export_onnx_memory(get(), bytes.data(), bytes.size(), &size));
         return bytes;
     }
+    /**
+     * @brief Chooses the precision of the next compile (sfr_net_set_precision()).
+     * @param precision One of ::sfr_precision.
+     * @throws sfr::error As sfr_net_set_precision() fails (bf16 without AVX512_BF16).
+     */
+    void set_precision(sfr_precision precision) { check(sfr_net_set_precision(get(), precision)); }
     /** @brief The number of layers (sfr_net_layer_count()). @return The count. @throws sfr::error As it fails. */
     int layer_count() const
     {

@@ -24,7 +24,7 @@ from .errors import (STATUS_NAMES, BackendError, FormatError, InvalidArgError, I
                      MisuseError, NoMemError, NonFiniteError, SfrError, ShapeError, StateError,
                      UnsupportedError)
 from .net import (ACT_GELU, ACT_GELU_TANH, ACT_HARDSIGMOID, ACT_HARDSWISH, ACT_SIGMOID,
-                  ACT_SILU, Net)
+                  ACT_SILU, PRECISION_BF16, PRECISION_FP32, Net, precision_supported)
 from .reg import (LS_CONSTANT, LS_COSINE, LS_LINEAR, LS_PAST, LS_SELF, LS_UNIFORM, MATCH_EMD,
                   MATCH_L2, NORM_NONE, NORM_RMS, Param, Reg)
 from .schedule import LR_CONSTANT, LR_COSINE, LR_STEP, LrSchedule
@@ -37,7 +37,8 @@ __all__ = [
     "IoError", "FormatError", "BackendError", "UnsupportedError", "MisuseError",
     "Net", "Tap", "Reg", "Sgd", "AdamW", "LrSchedule", "Checkpoint", "Param",
     "LR_CONSTANT", "LR_COSINE", "LR_STEP", "ACT_SIGMOID", "ACT_SILU", "ACT_HARDSWISH",
-    "ACT_HARDSIGMOID", "ACT_GELU", "ACT_GELU_TANH",
+    "ACT_HARDSIGMOID", "ACT_GELU", "ACT_GELU_TANH", "PRECISION_FP32", "PRECISION_BF16",
+    "precision_supported",
     "MATCH_EMD", "MATCH_L2", "NORM_RMS", "NORM_NONE", "LS_CONSTANT", "LS_LINEAR", "LS_COSINE",
     "LS_UNIFORM", "LS_SELF", "LS_PAST",
     "library_path", "declared_functions", "version", "version_number", "status_string",

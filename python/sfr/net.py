@@ -10,6 +10,17 @@ from ._handle import Handle
 from ._library import _c_float_p, lib
 from .tap import Tap
 
+PRECISION_FP32 = 0
+PRECISION_BF16 = 1
+
+
+def precision_supported(precision):
+    """Whether this CPU runs precision natively (bf16 needs AVX512_BF16)."""
+    out = ctypes.c_int()
+    lib.sfr_precision_supported(precision, ctypes.byref(out))
+    return bool(out.value)
+
+
 class ConvParams(ctypes.Structure):
     """sfr_conv_params (net.h), the 0.2.0 fields."""
     _fields_ = [("size", ctypes.c_size_t)] + [(name, ctypes.c_int) for name in (
@@ -75,6 +86,17 @@ class Net(Handle):
         buf = ctypes.create_string_buffer(size.value)
         lib.sfr_net_export_onnx_memory(self._live(), buf, size.value, ctypes.byref(size))
         return buf.raw[:size.value]
+
+    @property
+    def precision(self):
+        """PRECISION_FP32 or PRECISION_BF16: what the next compile() uses."""
+        out = ctypes.c_int()
+        lib.sfr_net_get_precision(self._live(), ctypes.byref(out))
+        return out.value
+
+    @precision.setter
+    def precision(self, value):
+        lib.sfr_net_set_precision(self._live(), value)
 
     @property
     def layer_count(self):

@@ -643,6 +643,19 @@ class Training(unittest.TestCase):
         with self.assertRaises(sfr.FormatError):
             sfr.Net.from_onnx_bytes(b"not a model")
 
+    def test_precision(self):
+        net, _ = tiny_net()
+        with net:
+            self.assertEqual(net.precision, sfr.PRECISION_FP32)
+            if sfr.precision_supported(sfr.PRECISION_BF16):
+                net.precision = sfr.PRECISION_BF16
+                self.assertEqual(net.precision, sfr.PRECISION_BF16)
+            else:
+                with self.assertRaises(sfr.UnsupportedError):
+                    net.precision = sfr.PRECISION_BF16
+            with self.assertRaises(sfr.InvalidArgError):
+                net.precision = 5
+
 
 if __name__ == "__main__":
     unittest.main()
