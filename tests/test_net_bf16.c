@@ -130,6 +130,42 @@ START_TEST(a_bf16_step_of_fmnist_resnet_stays_near_float32)
 }
 END_TEST
 
+/* A shorter batch of a bf16 net (its own plan) is a bf16 net compiled for it. */
+START_TEST(a_short_batch_keeps_bf16)
+{
+    if (!bf16_here())
+        return;
+    sfr_net *full = exact_net(SFR_PRECISION_BF16), *two;
+    ck_assert_int_eq(sfr_net_create(&two), SFR_OK);
+    int id;
+    ck_assert_int_eq(sfr_net_set_precision(two, SFR_PRECISION_BF16), SFR_OK);
+    ck_assert_int_eq(sfr_net_input(two, 16, 4, 4, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_conv2d(two, id, 16, 3, 1, 1, 1, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_global_avgpool(two, id, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_linear(two, id, 2, &id), SFR_OK);
+    ck_assert_int_eq(sfr_net_compile(two, 1), SFR_OK);
+    float *a, *b;
+    int64_t n;
+    ck_assert_int_eq(sfr_net_params(full, &a, NULL, &n), SFR_OK);
+    ck_assert_int_eq(sfr_net_params(two, &b, NULL, NULL), SFR_OK);
+    for (int64_t i = 0; i < n; i++) /* not bf16-exact: rounding must happen alike */
+        a[i] = b[i] = sinf(0.37f * (float)i);
+    float x[16 * 16];
+    for (int i = 0; i < 16 * 16; i++)
+        x[i] = cosf(0.11f * (float)i);
+    const float *za, *zb;
+    int64_t da[2], db[2];
+    ck_assert_int_eq(sfr_net_forward_batch(full, x, 1, 0), SFR_OK);
+    ck_assert_int_eq(sfr_net_output(full, &za, da), SFR_OK);
+    ck_assert_int_eq(sfr_net_forward(two, x, 0), SFR_OK);
+    ck_assert_int_eq(sfr_net_output(two, &zb, db), SFR_OK);
+    ck_assert_int_eq(da[0], 1);
+    ck_assert_int_eq(memcmp(za, zb, 2 * sizeof *za), 0);
+    sfr_net_destroy(full);
+    sfr_net_destroy(two);
+}
+END_TEST
+
 START_TEST(precision_arguments)
 {
     sfr_net *net;
@@ -166,6 +202,7 @@ Suite *net_bf16_suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, bf16_with_exact_inputs_gives_float32s_results);
     tcase_add_test(tc, a_bf16_step_of_fmnist_resnet_stays_near_float32);
+    tcase_add_test(tc, a_short_batch_keeps_bf16);
     tcase_add_test(tc, precision_arguments);
     suite_add_tcase(s, tc);
     return s;
