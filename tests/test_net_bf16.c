@@ -44,6 +44,19 @@ static sfr_net *exact_net(int precision)
     return net;
 }
 
+/* One training forward and backward of each net on the same batch: their
+ * logits (dims), and their parameter gradients (n). */
+static void train_step(sfr_net *const nets[2], const float *x, const float *dlogits,
+                       const float *logits[2], float *grads[2], int64_t dims[2], int64_t *n)
+{
+    for (int k = 0; k < 2; k++) {
+        ck_assert_int_eq(sfr_net_forward(nets[k], x, 1), SFR_OK);
+        ck_assert_int_eq(sfr_net_output(nets[k], &logits[k], dims), SFR_OK);
+        ck_assert_int_eq(sfr_net_backward(nets[k], dlogits), SFR_OK);
+        ck_assert_int_eq(sfr_net_params(nets[k], NULL, &grads[k], n), SFR_OK);
+    }
+}
+
 START_TEST(bf16_with_exact_inputs_gives_float32s_results)
 {
     if (!bf16_here())
@@ -56,12 +69,7 @@ START_TEST(bf16_with_exact_inputs_gives_float32s_results)
     const float *logits[2];
     float *grads[2];
     int64_t dims[2], n = 0;
-    for (int k = 0; k < 2; k++) {
-        ck_assert_int_eq(sfr_net_forward(nets[k], x, 1), SFR_OK);
-        ck_assert_int_eq(sfr_net_output(nets[k], &logits[k], dims), SFR_OK);
-        ck_assert_int_eq(sfr_net_backward(nets[k], dlogits), SFR_OK);
-        ck_assert_int_eq(sfr_net_params(nets[k], NULL, &grads[k], &n), SFR_OK);
-    }
+    train_step(nets, x, dlogits, logits, grads, dims, &n);
     for (int i = 0; i < 4; i++)
         ck_assert_float_eq_tol(logits[1][i], logits[0][i], 1e-5f * (1 + fabsf(logits[0][i])));
     for (int64_t i = 0; i < n; i++)
@@ -106,12 +114,7 @@ START_TEST(a_bf16_step_of_fmnist_resnet_stays_near_float32)
     const float *logits[2];
     float *grads[2];
     int64_t dims[2], n = 0;
-    for (int k = 0; k < 2; k++) {
-        ck_assert_int_eq(sfr_net_forward(nets[k], x, 1), SFR_OK);
-        ck_assert_int_eq(sfr_net_output(nets[k], &logits[k], dims), SFR_OK);
-        ck_assert_int_eq(sfr_net_backward(nets[k], dlogits), SFR_OK);
-        ck_assert_int_eq(sfr_net_params(nets[k], NULL, &grads[k], &n), SFR_OK);
-    }
+    train_step(nets, x, dlogits, logits, grads, dims, &n);
     /* The tolerances of docs/performance.md: bf16 keeps 8 significant bits
      * (a relative rounding of 2^-9 per value), compounded over 17 layers
      * forward, and backward through batch norms whose gradients are
