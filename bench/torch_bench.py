@@ -11,7 +11,10 @@ bench/torch_sfr.py (SFR.md's defaults, beta 1). "sfr" times the SFR
 objective alone with its gradients on the tap shapes of bench_sfr
 (|gaussian| features, plus the label term for fmnist-resnet). Median (min,
 max) ms of 20 steps after 3 warm-up, images/s and GFLOP/s from the FLOP
-counts of NETWORKS.md.
+counts of NETWORKS.md. "ce/bf16" and "ce+sfr/bf16" are the same steps under
+torch.autocast("cpu", dtype=torch.bfloat16) with channels_last tensors,
+PyTorch's own mixed precision (the counterpart of libsfr's
+sfr_net_set_precision bf16 rows in bench_train).
 
     bench/torch_bench.py [--threads 2 1] [--with-libsfr]
 
@@ -58,21 +61,26 @@ def timed(step):
     return statistics.median(times), min(times), max(times)
 
 
-def time_case(make, batch, shape, classes, with_sfr):
+def time_case(make, batch, shape, classes, with_sfr, bf16=False):
     torch.manual_seed(1)
     model = make()
     model.train()
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     x = torch.randn(batch, *shape)
+    if bf16:
+        model = model.to(memory_format=torch.channels_last)
+        x = x.contiguous(memory_format=torch.channels_last)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
     y = torch.randint(0, classes, (batch,))
 
     def step():
         opt.zero_grad(set_to_none=True)
-        logits, feats = model(x)
-        if with_sfr:
-            sfr_loss(feats, logits, y).backward()
-        else:
-            torch.nn.functional.cross_entropy(logits, y).backward()
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            logits, feats = model(x)
+            if with_sfr:
+                loss = sfr_loss([f.float() for f in feats], logits.float(), y)
+            else:
+                loss = torch.nn.functional.cross_entropy(logits.float(), y)
+        loss.backward()
         opt.step()
     return timed(step)
 
@@ -100,17 +108,19 @@ def main():
     for threads in args.threads:
         torch.set_num_threads(threads)
         print(f"\n{threads} thread(s)")
-        print(f"{'net':<15} {'batch':<5} {'step':<7} {'th':>2}  {'ms':>8}  {'min':>8}  {'max':>8}  "
+        print(f"{'net':<15} {'batch':<5} {'step':<11} {'th':>2}  {'ms':>8}  {'min':>8}  {'max':>8}  "
               f"{'img/s':>8}  {'GFLOP/s':>7}")
         for name, make, batch, shape, classes, mflop in CASES:
-            for with_sfr in (False,) if name in NO_SFR_ROW else (False, True):
-                med, lo, hi = time_case(make, batch, shape, classes, with_sfr)
-                print(f"{name:<15} b{batch:<4} {'ce+sfr' if with_sfr else 'ce':<7} {threads:>2}  "
-                      f"{med:8.2f}  {lo:8.2f}  {hi:8.2f}  {batch * 1e3 / med:8.0f}  "
-                      f"{mflop * batch / med:7.1f}", flush=True)
+            for bf16 in (False, True):
+                for with_sfr in (False,) if name in NO_SFR_ROW else (False, True):
+                    med, lo, hi = time_case(make, batch, shape, classes, with_sfr, bf16)
+                    step = ("ce+sfr" if with_sfr else "ce") + ("/bf16" if bf16 else "")
+                    print(f"{name:<15} b{batch:<4} {step:<11} {threads:>2}  "
+                          f"{med:8.2f}  {lo:8.2f}  {hi:8.2f}  {batch * 1e3 / med:8.0f}  "
+                          f"{mflop * batch / med:7.1f}", flush=True)
         for name, n, students, teacher, classes in SFR_CASES:
             med, lo, hi = time_sfr(n, students, teacher, classes)
-            print(f"{name:<15} N{n:<4} {'sfr':<7} {threads:>2}  {med:8.2f}  {lo:8.2f}  {hi:8.2f}",
+            print(f"{name:<15} N{n:<4} {'sfr':<11} {threads:>2}  {med:8.2f}  {lo:8.2f}  {hi:8.2f}",
                   flush=True)
     if args.with_libsfr:
         for prog in ("bench_sfr", "bench_train"):
