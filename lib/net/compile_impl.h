@@ -1,12 +1,16 @@
 /*
- * What the files of sfr_net_compile share: compile.c owns the buffers, the
- * memory objects and the order of work; compile_ops.c creates each layer's
- * primitives with these helpers.
+ * What the files of sfr_net_compile share: primitives.c makes the plan's
+ * buffers, memory objects, primitives and steps; compile.c orders the work;
+ * compile_ops.c and layer_*.c create each layer kind's steps with the
+ * helpers of primitives.c (declared first below).
  */
 #ifndef SFR_LIB_NET_COMPILE_IMPL_H
 #define SFR_LIB_NET_COMPILE_IMPL_H
 
 #include "net_impl.h"
+
+/* Destroys a step's primitive and zeroes it (its memories are the plan's). */
+void sfri_destroy_step(struct sfri_step *s);
 
 /* A zeroed, aligned buffer of bytes that lives until the compile is released. */
 void *sfri_net_buffer(sfr_net *net, size_t bytes, const char *fn);
