@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <valgrind/valgrind.h>
+
 #include "onnx.pb-c.h"
 #include "fixtures/onnx_torch.h"
 #include "reference_nets.h"
@@ -94,6 +96,11 @@ static void check_with_ort(const char *dir, const char *model, const int64_t sha
 
 START_TEST(a_pytorch_export_gives_pytorchs_logits_and_trains)
 {
+    /* valgrind's translator gives up ("VEX temporary storage exhausted") on
+     * the AVX2 kernel oneDNN generates for this net's stem (1 -> 8 channels,
+     * 12 x 12): under valgrind this test is left to ASan (make check-asan). */
+    if (RUNNING_ON_VALGRIND)
+        return;
     char path[4096];
     snprintf(path, sizeof path, "%s/tests/fixtures/torch_small.onnx", SFR_SOURCE_DIR);
     sfr_net *net = NULL;
