@@ -325,8 +325,9 @@ static sfr_status add_input(struct sfri_importer *im, const Onnx__GraphProto *g)
     if (name[0] != '\0')
         sfr_net_set_layer_name(im->net, id, name);
     im->last_layer = id;
-    return sfri_import_define(im, in->name, (struct sfri_value){.layer = id, .rank = 4, .pending_bias = -1}) ?
-               SFR_OK : sfri_fail(SFR_ERR_NOMEM, im->fn, "out of memory");
+    const struct sfri_value v = {.layer = id, .rank = 4, .pending_bias = -1};
+    return sfri_import_define(im, in->name, v) ? SFR_OK
+                                               : sfri_fail(SFR_ERR_NOMEM, im->fn, "out of memory");
 }
 
 /* Marks the nodes the graph's output depends on: needed[i] for node i. */
@@ -389,11 +390,11 @@ static sfr_status build(struct sfri_importer *im, const Onnx__ModelProto *m)
     if (st != SFR_OK)
         return st;
     const Onnx__GraphProto *g = m->graph;
-    for (size_t i = 0; i < g->n_initializer; i++)
-        if (g->initializer[i]->name != NULL &&
-            !sfri_import_define(im, g->initializer[i]->name,
-                                (struct sfri_value){.layer = -1, .init = g->initializer[i], .pending_bias = -1}))
+    for (size_t i = 0; i < g->n_initializer; i++) {
+        const struct sfri_value v = {.layer = -1, .init = g->initializer[i], .pending_bias = -1};
+        if (g->initializer[i]->name != NULL && !sfri_import_define(im, g->initializer[i]->name, v))
             return sfri_fail(SFR_ERR_NOMEM, im->fn, "out of memory");
+    }
     char *needed = sfri_arena_alloc(&im->arena, g->n_node);
     if (needed == NULL)
         return sfri_fail(SFR_ERR_NOMEM, im->fn, "out of memory");

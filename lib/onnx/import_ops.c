@@ -124,8 +124,9 @@ static sfr_status define(struct sfri_importer *im, struct sfri_value v)
     const Onnx__NodeProto *n = im->node;
     if (n->n_output < 1 || n->output[0] == NULL || n->output[0][0] == '\0')
         return sfri_import_format(im, "the node has no output");
-    return sfri_import_define(im, n->output[0], v) ? SFR_OK
-                                                    : sfri_fail(SFR_ERR_NOMEM, im->fn, "out of memory");
+    if (!sfri_import_define(im, n->output[0], v))
+        return sfri_fail(SFR_ERR_NOMEM, im->fn, "out of memory");
+    return SFR_OK;
 }
 
 /* After a builder call: the new layer as output 0, or the call's failure. */
@@ -428,11 +429,13 @@ static sfr_status reduce_mean(struct sfri_importer *im)
     return added(im, built, id, rank, NULL);
 }
 
-/* Pad with zeros, equally around H and W only: kept for the pooling or convolution that reads it. */
+/* Pad with zeros, the same around H and W only: kept for the pooling or
+ * convolution that reads it. */
 static sfr_status pad(struct sfri_importer *im)
 {
     const Onnx__AttributeProto *mode = attr(im->node, "mode");
-    if (mode != NULL && mode->has_s && !(mode->s.len == 8 && memcmp(mode->s.data, "constant", 8) == 0))
+    if (mode != NULL && mode->has_s &&
+        !(mode->s.len == 8 && memcmp(mode->s.data, "constant", 8) == 0))
         return sfri_import_unsupported(im, "only zero padding (mode constant)");
     sfr_status st = SFR_OK;
     struct sfri_value *x = layer_input(im, 0, &st);
@@ -442,7 +445,8 @@ static sfr_status pad(struct sfri_importer *im)
         return st;
     int64_t pads[8];
     int n = 0;
-    if (im->opset < 11 || p == NULL || (st = sfri_tensor_ints(im, p, pads, 8, &n, "pads")) != SFR_OK)
+    if (im->opset < 11 || p == NULL ||
+        (st = sfri_tensor_ints(im, p, pads, 8, &n, "pads")) != SFR_OK)
         return st != SFR_OK ? st : sfri_import_unsupported(im, "needs constant pads (opset 11+)");
     if (value != NULL && (sfri_tensor_float_data(im, value, 1, "the padding value") != SFR_OK ||
                           (value->has_raw_data ? sfri_le_get_u32(value->raw_data.data) != 0
@@ -500,7 +504,8 @@ static sfr_status add(struct sfri_importer *im)
     sfr_status st = SFR_OK;
     if (n->n_input != 2)
         return sfri_import_format(im, "Add takes two inputs");
-    struct sfri_value *a = sfri_import_find(im, n->input[0]), *b = sfri_import_find(im, n->input[1]);
+    struct sfri_value *a = sfri_import_find(im, n->input[0]);
+    struct sfri_value *b = sfri_import_find(im, n->input[1]);
     if (a == NULL || b == NULL)
         return sfri_import_format(im, "an input is not made before this node");
     if (a->layer < 0) {
