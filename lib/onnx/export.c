@@ -18,6 +18,7 @@
 #include "../common/bytes.h"
 #include "../common/common.h"
 #include "../common/file_io.h"
+#include "../net/checkpoint.h"
 #include "../net/net_impl.h"
 #include "arena.h"
 #include "onnx.pb-c.h"
@@ -459,32 +460,34 @@ static sfr_status check_net(const sfr_net *net, const char *fn)
         return st;
     if (net->n_layers < 2)
         return sfri_fail(SFR_ERR_STATE, fn, "the net has no layer after its input");
-    for (int64_t i = 0; i < net->n_params; i++)
-        if (!isfinite(net->params[i]))
-            return sfri_fail(SFR_ERR_NONFINITE, fn, "parameter %lld is %g: nothing written",
-                             (long long)i, (double)net->params[i]);
-    for (int64_t i = 0; i < net->n_state; i++)
-        if (!isfinite(net->state[i]))
-            return sfri_fail(SFR_ERR_NONFINITE, fn, "running statistic %lld is %g: nothing "
-                             "written", (long long)i, (double)net->state[i]);
-    return SFR_OK;
+    return sfri_net_check_values(net, fn); /* what a checkpoint refuses, a model does too */
 }
 
-/* The packed model in a new buffer (sfri_free it) of *size bytes. */
-static sfr_status export_bytes(const sfr_net *net, unsigned char **out, size_t *size,
-                               const char *fn)
+/*
+ * The model of net, packed where the caller says: into a new buffer *alloc
+ * (sfri_free it) when alloc is not NULL, else into buf when it is not NULL
+ * and holds capacity >= the model's bytes (SFR_ERR_SHAPE when not), else
+ * nowhere. *size receives the model's size on success.
+ */
+static sfr_status export_model(const sfr_net *net, void *buf, size_t capacity,
+                               unsigned char **alloc, size_t *size, const char *fn)
 {
     struct exporter ex = {.net = net};
     Onnx__ModelProto model;
     sfr_status st = build_model(&ex, &model, fn);
-    if (st == SFR_OK) {
-        *size = protobuf_c_message_get_packed_size(&model.base);
-        *out = sfri_malloc(*size ? *size : 1);
-        if (*out == NULL)
-            st = sfri_fail(SFR_ERR_NOMEM, fn, "no memory for a model of %zu bytes", *size);
-        else
-            protobuf_c_message_pack(&model.base, *out);
+    size_t need = st == SFR_OK ? protobuf_c_message_get_packed_size(&model.base) : 0;
+    if (st == SFR_OK && alloc != NULL) {
+        buf = *alloc = sfri_malloc(need ? need : 1);
+        if (buf == NULL)
+            st = sfri_fail(SFR_ERR_NOMEM, fn, "no memory for a model of %zu bytes", need);
+    } else if (st == SFR_OK && buf != NULL && capacity < need) {
+        st = sfri_fail(SFR_ERR_SHAPE, fn, "the model takes %zu bytes, the buffer holds %zu: "
+                       "nothing written", need, capacity);
     }
+    if (st == SFR_OK && buf != NULL)
+        protobuf_c_message_pack(&model.base, buf);
+    if (st == SFR_OK)
+        *size = need;
     sfri_arena_free(&ex.arena);
     return st;
 }
@@ -499,7 +502,7 @@ SFR_API sfr_status sfr_net_export_onnx(const sfr_net *net, const char *path)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "path is %s", path == NULL ? "NULL" : "empty");
     unsigned char *bytes = NULL;
     size_t size = 0;
-    if ((st = export_bytes(net, &bytes, &size, fn)) != SFR_OK)
+    if ((st = export_model(net, NULL, 0, &bytes, &size, fn)) != SFR_OK)
         return st;
     st = sfri_write_file_atomic(path, bytes, size, fn);
     sfri_free(bytes);
@@ -515,17 +518,5 @@ SFR_API sfr_status sfr_net_export_onnx_memory(const sfr_net *net, void *buf, siz
         return st;
     if (size == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "size is NULL");
-    unsigned char *bytes = NULL;
-    size_t need = 0;
-    if ((st = export_bytes(net, &bytes, &need, fn)) != SFR_OK)
-        return st;
-    if (buf != NULL && capacity < need)
-        st = sfri_fail(SFR_ERR_SHAPE, fn, "the model takes %zu bytes, the buffer holds %zu: "
-                       "nothing written", need, capacity);
-    else if (buf != NULL)
-        memcpy(buf, bytes, need);
-    if (st == SFR_OK)
-        *size = need;
-    sfri_free(bytes);
-    return st;
+    return export_model(net, buf, capacity, NULL, size, fn);
 }
