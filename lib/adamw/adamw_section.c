@@ -20,10 +20,11 @@ struct pending {
     float *m, *v;
 };
 
-static int64_t first_bad(const float *x, int64_t n, int nonnegative)
+/* The first second moment that is negative or not a number, or -1. */
+static int64_t first_bad_variance(const float *v, int64_t n)
 {
     for (int64_t i = 0; i < n; i++)
-        if (!isfinite(x[i]) || (nonnegative && x[i] < 0.0f))
+        if (!(v[i] >= 0.0f && isfinite(v[i])))
             return i;
     return -1;
 }
@@ -32,12 +33,12 @@ static sfr_status check(const void *obj, const char *fn)
 {
     const sfr_adamw *opt = obj;
     int64_t n = opt->m != NULL ? opt->count : 0;
-    int64_t bad = first_bad(opt->m, n, 0);
+    int64_t bad = sfri_first_nonfinite(opt->m, n);
     if (bad >= 0)
         return sfri_fail(SFR_ERR_NONFINITE, fn,
                          "AdamW first moment %lld is %g: nothing written", (long long)bad,
                          (double)opt->m[bad]);
-    bad = first_bad(opt->v, n, 0);
+    bad = sfri_first_nonfinite(opt->v, n);
     if (bad >= 0)
         return sfri_fail(SFR_ERR_NONFINITE, fn,
                          "AdamW second moment %lld is %g: nothing written", (long long)bad,
@@ -126,8 +127,8 @@ static sfr_status prepare(const void *obj, const struct sfri_section *s, int64_t
     if (q == NULL)
         return sfri_fail(SFR_ERR_NOMEM, fn, "no memory for AdamW moments of %lld floats",
                          (long long)p.count);
-    int64_t n = q->count > 0 ? q->count : 0, bad_m = first_bad(q->m, n, 0);
-    int64_t bad_v = first_bad(q->v, n, 1);
+    int64_t n = q->count > 0 ? q->count : 0, bad_m = sfri_first_nonfinite(q->m, n);
+    int64_t bad_v = first_bad_variance(q->v, n);
     if (bad_m >= 0 || bad_v >= 0) {
         discard(q);
         return sfri_fail(SFR_ERR_FORMAT, fn, "AdamW %s moment %lld is %s",

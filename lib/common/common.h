@@ -66,6 +66,9 @@ void sfri_free(void *ptr);
 /* Allocations made so far by the functions above, all threads together. */
 size_t sfri_alloc_count(void);
 
+/* The index of the first NaN or infinity among n floats, or -1 (finite.c). */
+int64_t sfri_first_nonfinite(const float *x, int64_t n);
+
 /* count*size, or SIZE_MAX when it overflows (sfri_malloc then fails). */
 size_t sfri_mul_size(size_t count, size_t size);
 

@@ -4,7 +4,6 @@
  * checkpoint_format.c, reached only through net_state.h, written
  * atomically by file_io.c.
  */
-#include <math.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,14 +29,6 @@ static sfr_status check_args(const sfr_net *net, const char *path, const char *f
     return SFR_OK;
 }
 
-/* The index of the first NaN or infinity among n floats, or -1. */
-static int64_t first_nonfinite(const float *x, int64_t n)
-{
-    for (int64_t i = 0; i < n; i++)
-        if (!isfinite(x[i]))
-            return i;
-    return -1;
-}
 
 /* A checkpoint holds finite values only (load refuses others): a diverged
  * net must not replace the last good one. */
@@ -47,11 +38,11 @@ sfr_status sfri_net_check_values(const sfr_net *net, const char *fn)
     int64_t param_count = 0, state_count = 0;
     sfri_net_param_buffer(net, &params, &param_count);
     sfri_net_state_buffer(net, &state, &state_count);
-    int64_t bad = first_nonfinite(params, param_count);
+    int64_t bad = sfri_first_nonfinite(params, param_count);
     if (bad >= 0)
         return sfri_fail(SFR_ERR_NONFINITE, fn, "parameter %lld is %g: nothing written",
                          (long long)bad, (double)params[bad]);
-    bad = first_nonfinite(state, state_count);
+    bad = sfri_first_nonfinite(state, state_count);
     if (bad >= 0)
         return sfri_fail(SFR_ERR_NONFINITE, fn,
                          "batch norm running statistic %lld is %g: nothing written",

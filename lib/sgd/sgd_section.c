@@ -12,7 +12,6 @@
  * A momentum buffer exists exactly when momentum != 0 and a step was taken.
  */
 #include <inttypes.h>
-#include <math.h>
 
 #include "../checkpoint/section.h"
 #include "../common/common.h"
@@ -28,11 +27,11 @@ struct pending {
 static sfr_status check(const void *obj, const char *fn)
 {
     const sfr_sgd *opt = obj;
-    for (int64_t i = 0; opt->buf != NULL && i < opt->count; i++)
-        if (!isfinite(opt->buf[i]))
-            return sfri_fail(SFR_ERR_NONFINITE, fn,
-                             "SGD momentum buffer value %lld is %g: nothing written",
-                             (long long)i, (double)opt->buf[i]);
+    int64_t bad = opt->buf != NULL ? sfri_first_nonfinite(opt->buf, opt->count) : -1;
+    if (bad >= 0)
+        return sfri_fail(SFR_ERR_NONFINITE, fn,
+                         "SGD momentum buffer value %lld is %g: nothing written",
+                         (long long)bad, (double)opt->buf[bad]);
     return SFR_OK;
 }
 
