@@ -47,22 +47,19 @@ char *sfri_arena_printf(struct sfri_arena *a, const char *fmt, ...)
     return s;
 }
 
-int sfri_arena_push(struct sfri_arena *a, void ***items, size_t *count, size_t *cap, void *item)
+void *sfri_arena_grow(struct sfri_arena *a, void *items, size_t count, size_t *cap,
+                      size_t elem_size)
 {
-    if (item == NULL)
-        return 0;
-    if (*count == *cap) {
-        size_t grown = *cap ? 2 * *cap : 16;
-        void **bigger = sfri_arena_alloc(a, sfri_mul_size(grown, sizeof *bigger));
-        if (bigger == NULL)
-            return 0;
-        if (*count > 0)
-            memcpy(bigger, *items, *count * sizeof *bigger);
-        *items = bigger;
-        *cap = grown;
-    }
-    (*items)[(*count)++] = item;
-    return 1;
+    if (count < *cap)
+        return items;
+    size_t grown = *cap ? 2 * *cap : 16;
+    void *bigger = sfri_arena_alloc(a, sfri_mul_size(grown, elem_size));
+    if (bigger == NULL)
+        return NULL;
+    if (count > 0)
+        memcpy(bigger, items, count * elem_size);
+    *cap = grown;
+    return bigger;
 }
 
 void sfri_arena_free(struct sfri_arena *a)

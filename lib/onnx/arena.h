@@ -23,10 +23,12 @@ char *sfri_arena_printf(struct sfri_arena *a, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /*
- * Appends item to the array *items of *count pointers, growing it (by
- * doubling, into *cap) in the arena; 0 when memory ran out or item is NULL.
+ * An array of count elements of elem_size bytes (capacity *cap) with room
+ * for one more: items itself, or a copy in an arena block twice as large
+ * (*cap updated); NULL when memory ran out.
  */
-int sfri_arena_push(struct sfri_arena *a, void ***items, size_t *count, size_t *cap, void *item);
+void *sfri_arena_grow(struct sfri_arena *a, void *items, size_t count, size_t *cap,
+                      size_t elem_size);
 
 /* Releases every block. */
 void sfri_arena_free(struct sfri_arena *a);

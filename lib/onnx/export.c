@@ -63,7 +63,12 @@ static Onnx__NodeProto *node(struct exporter *ex, const char *op, const char *na
     n->name = str(ex, name);
     n->op_type = str(ex, op);
     n->domain = str(ex, "");
-    sfri_arena_push(&ex->arena, (void ***)&ex->nodes, &ex->n_nodes, &ex->cap_nodes, n);
+    Onnx__NodeProto **nodes =
+        sfri_arena_grow(&ex->arena, ex->nodes, ex->n_nodes, &ex->cap_nodes, sizeof *nodes);
+    if (nodes == NULL)
+        return NULL;
+    ex->nodes = nodes;
+    ex->nodes[ex->n_nodes++] = n;
     return n;
 }
 
@@ -140,7 +145,12 @@ static void initializer(struct exporter *ex, const char *name, int32_t type, con
     t->has_raw_data = 1;
     t->raw_data.len = bytes;
     t->raw_data.data = data;
-    sfri_arena_push(&ex->arena, (void ***)&ex->inits, &ex->n_inits, &ex->cap_inits, t);
+    Onnx__TensorProto **inits =
+        sfri_arena_grow(&ex->arena, ex->inits, ex->n_inits, &ex->cap_inits, sizeof *inits);
+    if (inits != NULL) {
+        ex->inits = inits;
+        ex->inits[ex->n_inits++] = t;
+    }
 }
 
 /* n floats at x as a float initializer of shape dims. */

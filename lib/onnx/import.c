@@ -15,6 +15,7 @@
 #include "../common/bytes.h"
 #include "../common/common.h"
 #include "../common/file_io.h"
+#include "../net/checkpoint_format.h"
 #include "import.h"
 #include "sfr/onnx.h"
 
@@ -24,10 +25,7 @@
 
 static uint64_t hash(const char *s)
 {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-    return h;
+    return sfri_fnv1a64(s, strlen(s));
 }
 
 struct sfri_value *sfri_import_find(struct sfri_importer *im, const char *name)
@@ -87,17 +85,10 @@ struct sfri_value *sfri_import_define(struct sfri_importer *im, const char *name
 static int push_source(struct sfri_importer *im, struct sfri_source **list, size_t *n,
                        size_t *cap, struct sfri_source s)
 {
-    if (*n == *cap) {
-        size_t grown = *cap ? 2 * *cap : 32;
-        struct sfri_source *bigger =
-            sfri_arena_alloc(&im->arena, sfri_mul_size(grown, sizeof *bigger));
-        if (bigger == NULL)
-            return -1;
-        if (*n > 0)
-            memcpy(bigger, *list, *n * sizeof *bigger);
-        *list = bigger;
-        *cap = grown;
-    }
+    struct sfri_source *grown = sfri_arena_grow(&im->arena, *list, *n, cap, sizeof s);
+    if (grown == NULL)
+        return -1;
+    *list = grown;
     (*list)[*n] = s;
     return (int)(*n)++;
 }
