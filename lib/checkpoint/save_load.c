@@ -48,10 +48,11 @@ static void encode(const sfr_checkpoint *ck, struct sfri_writer *w)
     sfri_state_put_trailer(w);
 }
 
-/* The checks before a save, then the checkpoint's size. */
+/* The checks of the values before a save (the handles are checked), then
+ * the checkpoint's size. */
 static sfr_status measure(const sfr_checkpoint *ck, size_t *size, const char *fn)
 {
-    sfr_status st = check_handles(ck, fn);
+    sfr_status st = SFR_OK;
     for (int s = 0; st == SFR_OK && s < SFRI_SLOT_COUNT; s++)
         if (ck->ops[s] != NULL)
             st = ck->ops[s]->check(ck->obj[s], fn);
@@ -67,7 +68,9 @@ SFR_API sfr_status sfr_checkpoint_save(const sfr_checkpoint *ck, const char *pat
 {
     static const char *const fn = "sfr_checkpoint_save";
     size_t size = 0;
-    sfr_status st = measure(ck, &size, fn);
+    sfr_status st = check_handles(ck, fn);
+    if (st == SFR_OK)
+        st = measure(ck, &size, fn);
     if (st != SFR_OK)
         return st;
     if (path == NULL || path[0] == '\0')

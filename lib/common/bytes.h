@@ -90,6 +90,10 @@ static inline void sfri_put_f64(struct sfri_writer *w, double x)
 
 static inline void sfri_put_f32s(struct sfri_writer *w, const float *x, int64_t n)
 {
+    if (w->p == NULL) { /* counting: no need to visit the values */
+        w->size += 4 * (size_t)n;
+        return;
+    }
     for (int64_t i = 0; i < n; i++)
         sfri_put_u32(w, sfri_f32_bits(x[i]));
 }
