@@ -126,6 +126,18 @@ struct deleter {
     void operator()(T *p) const noexcept { Destroy(p); }
 };
 
+/* The bytes a *_save_memory-style call writes: call(buf, capacity, &size)
+ * asked for the size first (buf NULL), then made to fill a buffer of it. */
+template <class Call>
+std::vector<unsigned char> sized_bytes(Call &&call)
+{
+    std::size_t size = 0;
+    check(call(nullptr, 0, &size));
+    std::vector<unsigned char> bytes(size);
+    check(call(bytes.data(), bytes.size(), &size));
+    return bytes;
+}
+
 /* Throws SFR_ERR_SHAPE when a buffer does not hold the count the call needs. */
 inline void expect_size(const char *what, std::size_t got, std::int64_t want)
 {
@@ -914,11 +926,10 @@ public:
      */
     std::vector<unsigned char> save_memory() const
     {
-        std::size_t size = 0;
-        check(sfr_net_save_memory(get(), nullptr, 0, &size));
-        std::vector<unsigned char> bytes(size);
-        check(sfr_net_save_memory(get(), bytes.data(), bytes.size(), &size));
-        return bytes;
+        return detail::sized_bytes(
+            [this](unsigned char *buf, std::size_t capacity, std::size_t *size) {
+                return sfr_net_save_memory(get(), buf, capacity, size);
+            });
     }
     /**
      * @brief Loads a checkpoint from bytes (sfr_net_load_memory()).
@@ -970,11 +981,10 @@ public:
      */
     std::vector<unsigned char> export_onnx_memory() const
     {
-        std::size_t size = 0;
-        check(sfr_net_export_onnx_memory(get(), nullptr, 0, &size));
-        std::vector<unsigned char> bytes(size);
-        check(sfr_net_export_onnx_memory(get(), bytes.data(), bytes.size(), &size));
-        return bytes;
+        return detail::sized_bytes(
+            [this](unsigned char *buf, std::size_t capacity, std::size_t *size) {
+                return sfr_net_export_onnx_memory(get(), buf, capacity, size);
+            });
     }
     /**
      * @brief Chooses the precision of the next compile (sfr_net_set_precision()).
@@ -1250,11 +1260,10 @@ public:
      */
     std::vector<unsigned char> save_memory() const
     {
-        std::size_t size = 0;
-        check(sfr_checkpoint_save_memory(get(), nullptr, 0, &size));
-        std::vector<unsigned char> bytes(size);
-        check(sfr_checkpoint_save_memory(get(), bytes.data(), bytes.size(), &size));
-        return bytes;
+        return detail::sized_bytes(
+            [this](unsigned char *buf, std::size_t capacity, std::size_t *size) {
+                return sfr_checkpoint_save_memory(get(), buf, capacity, size);
+            });
     }
     /**
      * @brief Loads from bytes (sfr_checkpoint_load_memory()).

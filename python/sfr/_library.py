@@ -210,6 +210,16 @@ def _open():
                   "or set SFR_LIBRARY to the library's path")
 
 
+def sized_bytes(func, handle):
+    """The bytes a *_save_memory-style function writes for handle: its size
+    asked for first (no buffer), then a buffer of that size filled."""
+    size = ctypes.c_size_t()
+    func(handle, None, 0, ctypes.byref(size))
+    buf = ctypes.create_string_buffer(size.value)
+    func(handle, buf, size.value, ctypes.byref(size))
+    return buf.raw[:size.value]
+
+
 def _errcheck(result, func, args):
     if result != 0:
         raise error_for(result, func.__name__, lib.sfr_last_error().decode("utf-8", "replace"))

@@ -5,7 +5,7 @@ import ctypes
 import os
 
 from ._handle import Handle
-from ._library import lib
+from ._library import lib, sized_bytes
 from .adamw import AdamW
 from .net import Net
 from .reg import Reg
@@ -80,11 +80,7 @@ class Checkpoint(Handle):
 
     def save_bytes(self):
         """The checkpoint save() would write, as bytes."""
-        size = ctypes.c_size_t()
-        lib.sfr_checkpoint_save_memory(self._live(), None, 0, ctypes.byref(size))
-        buf = ctypes.create_string_buffer(size.value)
-        lib.sfr_checkpoint_save_memory(self._live(), buf, size.value, ctypes.byref(size))
-        return buf.raw[:size.value]
+        return sized_bytes(lib.sfr_checkpoint_save_memory, self._live())
 
     def load_bytes(self, data):
         """Loads a checkpoint from bytes (save_bytes's, or a file's)."""

@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _arrays
 from ._handle import Handle
-from ._library import _c_float_p, lib
+from ._library import _c_float_p, lib, sized_bytes
 from .tap import Tap
 
 PRECISION_FP32 = 0
@@ -81,11 +81,7 @@ class Net(Handle):
 
     def export_onnx_bytes(self):
         """The ONNX model export_onnx would write, as bytes."""
-        size = ctypes.c_size_t()
-        lib.sfr_net_export_onnx_memory(self._live(), None, 0, ctypes.byref(size))
-        buf = ctypes.create_string_buffer(size.value)
-        lib.sfr_net_export_onnx_memory(self._live(), buf, size.value, ctypes.byref(size))
-        return buf.raw[:size.value]
+        return sized_bytes(lib.sfr_net_export_onnx_memory, self._live())
 
     @property
     def precision(self):
@@ -318,11 +314,7 @@ class Net(Handle):
 
     def save_bytes(self):
         """The checkpoint sfr_net_save would write, as bytes."""
-        size = ctypes.c_size_t()
-        lib.sfr_net_save_memory(self._live(), None, 0, ctypes.byref(size))
-        buf = ctypes.create_string_buffer(size.value)
-        lib.sfr_net_save_memory(self._live(), buf, size.value, ctypes.byref(size))
-        return buf.raw[:size.value]
+        return sized_bytes(lib.sfr_net_save_memory, self._live())
 
     def load_bytes(self, data):
         """Loads a checkpoint from bytes (save_bytes's, or a file's)."""
