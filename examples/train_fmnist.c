@@ -53,7 +53,7 @@ typedef struct options {
     int adapters;            /* pairs read shallow stages through a 1x1 conv + BN */
     double head_ce, head_kl, head_temperature;
     int head_width;
-    double warmup, eps, eps_scaling, ls_eps;
+    double warmup, cooldown, eps, eps_scaling, ls_eps;
     int eps_relative, debias;
     int match;     /* SFR_MATCH_* */
     int ls_source; /* SFR_LS_* */
@@ -111,6 +111,8 @@ static void usage(FILE *out)
             "  --head-width N      channels of each head's 1x1 conv (default 64)\n"
             "  --beta-decay X      pair and head weights times X^(3 - stage) (default 1)\n"
             "  --warmup X          pair and head weights rise over progress [0, X] (default 0.3)\n"
+            "  --cooldown X        pair and head weights fall to 0 over progress [1 - X, 1]\n"
+            "                      (default 0: none)\n"
             "  --eps X             Sinkhorn epsilon, relative to the mean cost (default 0.2)\n"
             "  --eps-absolute      epsilon as it is, not relative (0.1.0: --eps-absolute --eps 0.05)\n"
             "  --eps-scaling X     epsilon-scaling factor, 0 for none (default 0)\n"
@@ -186,7 +188,7 @@ static options parse_options(int argc, char **argv)
                  .eps_scaling = 0, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
-           OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
+           OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_COOLDOWN, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
            OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
            OPT_KEEP_LAST, OPT_STOP_AFTER, OPT_INIT_ONNX, OPT_STAGE_NAMES, OPT_EXPORT_ONNX,
            OPT_PRECISION };
@@ -206,6 +208,7 @@ static options parse_options(int argc, char **argv)
         {"head-width", required_argument, 0, OPT_HEAD_WIDTH},
         {"beta-decay", required_argument, 0, OPT_BETA_DECAY},
         {"warmup", required_argument, 0, OPT_WARMUP}, {"eps", required_argument, 0, OPT_EPS},
+        {"cooldown", required_argument, 0, OPT_COOLDOWN},
         {"eps-absolute", no_argument, 0, OPT_EPS_ABS},
         {"eps-scaling", required_argument, 0, OPT_EPS_SCALING},
         {"debias", no_argument, 0, OPT_DEBIAS}, {"ls-eps", required_argument, 0, OPT_LS_EPS},
@@ -255,6 +258,7 @@ static options parse_options(int argc, char **argv)
         case OPT_HEAD_WIDTH: o.head_width = (int)parse_number(optarg, "head-width", 1, 4096); break;
         case OPT_BETA_DECAY: o.beta_decay = parse_number(optarg, "beta-decay", 0, 1); break;
         case OPT_WARMUP: o.warmup = parse_number(optarg, "warmup", 0, 1); break;
+        case OPT_COOLDOWN: o.cooldown = parse_number(optarg, "cooldown", 0, 1); break;
         case OPT_EPS: o.eps = parse_number(optarg, "eps", 1e-6, 1e3); break;
         case OPT_EPS_ABS: o.eps_relative = 0; break;
         case OPT_EPS_SCALING: o.eps_scaling = parse_number(optarg, "eps-scaling", 0, 0.99); break;
@@ -555,6 +559,7 @@ static sfr_reg *make_regularizer(const options *o, sfr_net *net, sfr_layers *l,
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_EPS_SCALING, o->eps_scaling));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_DEBIAS, o->debias));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_WARMUP, o->warmup));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_COOLDOWN, o->cooldown));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_HEAD_TEMPERATURE, o->head_temperature));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, o->ls_eps));
         break;

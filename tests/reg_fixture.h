@@ -139,12 +139,14 @@ static inline double fx_param(const sfr_reg *reg, sfr_param key)
     return v;
 }
 
-/* The warm-up factor of reg's pair and head weights at its progress (docs/sfr.md). */
-static inline double fx_warmup(const sfr_reg *reg)
+/* The factor of reg's pair and head weights at its progress (docs/sfr.md):
+ * min(1, t / warmup, (1 - t) / cooldown), a term dropped when its parameter is 0. */
+static inline double fx_weight_factor(const sfr_reg *reg)
 {
-    double warmup = fx_param(reg, SFR_PARAM_WARMUP);
+    double warmup = fx_param(reg, SFR_PARAM_WARMUP), cooldown = fx_param(reg, SFR_PARAM_COOLDOWN);
     double t = reg->progress;
-    return warmup > 0 && t < warmup ? t / warmup : 1.0;
+    double up = warmup > 0 ? t / warmup : 1.0, down = cooldown > 0 ? (1.0 - t) / cooldown : 1.0;
+    return fmin(1.0, fmin(up, down));
 }
 
 /* The reference problem of a pair under reg's parameters (grids resolved as SFR.md 2). */
@@ -167,7 +169,7 @@ static inline struct sfri_ref_pair fx_ref_problem(const sfr_reg *reg, struct fx_
     r.tol = fx_param(reg, SFR_PARAM_TOL);
     r.eps_relative = (int)fx_param(reg, SFR_PARAM_EPS_RELATIVE);
     r.scaling = fx_param(reg, SFR_PARAM_EPS_SCALING);
-    r.beta = beta * fx_warmup(reg);
+    r.beta = beta * fx_weight_factor(reg);
     return r;
 }
 

@@ -128,39 +128,57 @@ START_TEST(head_by_hand)
 }
 END_TEST
 
-/* The warm-up scales pairs and heads by min(1, t / warmup); the label term keeps its weight. */
-START_TEST(warmup_scales_pairs_and_heads)
+/* Computes at each progress ts[i] and checks that the pair and head losses are
+ * factor[i] times their full-weight values (factor[0] must not be 0; at ts[0]
+ * the pair is also checked against the reference, which applies its own
+ * factor), and that the label term keeps its weight. Fails the test on a miss. */
+static void check_weight_factors(struct head_case *c, struct fx_pair *p, const double *ts,
+                                 const double *factor, int count)
 {
-    fx_seed(48);
-    struct head_case c;
-    head_case_make(&c, 1.0, 1.0);
-    struct fx_pair p;
-    fx_pair_make(&p, (struct fx_shape){N, 4, 6, 6, 8, 3, 3}, 1);
-    ck_assert_int_eq(sfr_reg_add_pair(c.reg, p.ts, p.tt, 2.0, NULL), SFR_OK);
-    ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_WARMUP, 0.4), SFR_OK);
-    ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_LS_SCHEDULE, SFR_LS_CONSTANT), SFR_OK);
-    const double ts[] = {0.4, 0.1, 0.0, 0.9};
-    const double factor[] = {1.0, 0.25, 0.0, 1.0};
     double full_pair = 0, full_ce = 0, full_kl = 0, full_label = 0;
-    for (int i = 0; i < 4; i++) {
-        ck_assert_int_eq(sfr_reg_set_progress(c.reg, ts[i]), SFR_OK);
+    for (int i = 0; i < count; i++) {
+        ck_assert_int_eq(sfr_reg_set_progress(c->reg, ts[i]), SFR_OK);
         double loss, pair, ce, kl, label;
-        ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_OK);
-        ck_assert_int_eq(sfr_reg_pair_loss(c.reg, 0, &pair), SFR_OK);
-        ck_assert_int_eq(sfr_reg_head_loss(c.reg, 0, &ce, &kl), SFR_OK);
-        ck_assert_int_eq(sfr_reg_label_loss(c.reg, &label), SFR_OK);
+        ck_assert_int_eq(sfr_reg_compute(c->reg, c->z, c->labels, N, K, c->dz, &loss), SFR_OK);
+        ck_assert_int_eq(sfr_reg_pair_loss(c->reg, 0, &pair), SFR_OK);
+        ck_assert_int_eq(sfr_reg_head_loss(c->reg, 0, &ce, &kl), SFR_OK);
+        ck_assert_int_eq(sfr_reg_label_loss(c->reg, &label), SFR_OK);
         if (i == 0) {
-            full_pair = pair, full_ce = ce, full_kl = kl, full_label = label;
+            full_pair = pair / factor[0], full_ce = ce / factor[0], full_kl = kl / factor[0];
+            full_label = label;
             ck_assert(pair > 0 && ce > 0 && kl > 0);
-            double want = fx_ref_pair(c.reg, &p, 2.0, NULL, NULL, NULL, NULL);
+            double want = fx_ref_pair(c->reg, p, 2.0, NULL, NULL, NULL, NULL);
             ck_assert_double_eq_tol(pair, want, 1e-6 * want);
         }
-        ck_assert_double_eq_tol(pair, factor[i] * full_pair, 1e-12 * full_pair);
+        ck_assert_msg(fabs(pair - factor[i] * full_pair) <= 1e-12 * full_pair,
+                      "t %g: pair %.17g, expected %g x %.17g", ts[i], pair, factor[i], full_pair);
         ck_assert_double_eq_tol(ce, factor[i] * full_ce, 1e-12 * full_ce);
         ck_assert_double_eq_tol(kl, factor[i] * full_kl, 1e-12 * full_kl);
         ck_assert_double_eq_tol(label, full_label, 1e-12 * full_label);
         ck_assert_double_eq_tol(loss, label + pair + ce + kl, 1e-12 * loss);
     }
+}
+
+/* A head case with one pair of beta 2 beside the head, the label term constant over t. */
+static void weighted_case_make(struct head_case *c, struct fx_pair *p)
+{
+    head_case_make(c, 1.0, 1.0);
+    fx_pair_make(p, (struct fx_shape){N, 4, 6, 6, 8, 3, 3}, 1);
+    ck_assert_int_eq(sfr_reg_add_pair(c->reg, p->ts, p->tt, 2.0, NULL), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(c->reg, SFR_PARAM_LS_SCHEDULE, SFR_LS_CONSTANT), SFR_OK);
+}
+
+/* The warm-up scales pairs and heads by min(1, t / warmup); the label term keeps its weight. */
+START_TEST(warmup_scales_pairs_and_heads)
+{
+    fx_seed(48);
+    struct head_case c;
+    struct fx_pair p;
+    weighted_case_make(&c, &p);
+    ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_WARMUP, 0.4), SFR_OK);
+    const double ts[] = {0.4, 0.1, 0.0, 0.9, 1.0};
+    const double factor[] = {1.0, 0.25, 0.0, 1.0, 1.0};
+    check_weight_factors(&c, &p, ts, factor, 5);
     /* The pair's gradient at t = 0.1 is a quarter of the reference's at full weight. */
     ck_assert_int_eq(sfr_reg_set_progress(c.reg, 0.1), SFR_OK);
     memset(p.gs, 0, (size_t)p.ns * sizeof *p.gs);
@@ -172,6 +190,29 @@ START_TEST(warmup_scales_pairs_and_heads)
     fx_assert_close(p.gs, want, p.ns, 1e-5, "warmed-up student gradient");
     ck_assert(fx_max_abs(want, p.ns) > 0);
     free(want);
+    fx_pair_free(&p);
+    head_case_free(&c);
+}
+END_TEST
+
+/* The cool-down scales pairs and heads by min(1, (1 - t) / cooldown), and with a
+ * warm-up the smaller factor wins (here the two ramps overlap). */
+START_TEST(cooldown_scales_pairs_and_heads)
+{
+    fx_seed(49);
+    struct head_case c;
+    struct fx_pair p;
+    weighted_case_make(&c, &p);
+    ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_COOLDOWN, 0.5), SFR_OK);
+    const double ts[] = {0.5, 0.0, 0.75, 0.9, 1.0};
+    const double factor[] = {1.0, 1.0, 0.5, 0.2, 0.0};
+    check_weight_factors(&c, &p, ts, factor, 5);
+    ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_WARMUP, 0.8), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_COOLDOWN, 0.25), SFR_OK);
+    /* Warm-up t / 0.8, cool-down (1 - t) / 0.25: they cross at t = 0.8 / 1.05. */
+    const double ts2[] = {0.8 / 1.05, 0.4, 0.7, 0.9};
+    const double factor2[] = {1.0 / 1.05, 0.5, 0.875, 0.4};
+    check_weight_factors(&c, &p, ts2, factor2, 4);
     fx_pair_free(&p);
     head_case_free(&c);
 }
@@ -368,6 +409,7 @@ Suite *reg_heads_suite(void)
     tcase_add_test(tc, reference_gradient_finite_differences);
     tcase_add_test(tc, head_by_hand);
     tcase_add_test(tc, warmup_scales_pairs_and_heads);
+    tcase_add_test(tc, cooldown_scales_pairs_and_heads);
     tcase_add_test(tc, add_head_bad_input);
     tcase_add_test(tc, compute_with_bad_heads_writes_nothing);
     tcase_add_test(tc, heads_on_net_taps_match_wrapped_copies);

@@ -139,7 +139,12 @@ typedef enum sfr_param {
      *  from the start). @since 0.2.0 */
     SFR_PARAM_WARMUP = 300,
     /** Real in [0.05, 100], default 3: temperature T of the heads' KL term. @since 0.2.0 */
-    SFR_PARAM_HEAD_TEMPERATURE = 301
+    SFR_PARAM_HEAD_TEMPERATURE = 301,
+    /** Real in [0, 1], default 0: the pair and head weights fall linearly
+     *  from their full value at progress 1 - cooldown to 0 at progress 1
+     *  (0: no cool-down), so the end of training is the label term alone.
+     *  With #SFR_PARAM_WARMUP the smaller of the two factors applies. @since 0.2.0 */
+    SFR_PARAM_COOLDOWN = 302
 } sfr_param;
 
 /** Value of #SFR_PARAM_MATCH: entropic EMD between local features (default). @since 0.1.0 */

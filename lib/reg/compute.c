@@ -406,7 +406,7 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
     const struct sfri_feature_opts fo = {
         .eps = prm[SFRI_P_SINKHORN_EPS], .tol = prm[SFRI_P_TOL], .delta = prm[SFRI_P_DELTA],
         .scaling = prm[SFRI_P_EPS_SCALING],
-        .weight = sfri_warmup_factor(prm[SFRI_P_WARMUP], reg->progress),
+        .weight = sfri_weight_factor(prm[SFRI_P_WARMUP], prm[SFRI_P_COOLDOWN], reg->progress),
         .max_iter = (int)prm[SFRI_P_MAX_ITER], .match = (int)prm[SFRI_P_MATCH],
         .norm = (int)prm[SFRI_P_NORM], .teacher_grad = (int)prm[SFRI_P_TEACHER_GRAD],
         .eps_relative = (int)prm[SFRI_P_EPS_RELATIVE], .debias = (int)prm[SFRI_P_DEBIAS]};

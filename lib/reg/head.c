@@ -170,7 +170,12 @@ double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labe
     return total;
 }
 
-double sfri_warmup_factor(double warmup, double t)
+double sfri_weight_factor(double warmup, double cooldown, double t)
 {
-    return warmup > 0 && t < warmup ? t / warmup : 1.0;
+    double f = 1.0;
+    if (warmup > 0 && t < warmup)
+        f = t / warmup;
+    if (cooldown > 0 && 1.0 - t < cooldown * f)
+        f = (1.0 - t) / cooldown;
+    return f;
 }

@@ -45,6 +45,7 @@ enum sfri_param_index {
     SFRI_P_DEBIAS,
     SFRI_P_WARMUP,
     SFRI_P_HEAD_TEMPERATURE,
+    SFRI_P_COOLDOWN,
     SFRI_P_COUNT
 };
 
@@ -344,8 +345,9 @@ sfr_status sfri_heads_validate(const sfr_reg *reg, const float *logits, int64_t 
 double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labels, int64_t n,
                           int64_t k, double w);
 
-/* The warm-up factor min(1, t / warmup) of the pair and head weights (1 for warmup 0). */
-double sfri_warmup_factor(double warmup, double t);
+/* The factor of the pair and head weights at progress t: min(1, t / warmup,
+ * (1 - t) / cooldown), a term left out when its parameter is 0. */
+double sfri_weight_factor(double warmup, double cooldown, double t);
 
 /*
  * Makes room for one more element in a list of count elements of elem bytes

@@ -36,6 +36,7 @@ class Param(enum.IntEnum):
     GAMMA = 206
     WARMUP = 300
     HEAD_TEMPERATURE = 301
+    COOLDOWN = 302
 
 
 MATCH_EMD, MATCH_L2 = 0, 1
