@@ -51,7 +51,7 @@ typedef struct options {
     double beta_decay;       /* pair and head weights times beta_decay^(3 - stage) */
     int pairs[3], heads[3];  /* 1 where stage s+1 gets an SFR pair, a head */
     int adapters;            /* pairs read shallow stages through a 1x1 conv + BN */
-    double head_ce, head_kl, head_temperature;
+    double head_ce, head_kl, head_temperature, head_mutual;
     int head_width;
     double warmup, cooldown, eps, eps_scaling, ls_eps;
     int eps_relative, debias;
@@ -108,6 +108,7 @@ static void usage(FILE *out)
             "  --head-ce X         weight of each head's cross-entropy (default 1)\n"
             "  --head-kl X         weight of each head's KL from the logits (default 1)\n"
             "  --head-t X          temperature of the heads' KL (default 3)\n"
+            "  --head-mutual X     weight of the deepest logits' KL from each head (default 0)\n"
             "  --head-width N      channels of each head's 1x1 conv (default 64)\n"
             "  --beta-decay X      pair and head weights times X^(3 - stage) (default 1)\n"
             "  --warmup X          pair and head weights rise over progress [0, X] (default 0.3)\n"
@@ -188,7 +189,7 @@ static options parse_options(int argc, char **argv)
                  .eps_scaling = 0, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
-           OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_COOLDOWN, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
+           OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_COOLDOWN, OPT_HEAD_MUTUAL, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
            OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
            OPT_KEEP_LAST, OPT_STOP_AFTER, OPT_INIT_ONNX, OPT_STAGE_NAMES, OPT_EXPORT_ONNX,
            OPT_PRECISION };
@@ -209,6 +210,7 @@ static options parse_options(int argc, char **argv)
         {"beta-decay", required_argument, 0, OPT_BETA_DECAY},
         {"warmup", required_argument, 0, OPT_WARMUP}, {"eps", required_argument, 0, OPT_EPS},
         {"cooldown", required_argument, 0, OPT_COOLDOWN},
+        {"head-mutual", required_argument, 0, OPT_HEAD_MUTUAL},
         {"eps-absolute", no_argument, 0, OPT_EPS_ABS},
         {"eps-scaling", required_argument, 0, OPT_EPS_SCALING},
         {"debias", no_argument, 0, OPT_DEBIAS}, {"ls-eps", required_argument, 0, OPT_LS_EPS},
@@ -259,6 +261,7 @@ static options parse_options(int argc, char **argv)
         case OPT_BETA_DECAY: o.beta_decay = parse_number(optarg, "beta-decay", 0, 1); break;
         case OPT_WARMUP: o.warmup = parse_number(optarg, "warmup", 0, 1); break;
         case OPT_COOLDOWN: o.cooldown = parse_number(optarg, "cooldown", 0, 1); break;
+        case OPT_HEAD_MUTUAL: o.head_mutual = parse_number(optarg, "head-mutual", 0, 1e6); break;
         case OPT_EPS: o.eps = parse_number(optarg, "eps", 1e-6, 1e3); break;
         case OPT_EPS_ABS: o.eps_relative = 0; break;
         case OPT_EPS_SCALING: o.eps_scaling = parse_number(optarg, "eps-scaling", 0, 0.99); break;
@@ -561,6 +564,7 @@ static sfr_reg *make_regularizer(const options *o, sfr_net *net, sfr_layers *l,
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_WARMUP, o->warmup));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_COOLDOWN, o->cooldown));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_HEAD_TEMPERATURE, o->head_temperature));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_HEAD_MUTUAL, o->head_mutual));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, o->ls_eps));
         break;
     }

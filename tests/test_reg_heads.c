@@ -41,30 +41,49 @@ static void head_case_free(struct head_case *c)
     sfr_tap_destroy(c->tap);
 }
 
+/* Fast against reference at three temperatures, with and without the mutual
+ * term: losses, the head's gradient, and the mutual gradient in dlogits (the
+ * difference from a compute without it, which holds the label term alone). */
 START_TEST(head_matches_reference)
 {
-    const double temps[] = {1, 3, 0.5};
+    const double temps[] = {1, 3, 0.5}, mutuals[] = {0, 0.6, 2.5};
     for (int ti = 0; ti < 3; ti++) {
         fx_seed(40 + (uint64_t)ti);
         struct head_case c;
         head_case_make(&c, 0.7, 0.3);
         ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_HEAD_TEMPERATURE, temps[ti]), SFR_OK);
         double loss, label;
+        float label_dz[N * K];
+        ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, label_dz, &loss), SFR_OK);
+        ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_HEAD_MUTUAL, mutuals[ti]), SFR_OK);
+        for (int i = 0; i < N * K; i++)
+            c.gh[i] = 0.25f;
         ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, c.dz, &loss), SFR_OK);
         ck_assert_int_eq(sfr_reg_label_loss(c.reg, &label), SFR_OK);
         double *zh = fx_to_double(c.zh, N * K), *z = fx_to_double(c.z, N * K);
-        double want_g[N * K], ce, kl;
-        ck_assert_int_eq(sfri_ref_head(zh, z, c.labels, N, K, temps[ti], 0.7, 0.3, 1.0, want_g,
-                                       &ce, &kl), 0);
+        double want_g[N * K], want_dz[N * K];
+        struct sfri_ref_head_weights wt = {temps[ti], 0.7, 0.3, mutuals[ti], 1.0};
+        struct sfri_ref_head_loss want;
+        ck_assert_int_eq(sfri_ref_head(zh, z, c.labels, N, K, &wt, want_g, want_dz, &want), 0);
         double got_ce, got_kl;
         ck_assert_int_eq(sfr_reg_head_loss(c.reg, 0, &got_ce, &got_kl), SFR_OK);
-        ck_assert_double_eq_tol(got_ce, ce, 1e-12 * (1 + ce));
+        ck_assert_double_eq_tol(got_ce, want.ce, 1e-12 * (1 + want.ce));
+        /* The reported KL holds both directions. */
+        const double kl = want.kl + want.mutual;
         ck_assert_double_eq_tol(got_kl, kl, 1e-12 * (1 + kl));
-        ck_assert(kl > 0 && ce > 0);
-        ck_assert_double_eq_tol(loss, label + ce + kl, 1e-12 * (1 + loss));
+        ck_assert(want.kl > 0 && want.ce > 0 && (mutuals[ti] == 0) == (want.mutual == 0));
+        ck_assert_double_eq_tol(loss, label + want.ce + kl, 1e-12 * (1 + loss));
         for (int i = 0; i < N * K; i++)
             want_g[i] += 0.25;
         fx_assert_close(c.gh, want_g, N * K, 1e-6, "head gradient");
+        float mutual_dz[N * K];
+        for (int i = 0; i < N * K; i++)
+            mutual_dz[i] = c.dz[i] - label_dz[i];
+        if (mutuals[ti] > 0)
+            fx_assert_close(mutual_dz, want_dz, N * K, 1e-5, "mutual gradient");
+        else
+            for (int i = 0; i < N * K; i++)
+                ck_assert_float_eq(mutual_dz[i], 0.0f);
         free(zh);
         free(z);
         head_case_free(&c);
@@ -84,20 +103,35 @@ START_TEST(reference_gradient_finite_differences)
     }
     for (int i = 0; i < N; i++)
         labels[i] = (int32_t)(i % K);
-    const double temp = 2.5, a = 0.6, b = 0.9, w = 0.4;
-    double ce, kl;
-    ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, temp, a, b, w, g, &ce, &kl), 0);
+    const struct sfri_ref_head_weights wt = {2.5, 0.6, 0.9, 0.7, 0.4};
+    double gz[N * K];
+    struct sfri_ref_head_loss at, plus, minus;
+    ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, &wt, g, gz, &at), 0);
+    ck_assert(at.mutual > 0);
+    const double h = 1e-5;
+    /* ce + kl in the head's logits, the deepest held. */
     for (int i = 0; i < N * K; i++) {
-        const double h = 1e-5, keep = zh[i];
-        double cp, kp, cm, km;
+        const double keep = zh[i];
         zh[i] = keep + h;
-        ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, temp, a, b, w, NULL, &cp, &kp), 0);
+        ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, &wt, NULL, NULL, &plus), 0);
         zh[i] = keep - h;
-        ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, temp, a, b, w, NULL, &cm, &km), 0);
+        ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, &wt, NULL, NULL, &minus), 0);
         zh[i] = keep;
-        double fd = (cp + kp - cm - km) / (2 * h);
+        double fd = (plus.ce + plus.kl - minus.ce - minus.kl) / (2 * h);
         ck_assert_msg(fabs(fd - g[i]) < 1e-8, "dzh[%d]: %.12g, finite differences %.12g", i,
                       g[i], fd);
+    }
+    /* The mutual term in the deepest logits, the head held. */
+    for (int i = 0; i < N * K; i++) {
+        const double keep = z[i];
+        z[i] = keep + h;
+        ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, &wt, NULL, NULL, &plus), 0);
+        z[i] = keep - h;
+        ck_assert_int_eq(sfri_ref_head(zh, z, labels, N, K, &wt, NULL, NULL, &minus), 0);
+        z[i] = keep;
+        double fd = (plus.mutual - minus.mutual) / (2 * h);
+        ck_assert_msg(fabs(fd - gz[i]) < 1e-8, "dz[%d]: %.12g, finite differences %.12g", i,
+                      gz[i], fd);
     }
 }
 END_TEST
@@ -123,6 +157,21 @@ START_TEST(head_by_hand)
     /* 2 * (1/2 - 1) + (1/2 - 3/4) and 2 * (1/2) + (1/2 - 1/4). */
     ck_assert_double_eq_tol(gh[0], -1.25, 1e-6);
     ck_assert_double_eq_tol(gh[1], 1.25, 1e-6);
+    /* Label term alone in dz: (3/4 - 1, 1/4). */
+    ck_assert_double_eq_tol(dz[0], -0.25, 1e-6);
+    ck_assert_double_eq_tol(dz[1], 0.25, 1e-6);
+    /* Mutual weight 2: the deepest (3/4, 1/4) learns from the head (1/2, 1/2),
+     * adding 2 * KL(head || deepest) to the KL and 2 * (3/4 - 1/2, 1/4 - 1/2) to dz. */
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_HEAD_MUTUAL, 2), SFR_OK);
+    gh[0] = gh[1] = 0;
+    ck_assert_int_eq(sfr_reg_compute(reg, z, &label, 1, 2, dz, &loss), SFR_OK);
+    double ce2, kl2;
+    ck_assert_int_eq(sfr_reg_head_loss(reg, 0, &ce2, &kl2), SFR_OK);
+    ck_assert_double_eq_tol(ce2, ce, 1e-15);
+    ck_assert_double_eq_tol(kl2 - kl, 2 * (0.5 * log(0.5 / 0.75) + 0.5 * log(0.5 / 0.25)), 1e-7);
+    ck_assert_double_eq_tol(dz[0], 0.25, 1e-6);
+    ck_assert_double_eq_tol(dz[1], -0.25, 1e-6);
+    ck_assert_double_eq_tol(gh[0], -1.25, 1e-6);   /* the head's own gradient is unchanged */
     sfr_reg_destroy(reg);
     sfr_tap_destroy(tap);
 }

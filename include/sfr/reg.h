@@ -144,7 +144,13 @@ typedef enum sfr_param {
      *  from their full value at progress 1 - cooldown to 0 at progress 1
      *  (0: no cool-down), so the end of training is the label term alone.
      *  With #SFR_PARAM_WARMUP the smaller of the two factors applies. @since 0.2.0 */
-    SFR_PARAM_COOLDOWN = 302
+    SFR_PARAM_COOLDOWN = 302,
+    /** Real in [0, 1e6], default 0: weight c of the mutual term, through
+     *  which the deepest classifier also learns from each head: c * w(t) *
+     *  T^2 * KL(softmax(z^h / T) || softmax(z / T)) per head, the head's
+     *  logits z^h held constant, its gradient added to dlogits (docs/sfr.md,
+     *  "Heads"). 0: the deepest classifier is the teacher only. @since 0.2.0 */
+    SFR_PARAM_HEAD_MUTUAL = 303
 } sfr_param;
 
 /** Value of #SFR_PARAM_MATCH: entropic EMD between local features (default). @since 0.1.0 */
@@ -399,10 +405,11 @@ SFR_API sfr_status sfr_reg_pair_stats(const sfr_reg *reg, int index, int *iterat
  *              + kl_weight * T^2 * KL(softmax(z / T) || softmax(z^h / T)) )
  *
  * averaged over the batch, where z are the compute's logits (held constant:
- * the deepest classifier teaches the head, not the other way round), T is
- * #SFR_PARAM_HEAD_TEMPERATURE and w(t) the warm-up factor of
- * #SFR_PARAM_WARMUP. The gradient is added to the head tap's gradient
- * buffer. The regularizer keeps the tap pointer: the tap must stay alive
+ * the deepest classifier teaches the head), T is
+ * #SFR_PARAM_HEAD_TEMPERATURE and w(t) the factor of #SFR_PARAM_WARMUP and
+ * #SFR_PARAM_COOLDOWN. The gradient is added to the head tap's gradient
+ * buffer. With #SFR_PARAM_HEAD_MUTUAL the deepest classifier also learns
+ * from the head, whose logits are then held constant. The regularizer keeps the tap pointer: the tap must stay alive
  * while the regularizer is used. Its shape is checked by each compute.
  *
  * @param[in,out] reg       The regularizer.
@@ -429,13 +436,15 @@ SFR_API sfr_status sfr_reg_add_head(sfr_reg *reg, sfr_tap *head, double ce_weigh
 /**
  * @brief The two parts of a head's loss in the last successful compute.
  *
- * Each part includes its weight and the warm-up factor; 0 before the first
- * successful compute with logits, or for a head added after it.
+ * Each part includes its weight and the factor of #SFR_PARAM_WARMUP and
+ * #SFR_PARAM_COOLDOWN; 0 before the first successful compute with logits,
+ * or for a head added after it.
  *
  * @param[in]  reg   The regularizer.
  * @param[in]  index The head's index.
  * @param[out] ce    NULL, or receives the weighted cross-entropy part.
- * @param[out] kl    NULL, or receives the weighted KL part (T^2 included).
+ * @param[out] kl    NULL, or receives the weighted KL part (T^2 included):
+ *                   with #SFR_PARAM_HEAD_MUTUAL, the sum of both directions.
  * @retval SFR_OK              The parts are written.
  * @retval SFR_ERR_INVALID_ARG reg is NULL, or index is not a head's.
  * @retval SFR_ERR_MISUSE      reg is not a live regularizer.

@@ -430,7 +430,11 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
     if (has_label)
         label_loss = sfri_label_term(&lo, logits, labels, n, k, reg->ids, bank, reg->bank_seen,
                                      NULL);
-    const double dlogit_bound = has_label ? lo.gamma / (double)n : 0;   /* |p - q| <= 1 */
+    /* |p - q| <= 1 in the label term and in each head's mutual term. */
+    const double dlogit_bound =
+        has_label ? (lo.gamma + reg->nheads * prm[SFRI_P_HEAD_MUTUAL] *
+                                    prm[SFRI_P_HEAD_TEMPERATURE]) / (double)n
+                  : 0;
     if (!sfri_results_finite(reg, n_feat, fo.teacher_grad, label_loss, dlogit_bound)) {
         sfri_free(new_bank);
         sfri_free(new_seen);
@@ -442,7 +446,8 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
     plan_blocked_gradients(reg, fo.teacher_grad);
     scatter_gradients(reg, n_feat, threads, &fo);
     mark_blocked_gradients(reg, fo.teacher_grad);
-    double head_loss = has_label ? sfri_heads_compute(reg, logits, labels, n, k, fo.weight) : 0;
+    double head_loss =
+        has_label ? sfri_heads_compute(reg, logits, labels, n, k, fo.weight, dlogits) : 0;
 
     double total = label_loss + head_loss + store_pair_results(reg, n_feat, &fo);
     reg->label_loss = label_loss;

@@ -8,6 +8,10 @@
  *                          + b_h * T^2 * KL(softmax(z_n/T) || softmax(zh_n/T)) ]
  *   dL_h/dzh_n = w(t)/N * [ a_h * (softmax(zh_n) - onehot(y_n))
  *                           + b_h * T * (softmax(zh_n/T) - softmax(z_n/T)) ]
+ * and with the mutual weight c, the deepest classifier learning from the head
+ * (zh held constant; its gradient goes to dlogits):
+ *   M_h = c * w(t)/N * T^2 * sum_n KL(softmax(zh_n/T) || softmax(z_n/T))
+ *   dM_h/dz_n = c * w(t)/N * T * (softmax(z_n/T) - softmax(zh_n/T))
  */
 #include <math.h>
 
@@ -38,7 +42,7 @@ static sfr_status add_head(sfr_reg *reg, sfr_tap *head, double ce_weight, double
     if (sfri_grow_list((void **)&reg->heads, &reg->heads_cap, reg->nheads,
                        sizeof *reg->heads) != 0)
         return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %d heads", reg->nheads + 1);
-    reg->heads[reg->nheads] = (struct sfri_head){head, ce_weight, kl_weight, 0, 0};
+    reg->heads[reg->nheads] = (struct sfri_head){head, ce_weight, kl_weight, 0, 0, 0};
     if (index != NULL)
         *index = reg->nheads;
     reg->nheads++;
@@ -65,7 +69,7 @@ SFR_API sfr_status sfr_reg_head_loss(const sfr_reg *reg, int index, double *ce, 
     if (ce != NULL)
         *ce = reg->heads[index].ce_loss;
     if (kl != NULL)
-        *kl = reg->heads[index].kl_loss;
+        *kl = reg->heads[index].kl_loss + reg->heads[index].mutual_loss;
     return SFR_OK;
 }
 
@@ -119,42 +123,61 @@ static double log_sum_exp(const float *z, int64_t k, double temp)
     return mx + log(s);
 }
 
+/* What a head's term reads besides the head: the deepest logits and their gradient. */
+struct head_inputs {
+    const float *logits;       /* (N, K) */
+    const int32_t *labels;     /* (N) */
+    float *dlogits;            /* (N, K): the mutual term's gradient is added */
+    int64_t n, k;
+    double temp, w, mutual;    /* T, the weight factor w(t), c */
+};
+
 /*
- * One head's loss parts for the batch, its gradient written to dzh (N, K)
- * (a blocked gradient not yet live, overwritten) or added to it.
+ * One head's loss parts for the batch (hd's ce_loss, kl_loss, mutual_loss),
+ * its gradient written to dzh (N, K) (a blocked gradient not yet live,
+ * overwritten) or added to it, and the mutual gradient added to dlogits.
  */
-static void head_term(const struct sfri_head *hd, const float *logits, const int32_t *labels,
-                      int64_t n, int64_t k, double temp, double w, float *dzh, int overwrite,
-                      double *ce_out, double *kl_out)
+static void head_term(struct sfri_head *hd, const struct head_inputs *in, float *dzh,
+                      int overwrite)
 {
     const float *zh_all = head_logits(hd->tap);
-    const double a = w * hd->ce_weight / (double)n, b = w * hd->kl_weight / (double)n;
-    double ce = 0, kl = 0;
+    const int64_t n = in->n, k = in->k;
+    const double temp = in->temp;
+    const double a = in->w * hd->ce_weight / (double)n, b = in->w * hd->kl_weight / (double)n;
+    const double c = in->w * in->mutual / (double)n;
+    double ce = 0, kl = 0, rev = 0;
     /* Sequential, as the label term: K is small, and the sums keep one order. */
     for (int64_t s = 0; s < n; s++) {
-        const float *z = logits + s * k, *zh = zh_all + s * k;   // (K), (K)
-        float *dz = dzh + s * k;                                 // (K)
+        const float *z = in->logits + s * k, *zh = zh_all + s * k;   // (K), (K)
+        float *dz = dzh + s * k, *dl = in->dlogits + s * k;          // (K), (K)
         const double lz = log_sum_exp(zh, k, 1.0);
         const double lzt = log_sum_exp(zh, k, temp), ltt = log_sum_exp(z, k, temp);
-        ce -= (double)zh[labels[s]] - lz;
+        ce -= (double)zh[in->labels[s]] - lz;
         for (int64_t j = 0; j < k; j++) {
             const double log_pt = (double)z[j] / temp - ltt;     /* teacher, at T */
             const double log_qt = (double)zh[j] / temp - lzt;    /* head, at T */
             const double pt = exp(log_pt), qt = exp(log_qt);
             kl += pt * (log_pt - log_qt);
-            double g = a * (exp((double)zh[j] - lz) - (j == labels[s] ? 1.0 : 0.0)) +
+            double g = a * (exp((double)zh[j] - lz) - (j == in->labels[s] ? 1.0 : 0.0)) +
                        b * temp * (qt - pt);
             dz[j] = overwrite ? (float)g : dz[j] + (float)g;
+            if (c > 0) {
+                rev += qt * (log_qt - log_pt);
+                dl[j] += (float)(c * temp * (pt - qt));
+            }
         }
     }
-    *ce_out = a * ce;
-    *kl_out = b * temp * temp * kl;
+    hd->ce_loss = a * ce;
+    hd->kl_loss = b * temp * temp * kl;
+    hd->mutual_loss = c * temp * temp * rev;
 }
 
 double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labels, int64_t n,
-                          int64_t k, double w)
+                          int64_t k, double w, float *dlogits)
 {
-    const double temp = reg->param[SFRI_P_HEAD_TEMPERATURE];
+    const struct head_inputs in = {logits, labels, dlogits, n, k,
+                                   reg->param[SFRI_P_HEAD_TEMPERATURE], w,
+                                   reg->param[SFRI_P_HEAD_MUTUAL]};
     double total = 0;
     for (int h = 0; h < reg->nheads; h++) {
         struct sfri_head *hd = &reg->heads[h];
@@ -162,10 +185,10 @@ double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labe
         /* A blocked gradient not written since the training forward holds old values. */
         int overwrite = tap->blocked != NULL && !tap->blocked_grad_live;
         float *grad = tap->blocked != NULL ? tap->blocked_grad : tap->grad;
-        head_term(hd, logits, labels, n, k, temp, w, grad, overwrite, &hd->ce_loss, &hd->kl_loss);
+        head_term(hd, &in, grad, overwrite);
         if (tap->blocked != NULL)
             tap->blocked_grad_live = 1;
-        total += hd->ce_loss + hd->kl_loss;
+        total += hd->ce_loss + hd->kl_loss + hd->mutual_loss;
     }
     return total;
 }

@@ -50,6 +50,7 @@ static const struct spec specs[SFRI_P_COUNT] = {
     [SFRI_P_HEAD_TEMPERATURE] = {SFR_PARAM_HEAD_TEMPERATURE, "head_temperature", REAL, 0.05, 100,
                                  0, 3},
     [SFRI_P_COOLDOWN] = {SFR_PARAM_COOLDOWN, "cooldown", REAL, 0, 1, 0, 0},
+    [SFRI_P_HEAD_MUTUAL] = {SFR_PARAM_HEAD_MUTUAL, "head_mutual", REAL, 0, 1e6, 0, 0},
 };
 
 void sfri_params_defaults(double *values)

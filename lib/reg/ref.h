@@ -61,13 +61,25 @@ double sfri_ref_label(const double *z, const int32_t *labels, int64_t n, int64_t
                       int source, double temperature, const double *u, double gamma,
                       double *dz);
 
+/* The weights of a head's term: T, a_h, b_h, the mutual weight c and w(t). */
+struct sfri_ref_head_weights {
+    double temp, ce, kl, mutual, w;
+};
+
+/* The weighted parts of a head's loss (docs/sfr.md, "Heads"). */
+struct sfri_ref_head_loss {
+    double ce, kl;   /* the head's cross-entropy and its KL from the deepest logits */
+    double mutual;   /* the deepest logits' KL from the head */
+};
+
 /*
- * A head's term for head logits zh (N, K) and deepest logits z (N, K) at
- * temperature temp, warm-up factor w: *ce and *kl get the weighted parts,
- * dzh (N, K), when not NULL, dL/dzh. -1 when out of memory.
+ * A head's term for head logits zh (N, K) and deepest logits z (N, K):
+ * *loss gets the weighted parts; dzh (N, K), when not NULL, the derivative
+ * of ce + kl in zh (z constant); dz (N, K), when not NULL, the derivative
+ * of mutual in z (zh constant). -1 when out of memory.
  */
 int sfri_ref_head(const double *zh, const double *z, const int32_t *labels, int64_t n, int64_t k,
-                  double temp, double ce_weight, double kl_weight, double w, double *dzh,
-                  double *ce, double *kl);
+                  const struct sfri_ref_head_weights *wt, double *dzh, double *dz,
+                  struct sfri_ref_head_loss *loss);
 
 #endif /* SFR_LIB_REG_REF_H */

@@ -21,14 +21,15 @@ static void softmax_t(const double *z, int64_t k, double temp, double *p)
 }
 
 int sfri_ref_head(const double *zh, const double *z, const int32_t *labels, int64_t n, int64_t k,
-                  double temp, double ce_weight, double kl_weight, double w, double *dzh,
-                  double *ce, double *kl)
+                  const struct sfri_ref_head_weights *wt, double *dzh, double *dz,
+                  struct sfri_ref_head_loss *loss)
 {
     double *p = sfri_malloc(sfri_mul_size((size_t)(3 * k), sizeof(double)));
     if (p == NULL)
         return -1;
     double *pt = p + k, *qt = pt + k;   // (K) each
-    double ce_sum = 0, kl_sum = 0;
+    const double temp = wt->temp, scale = wt->w / (double)n;
+    double ce_sum = 0, kl_sum = 0, rev_sum = 0;
     for (int64_t s = 0; s < n; s++) {
         softmax_t(zh + s * k, k, 1.0, p);
         softmax_t(zh + s * k, k, temp, qt);
@@ -36,14 +37,17 @@ int sfri_ref_head(const double *zh, const double *z, const int32_t *labels, int6
         ce_sum += -log(p[labels[s]]);
         for (int64_t j = 0; j < k; j++) {
             kl_sum += pt[j] * log(pt[j] / qt[j]);
+            rev_sum += qt[j] * log(qt[j] / pt[j]);
             if (dzh != NULL)
-                dzh[s * k + j] = w / (double)n *
-                                 (ce_weight * (p[j] - (j == labels[s])) +
-                                  kl_weight * temp * (qt[j] - pt[j]));
+                dzh[s * k + j] = scale * (wt->ce * (p[j] - (j == labels[s])) +
+                                          wt->kl * temp * (qt[j] - pt[j]));
+            if (dz != NULL)
+                dz[s * k + j] = scale * wt->mutual * temp * (pt[j] - qt[j]);
         }
     }
-    *ce = w * ce_weight * ce_sum / (double)n;
-    *kl = w * kl_weight * temp * temp * kl_sum / (double)n;
+    loss->ce = scale * wt->ce * ce_sum;
+    loss->kl = scale * wt->kl * temp * temp * kl_sum;
+    loss->mutual = scale * wt->mutual * temp * temp * rev_sum;
     sfri_free(p);
     return 0;
 }

@@ -46,6 +46,7 @@ enum sfri_param_index {
     SFRI_P_WARMUP,
     SFRI_P_HEAD_TEMPERATURE,
     SFRI_P_COOLDOWN,
+    SFRI_P_HEAD_MUTUAL,
     SFRI_P_COUNT
 };
 
@@ -116,6 +117,7 @@ struct sfri_head {
     sfr_tap *tap;                     /* (N, K, 1, 1) */
     double ce_weight, kl_weight;
     double ce_loss, kl_loss;          /* of the last successful compute, weights included */
+    double mutual_loss;               /* the deepest classifier's KL from this head (head_mutual) */
 };
 
 struct sfr_reg {
@@ -304,9 +306,10 @@ void sfri_label_bank_update(const float *logits, int64_t n, int64_t k, const int
 /*
  * After the transport of a compute over n samples, before anything is
  * written: 1 when the loss (label_loss plus the pairs' from the workspace)
- * is finite, dlogit_bound (the largest |dL/dz| the label term can write:
- * gamma / N, 0 without it) and every gradient of the pooled features fit a
- * float, else 0 (results_check.c).
+ * is finite, dlogit_bound (the largest |dL/dz| the label and mutual head
+ * terms can write: (gamma + heads * head_mutual * T) / N, 0 without labels)
+ * and every gradient of the pooled features fit a float, else 0
+ * (results_check.c).
  */
 int sfri_results_finite(const sfr_reg *reg, int64_t n, int teacher_grad, double label_loss,
                         double dlogit_bound);
@@ -339,11 +342,12 @@ sfr_status sfri_heads_validate(const sfr_reg *reg, const float *logits, int64_t 
                                const char *fn);
 
 /*
- * Every head's term, w the warm-up factor: adds the gradients into the
- * head taps, stores each head's loss parts and returns their sum.
+ * Every head's term, w the weight factor: adds the gradients into the head
+ * taps and the mutual term's into dlogits (written by the label term before),
+ * stores each head's loss parts and returns their sum.
  */
 double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labels, int64_t n,
-                          int64_t k, double w);
+                          int64_t k, double w, float *dlogits);
 
 /* The factor of the pair and head weights at progress t: min(1, t / warmup,
  * (1 - t) / cooldown), a term left out when its parameter is 0. */

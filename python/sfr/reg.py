@@ -37,6 +37,7 @@ class Param(enum.IntEnum):
     WARMUP = 300
     HEAD_TEMPERATURE = 301
     COOLDOWN = 302
+    HEAD_MUTUAL = 303
 
 
 MATCH_EMD, MATCH_L2 = 0, 1
