@@ -52,6 +52,7 @@ typedef struct options {
     int pairs[3], heads[3];  /* 1 where stage s+1 gets an SFR pair, a head */
     int adapters;            /* pairs read shallow stages through a 1x1 conv + BN */
     double head_ce, head_kl, head_temperature, head_mutual;
+    double classwise, classwise_temperature;
     int head_width;
     double warmup, cooldown, eps, eps_scaling, ls_eps;
     int eps_relative, debias;
@@ -109,6 +110,9 @@ static void usage(FILE *out)
             "  --head-kl X         weight of each head's KL from the logits (default 1)\n"
             "  --head-t X          temperature of the heads' KL (default 3)\n"
             "  --head-mutual X     weight of the deepest logits' KL from each head (default 0)\n"
+            "  --classwise X       weight of the class-wise term: each image's prediction\n"
+            "                      learns from the next same-class image's (default 0)\n"
+            "  --classwise-t X     temperature of the class-wise term (default 4)\n"
             "  --head-width N      channels of each head's 1x1 conv (default 64)\n"
             "  --beta-decay X      pair and head weights times X^(3 - stage) (default 1)\n"
             "  --warmup X          pair and head weights rise over progress [0, X] (default 0.3)\n"
@@ -186,10 +190,11 @@ static options parse_options(int argc, char **argv)
                  .beta = 0.1, .beta_decay = 1.0, .pairs = {0, 0, 0}, .heads = {0, 0, 1},
                  .warmup = 0.3, .head_ce = 1.0,
                  .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.2,
+                 .classwise_temperature = 4.0,
                  .eps_scaling = 0, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
-           OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_COOLDOWN, OPT_HEAD_MUTUAL, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
+           OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_COOLDOWN, OPT_HEAD_MUTUAL, OPT_CLASSWISE, OPT_CLASSWISE_T, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
            OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
            OPT_KEEP_LAST, OPT_STOP_AFTER, OPT_INIT_ONNX, OPT_STAGE_NAMES, OPT_EXPORT_ONNX,
            OPT_PRECISION };
@@ -211,6 +216,8 @@ static options parse_options(int argc, char **argv)
         {"warmup", required_argument, 0, OPT_WARMUP}, {"eps", required_argument, 0, OPT_EPS},
         {"cooldown", required_argument, 0, OPT_COOLDOWN},
         {"head-mutual", required_argument, 0, OPT_HEAD_MUTUAL},
+        {"classwise", required_argument, 0, OPT_CLASSWISE},
+        {"classwise-t", required_argument, 0, OPT_CLASSWISE_T},
         {"eps-absolute", no_argument, 0, OPT_EPS_ABS},
         {"eps-scaling", required_argument, 0, OPT_EPS_SCALING},
         {"debias", no_argument, 0, OPT_DEBIAS}, {"ls-eps", required_argument, 0, OPT_LS_EPS},
@@ -262,6 +269,10 @@ static options parse_options(int argc, char **argv)
         case OPT_WARMUP: o.warmup = parse_number(optarg, "warmup", 0, 1); break;
         case OPT_COOLDOWN: o.cooldown = parse_number(optarg, "cooldown", 0, 1); break;
         case OPT_HEAD_MUTUAL: o.head_mutual = parse_number(optarg, "head-mutual", 0, 1e6); break;
+        case OPT_CLASSWISE: o.classwise = parse_number(optarg, "classwise", 0, 1e6); break;
+        case OPT_CLASSWISE_T:
+            o.classwise_temperature = parse_number(optarg, "classwise-t", 0.05, 100);
+            break;
         case OPT_EPS: o.eps = parse_number(optarg, "eps", 1e-6, 1e3); break;
         case OPT_EPS_ABS: o.eps_relative = 0; break;
         case OPT_EPS_SCALING: o.eps_scaling = parse_number(optarg, "eps-scaling", 0, 0.99); break;
@@ -565,6 +576,8 @@ static sfr_reg *make_regularizer(const options *o, sfr_net *net, sfr_layers *l,
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_COOLDOWN, o->cooldown));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_HEAD_TEMPERATURE, o->head_temperature));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_HEAD_MUTUAL, o->head_mutual));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_CLASSWISE, o->classwise));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_CLASSWISE_TEMPERATURE, o->classwise_temperature));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, o->ls_eps));
         break;
     }
@@ -701,7 +714,7 @@ static void save_checkpoint(sfr_checkpoint *ck, const char *path, int epoch)
 }
 
 typedef struct epoch_stats {
-    double label_loss, pair_loss[PAIRS], total_loss, head_loss;
+    double label_loss, pair_loss[PAIRS], total_loss, head_loss, classwise_loss;
     double train_accuracy, test_accuracy, images_per_second, seconds, lr;
     int64_t solves, capped;   /* Sinkhorn solves of the epoch, and those stopped at max_iter */
 } epoch_stats;
@@ -712,6 +725,8 @@ static void add_step_stats(sfr_reg *reg, const sfr_layers *l, epoch_stats *st)
     double part, ce, kl;
     SFR_TRY(sfr_reg_label_loss(reg, &part));
     st->label_loss += part;
+    SFR_TRY(sfr_reg_classwise_loss(reg, &part));
+    st->classwise_loss += part;
     for (int s = 0; s < PAIRS; s++) {
         if (l->pair_index[s] >= 0) {
             int64_t solves, capped;
@@ -739,7 +754,7 @@ static FILE *open_csv(const char *path, int append, int validation)
     if (!append || ftell(f) == 0)
         fprintf(f, "epoch,label_loss,pair1_loss,pair2_loss,pair3_loss,total_loss,"
                    "train_accuracy,%s,images_per_second,seconds,lr,head_loss,"
-                   "sinkhorn_solves,sinkhorn_capped\n",
+                   "sinkhorn_solves,sinkhorn_capped,classwise_loss\n",
                 validation ? "val_accuracy" : "test_accuracy");
     return f;
 }
@@ -900,6 +915,7 @@ int main(int argc, char **argv)
         for (int p = 0; p < PAIRS; p++)
             st.pair_loss[p] /= (double)batches;
         st.head_loss /= (double)batches;
+        st.classwise_loss /= (double)batches;
         st.train_accuracy = (double)correct / (double)images;
         st.test_accuracy = evaluate(net, &eval_set, o.batch, mean, std, input);
         printf("epoch %d/%d: loss %.4f (label %.4f, sfr %.4f %.4f %.4f, heads %.4f), "
@@ -907,16 +923,19 @@ int main(int argc, char **argv)
                epoch + 1, o.epochs, st.total_loss, st.label_loss, st.pair_loss[0],
                st.pair_loss[1], st.pair_loss[2], st.head_loss, 100 * st.train_accuracy,
                eval_name, 100 * st.test_accuracy, st.images_per_second, st.seconds);
+        if (o.classwise > 0)
+            printf("  class-wise term: %.4f\n", st.classwise_loss);
         if (st.solves > 0)
             printf("  sinkhorn: %lld of %lld solves stopped at max_iter (%.2f%%)\n",
                    (long long)st.capped, (long long)st.solves,
                    100.0 * (double)st.capped / (double)st.solves);
         if (csv) {
-            fprintf(csv, "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%.6g,%.6f,%lld,%lld\n",
+            fprintf(csv,
+                    "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%.6g,%.6f,%lld,%lld,%.6f\n",
                     epoch + 1, st.label_loss, st.pair_loss[0], st.pair_loss[1],
                     st.pair_loss[2], st.total_loss, st.train_accuracy, st.test_accuracy,
                     st.images_per_second, st.seconds, st.lr, st.head_loss,
-                    (long long)st.solves, (long long)st.capped);
+                    (long long)st.solves, (long long)st.capped, st.classwise_loss);
             fflush(csv);
         }
         if (o.checkpoint)

@@ -103,10 +103,12 @@ static sfr_status reg_create(struct world *w)
 static sfr_status reg_params(struct world *w)
 {
     /* The `self` label source and a grid finer than the teacher's exercise
-     * more of the workspace. */
+     * more of the workspace; the class-wise term allocates its partner list. */
     sfr_status st = sfr_reg_set_param(w->reg, SFR_PARAM_LS_SOURCE, SFR_LS_SELF);
     if (st == SFR_OK)
         st = sfr_reg_set_param(w->reg, SFR_PARAM_TEACHER_GRAD, 1);
+    if (st == SFR_OK)
+        st = sfr_reg_set_param(w->reg, SFR_PARAM_CLASSWISE, 0.5);
     return st;
 }
 

@@ -150,7 +150,17 @@ typedef enum sfr_param {
      *  T^2 * KL(softmax(z^h / T) || softmax(z / T)) per head, the head's
      *  logits z^h held constant, its gradient added to dlogits (docs/sfr.md,
      *  "Heads"). 0: the deepest classifier is the teacher only. @since 0.2.0 */
-    SFR_PARAM_HEAD_MUTUAL = 303
+    SFR_PARAM_HEAD_MUTUAL = 303,
+    /** Real in [0, 1e6], default 0: weight lambda of the class-wise term
+     *  (CS-KD): each sample's softened prediction learns from that of the
+     *  next sample of its class in the batch, lambda * w(t) * T^2 *
+     *  KL(softmax(z_m / T) || softmax(z_n / T)) averaged over the batch, the
+     *  partner's logits z_m held constant (docs/sfr.md, "Class-wise term").
+     *  Needs the label term; scaled by the factor of #SFR_PARAM_WARMUP and
+     *  #SFR_PARAM_COOLDOWN. @since 0.2.0 */
+    SFR_PARAM_CLASSWISE = 304,
+    /** Real in [0.05, 100], default 4: temperature T of the class-wise term. @since 0.2.0 */
+    SFR_PARAM_CLASSWISE_TEMPERATURE = 305
 } sfr_param;
 
 /** Value of #SFR_PARAM_MATCH: entropic EMD between local features (default). @since 0.1.0 */
@@ -372,6 +382,21 @@ SFR_API sfr_status sfr_reg_pair_loss(const sfr_reg *reg, int index, double *valu
  * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_label_loss(const sfr_reg *reg, double *value);
+
+/**
+ * @brief The last successful compute's class-wise loss (#SFR_PARAM_CLASSWISE).
+ *
+ * @param[in]  reg   The regularizer.
+ * @param[out] value Receives the loss, its weight and the factor of
+ *                   #SFR_PARAM_WARMUP and #SFR_PARAM_COOLDOWN included (0
+ *                   before any compute, after a compute without logits, and
+ *                   while the weight is 0).
+ * @retval SFR_OK              *value is written.
+ * @retval SFR_ERR_INVALID_ARG reg or value is NULL.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_reg_classwise_loss(const sfr_reg *reg, double *value);
 
 /**
  * @brief Sinkhorn statistics of one pair over the last successful compute.

@@ -388,6 +388,9 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
 
     if ((st = sfri_reg_workspace(reg, threads)) != SFR_OK)
         return st;
+    const int classwise = has_label && prm[SFRI_P_CLASSWISE] > 0;
+    if (classwise && (st = sfri_classwise_partners(reg, labels, n, k, fn)) != SFR_OK)
+        return st;
     /* A bank for another K (or none yet) starts empty: every sample unseen. */
     float *new_bank = NULL;
     uint8_t *new_seen = NULL;
@@ -418,24 +421,28 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
                          "infinity", bad / 2, bad % 2 ? "teacher" : "student");
     }
 
-    double label_loss = 0;
+    double label_loss = 0, classwise_loss = 0;
     const struct sfri_label_opts lo = {
         .eps_t = sfri_ls_eps((int)prm[SFRI_P_LS_SCHEDULE], prm[SFRI_P_LS_EPS_START],
                              prm[SFRI_P_LS_EPS_END], reg->progress),
         .temperature = prm[SFRI_P_LS_TEMPERATURE], .gamma = prm[SFRI_P_GAMMA],
         .source = (int)prm[SFRI_P_LS_SOURCE]};
     const float *bank = fresh_bank ? NULL : reg->bank;
-    /* The label loss alone first (K is small: it costs little), so that the
-     * safety net sees the whole loss before dlogits is written. */
+    /* The logit terms' losses alone first (K is small: it costs little), so
+     * that the safety net sees the whole loss before dlogits is written. */
     if (has_label)
         label_loss = sfri_label_term(&lo, logits, labels, n, k, reg->ids, bank, reg->bank_seen,
                                      NULL);
-    /* |p - q| <= 1 in the label term and in each head's mutual term. */
+    if (classwise)
+        classwise_loss = sfri_classwise_term(reg, logits, n, k, fo.weight, NULL);
+    /* |p - q| <= 1 in the label term, each head's mutual term and the class-wise term. */
     const double dlogit_bound =
-        has_label ? (lo.gamma + reg->nheads * prm[SFRI_P_HEAD_MUTUAL] *
-                                    prm[SFRI_P_HEAD_TEMPERATURE]) / (double)n
+        has_label ? (lo.gamma +
+                     reg->nheads * prm[SFRI_P_HEAD_MUTUAL] * prm[SFRI_P_HEAD_TEMPERATURE] +
+                     prm[SFRI_P_CLASSWISE] * prm[SFRI_P_CLASSWISE_TEMPERATURE]) / (double)n
                   : 0;
-    if (!sfri_results_finite(reg, n_feat, fo.teacher_grad, label_loss, dlogit_bound)) {
+    if (!sfri_results_finite(reg, n_feat, fo.teacher_grad, label_loss + classwise_loss,
+                             dlogit_bound)) {
         sfri_free(new_bank);
         sfri_free(new_seen);
         return sfri_fail(SFR_ERR_NONFINITE, fn, "the loss or a gradient is not finite in float "
@@ -443,14 +450,17 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
     }
     if (has_label)
         sfri_label_term(&lo, logits, labels, n, k, reg->ids, bank, reg->bank_seen, dlogits);
+    if (classwise)
+        sfri_classwise_term(reg, logits, n, k, fo.weight, dlogits);
     plan_blocked_gradients(reg, fo.teacher_grad);
     scatter_gradients(reg, n_feat, threads, &fo);
     mark_blocked_gradients(reg, fo.teacher_grad);
     double head_loss =
         has_label ? sfri_heads_compute(reg, logits, labels, n, k, fo.weight, dlogits) : 0;
 
-    double total = label_loss + head_loss + store_pair_results(reg, n_feat, &fo);
+    double total = label_loss + classwise_loss + head_loss + store_pair_results(reg, n_feat, &fo);
     reg->label_loss = label_loss;
+    reg->classwise_loss = classwise_loss;
     if (past) {
         if (fresh_bank) {
             sfri_free(reg->bank);

@@ -82,4 +82,17 @@ int sfri_ref_head(const double *zh, const double *z, const int32_t *labels, int6
                   const struct sfri_ref_head_weights *wt, double *dzh, double *dz,
                   struct sfri_ref_head_loss *loss);
 
+/* Sample s's class-wise partner: the next sample of its class, wrapping; -1 when alone. */
+int64_t sfri_ref_classwise_partner(const int32_t *labels, int64_t n, int64_t s);
+
+/*
+ * The class-wise term at temperature temp, weight the product lambda * w(t),
+ * each sample's prediction from z (N, K) and its partner's, held constant,
+ * from zt (N, K) (the same logits; apart so that finite differences can move
+ * one side): *loss gets it; dz (N, K), when not NULL, its derivative in z.
+ * -1 when out of memory.
+ */
+int sfri_ref_classwise(const double *z, const double *zt, const int32_t *labels, int64_t n,
+                       int64_t k, double temp, double weight, double *dz, double *loss);
+
 #endif /* SFR_LIB_REG_REF_H */

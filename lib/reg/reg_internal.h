@@ -47,6 +47,8 @@ enum sfri_param_index {
     SFRI_P_HEAD_TEMPERATURE,
     SFRI_P_COOLDOWN,
     SFRI_P_HEAD_MUTUAL,
+    SFRI_P_CLASSWISE,
+    SFRI_P_CLASSWISE_TEMPERATURE,
     SFRI_P_COUNT
 };
 
@@ -141,6 +143,12 @@ struct sfr_reg {
     int64_t bank_k;                   /* 0: no bank */
 
     double label_loss;                /* of the last successful compute, gamma included */
+    double classwise_loss;            /* likewise, the class-wise term (classwise.c) */
+
+    /* The class-wise partners of the last compute's samples (N), then the
+     * scratch of one index per class (K); grow-only. */
+    int64_t *partner;
+    size_t partner_cap;               /* bytes */
 
     /* Workspace: grow-only slabs, so computes with unchanged shapes allocate nothing. */
     double *ws;                       /* per-pair results, per-thread features and scratch */
@@ -348,6 +356,22 @@ sfr_status sfri_heads_validate(const sfr_reg *reg, const float *logits, int64_t 
  */
 double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labels, int64_t n,
                           int64_t k, double w, float *dlogits);
+
+/*
+ * Finds each sample's class-wise partner (classwise.c) for labels (n) in
+ * [0, k): the next sample of its class, wrapping around, -1 when alone.
+ * SFR_ERR_NOMEM (for fn) when the partner list cannot grow.
+ */
+sfr_status sfri_classwise_partners(sfr_reg *reg, const int32_t *labels, int64_t n, int64_t k,
+                                   const char *fn);
+
+/*
+ * The class-wise term over logits (n, k) with the partners found last,
+ * weight the weight factor w(t): returns its loss and, when dlogits is not
+ * NULL, adds its gradient there.
+ */
+double sfri_classwise_term(const sfr_reg *reg, const float *logits, int64_t n, int64_t k,
+                           double weight, float *dlogits);
 
 /* The factor of the pair and head weights at progress t: min(1, t / warmup,
  * (1 - t) / cooldown), a term left out when its parameter is 0. */

@@ -38,6 +38,8 @@ class Param(enum.IntEnum):
     HEAD_TEMPERATURE = 301
     COOLDOWN = 302
     HEAD_MUTUAL = 303
+    CLASSWISE = 304
+    CLASSWISE_TEMPERATURE = 305
 
 
 MATCH_EMD, MATCH_L2 = 0, 1
@@ -170,6 +172,12 @@ class Reg(Handle):
     def label_loss(self):
         value = ctypes.c_double()
         lib.sfr_reg_label_loss(self._live(), ctypes.byref(value))
+        return value.value
+
+    def classwise_loss(self):
+        """The last compute's class-wise term (Param.CLASSWISE), weights included."""
+        value = ctypes.c_double()
+        lib.sfr_reg_classwise_loss(self._live(), ctypes.byref(value))
         return value.value
 
     def pair_stats(self, index):

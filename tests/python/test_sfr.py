@@ -327,6 +327,31 @@ class Heads(unittest.TestCase):
         want_g = (0.5 * (p - onehot) + 2.0 * temp * (q - pt)) / n
         np.testing.assert_allclose(gh.reshape(n, k), want_g, atol=1e-6)
 
+    def test_classwise_loss_and_gradient_match_numpy(self):
+        rng = np.random.default_rng(6)
+        n, k, temp, lam = 5, 3, 4.0, 0.5
+        z = (2 * rng.standard_normal((n, k))).astype(np.float32)
+        labels = np.array([1, 0, 1, 2, 1], np.int32)   # partners 0->2, 2->4, 4->0; 1, 3 alone
+        dz_label, dz = np.zeros_like(z), np.zeros_like(z)
+        with sfr.Reg(CLASSWISE_TEMPERATURE=temp) as reg:
+            reg.compute(z, labels, dz_label)
+            self.assertEqual(reg.classwise_loss(), 0.0)
+            reg.set_param(sfr.Param.CLASSWISE, lam)
+            reg.compute(z, labels, dz)
+            got = reg.classwise_loss()
+
+        def softmax(a):
+            e = np.exp(a - a.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        p = softmax(z.astype(np.float64) / temp)
+        pairs = [(0, 2), (2, 4), (4, 0)]
+        want = lam * temp ** 2 * sum((p[m] * np.log(p[m] / p[s])).sum() for s, m in pairs) / n
+        self.assertAlmostEqual(got, want, places=6)
+        want_g = np.zeros((n, k))
+        for s, m in pairs:
+            want_g[s] = lam * temp * (p[s] - p[m]) / n
+        np.testing.assert_allclose(dz - dz_label, want_g, atol=1e-6)
+
 
 class Views(unittest.TestCase):
     """Arrays of the library's memory keep their owner alive and never show

@@ -1,0 +1,93 @@
+/*
+ * Class-wise self-distillation (docs/sfr.md, "Class-wise term"; CS-KD): each
+ * sample's prediction learns from another sample of its class in the same
+ * batch, so that the net predicts one class consistently, including the
+ * classes it confuses it with.
+ *
+ * Sample n's partner m(n) is the first sample after n, wrapping around the
+ * batch, with the same label (none when n is alone in its class). With
+ * T = classwise_temperature, lambda = classwise and w(t) the weight factor:
+ *   C = lambda * w(t) * T^2 / N * sum_{n with a partner}
+ *           KL(softmax(z_m(n) / T) || softmax(z_n / T))
+ *   dC/dz_n = lambda * w(t) / N * T * (softmax(z_n / T) - softmax(z_m(n) / T))
+ * with z_m(n) held constant (the partner is the teacher of n only).
+ */
+#include <math.h>
+
+#include "common/common.h"
+#include "reg_internal.h"
+
+SFR_API sfr_status sfr_reg_classwise_loss(const sfr_reg *reg, double *value)
+{
+    static const char *const fn = "sfr_reg_classwise_loss";
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
+    if (st != SFR_OK)
+        return st;
+    if (value == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "value is NULL");
+    *value = reg->classwise_loss;
+    return SFR_OK;
+}
+
+sfr_status sfri_classwise_partners(sfr_reg *reg, const int32_t *labels, int64_t n, int64_t k,
+                                   const char *fn)
+{
+    /* Grow-only, as the workspace: a batch of unchanged shape allocates nothing. */
+    const size_t need = sfri_mul_size((size_t)n + (size_t)k, sizeof(int64_t));
+    if (need > reg->partner_cap) {
+        int64_t *grown = sfri_malloc(need);
+        if (grown == NULL)
+            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for the class-wise partners of "
+                             "%lld samples and %lld classes", (long long)n, (long long)k);
+        sfri_free(reg->partner);
+        reg->partner = grown;
+        reg->partner_cap = need;
+    }
+    int64_t *partner = reg->partner, *next = reg->partner + n;   // (N), (K)
+    for (int64_t c = 0; c < k; c++)
+        next[c] = -1;
+    /* Backwards: next[c] is the nearest later sample of class c, then the first of it. */
+    for (int64_t s = n - 1; s >= 0; s--) {
+        partner[s] = next[labels[s]];
+        next[labels[s]] = s;
+    }
+    for (int64_t s = 0; s < n; s++)
+        if (partner[s] < 0)
+            partner[s] = next[labels[s]] != s ? next[labels[s]] : -1;   /* wrap, or alone */
+    return SFR_OK;
+}
+
+/* log sum_j exp(z_j / temp), stable. */
+static double log_sum_exp_t(const float *z, int64_t k, double temp)
+{
+    double mx = -INFINITY, s = 0;
+    for (int64_t j = 0; j < k; j++)
+        mx = fmax(mx, (double)z[j] / temp);
+    for (int64_t j = 0; j < k; j++)
+        s += exp((double)z[j] / temp - mx);
+    return mx + log(s);
+}
+
+double sfri_classwise_term(const sfr_reg *reg, const float *logits, int64_t n, int64_t k,
+                           double weight, float *dlogits)
+{
+    const double temp = reg->param[SFRI_P_CLASSWISE_TEMPERATURE];
+    const double scale = weight * reg->param[SFRI_P_CLASSWISE] / (double)n;
+    const int64_t *partner = reg->partner;
+    double kl = 0;
+    /* Sequential, as the label term: the sum keeps one order whatever the threads. */
+    for (int64_t s = 0; s < n; s++) {
+        if (partner[s] < 0)
+            continue;
+        const float *z = logits + s * k, *zt = logits + partner[s] * k;   // (K), (K)
+        const double ls = log_sum_exp_t(z, k, temp), lt = log_sum_exp_t(zt, k, temp);
+        for (int64_t j = 0; j < k; j++) {
+            const double log_ps = (double)z[j] / temp - ls, log_pt = (double)zt[j] / temp - lt;
+            const double pt = exp(log_pt);
+            kl += pt * (log_pt - log_ps);
+            if (dlogits != NULL)
+                dlogits[s * k + j] += (float)(scale * temp * (exp(log_ps) - pt));
+        }
+    }
+    return scale * temp * temp * kl;
+}
