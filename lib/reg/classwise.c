@@ -57,17 +57,6 @@ sfr_status sfri_classwise_partners(sfr_reg *reg, const int32_t *labels, int64_t 
     return SFR_OK;
 }
 
-/* log sum_j exp(z_j / temp), stable. */
-static double log_sum_exp_t(const float *z, int64_t k, double temp)
-{
-    double mx = -INFINITY, s = 0;
-    for (int64_t j = 0; j < k; j++)
-        mx = fmax(mx, (double)z[j] / temp);
-    for (int64_t j = 0; j < k; j++)
-        s += exp((double)z[j] / temp - mx);
-    return mx + log(s);
-}
-
 double sfri_classwise_term(const sfr_reg *reg, const float *logits, int64_t n, int64_t k,
                            double weight, float *dlogits)
 {
@@ -80,7 +69,7 @@ double sfri_classwise_term(const sfr_reg *reg, const float *logits, int64_t n, i
         if (partner[s] < 0)
             continue;
         const float *z = logits + s * k, *zt = logits + partner[s] * k;   // (K), (K)
-        const double ls = log_sum_exp_t(z, k, temp), lt = log_sum_exp_t(zt, k, temp);
+        const double ls = sfri_log_sum_exp(z, k, temp), lt = sfri_log_sum_exp(zt, k, temp);
         for (int64_t j = 0; j < k; j++) {
             const double log_ps = (double)z[j] / temp - ls, log_pt = (double)zt[j] / temp - lt;
             const double pt = exp(log_pt);

@@ -112,8 +112,7 @@ sfr_status sfri_heads_validate(const sfr_reg *reg, const float *logits, int64_t 
     return SFR_OK;
 }
 
-/* log sum_j exp(z_j / temp), stable. */
-static double log_sum_exp(const float *z, int64_t k, double temp)
+double sfri_log_sum_exp(const float *z, int64_t k, double temp)
 {
     double mx = -INFINITY, s = 0;
     for (int64_t j = 0; j < k; j++)
@@ -150,8 +149,8 @@ static void head_term(struct sfri_head *hd, const struct head_inputs *in, float 
     for (int64_t s = 0; s < n; s++) {
         const float *z = in->logits + s * k, *zh = zh_all + s * k;   // (K), (K)
         float *dz = dzh + s * k, *dl = in->dlogits + s * k;          // (K), (K)
-        const double lz = log_sum_exp(zh, k, 1.0);
-        const double lzt = log_sum_exp(zh, k, temp), ltt = log_sum_exp(z, k, temp);
+        const double lz = sfri_log_sum_exp(zh, k, 1.0);
+        const double lzt = sfri_log_sum_exp(zh, k, temp), ltt = sfri_log_sum_exp(z, k, temp);
         ce -= (double)zh[in->labels[s]] - lz;
         for (int64_t j = 0; j < k; j++) {
             const double log_pt = (double)z[j] / temp - ltt;     /* teacher, at T */

@@ -357,6 +357,10 @@ sfr_status sfri_heads_validate(const sfr_reg *reg, const float *logits, int64_t 
 double sfri_heads_compute(sfr_reg *reg, const float *logits, const int32_t *labels, int64_t n,
                           int64_t k, double w, float *dlogits);
 
+/* log sum_j exp(z_j / temp) over logits z (K), stable (head.c); the heads
+ * and the class-wise term take their log-softmax from it. */
+double sfri_log_sum_exp(const float *z, int64_t k, double temp);
+
 /*
  * Finds each sample's class-wise partner (classwise.c) for labels (n) in
  * [0, k): the next sample of its class, wrapping around, -1 when alone.
