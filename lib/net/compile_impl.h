@@ -43,6 +43,23 @@ sfr_status sfri_make_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitiv
 sfr_status sfri_bind(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd, int arg,
                      void *ptr, size_t bytes, const char *fn);
 
+/* One argument of a step for sfri_make_bound_step: as sfri_bind's; 0 bytes
+ * leaves the argument out (a workspace the primitive turned out not to need). */
+struct sfri_arg {
+    int arg;
+    void *ptr;
+    size_t bytes;
+};
+
+/* sfri_make_step, then sfri_bind of each of the n args in order, stopping
+ * at the first failure. */
+sfr_status sfri_make_bound_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
+                                int layer, int pass, const struct sfri_arg *args, int n,
+                                const char *fn);
+
+/* The number of entries of an array argument list. */
+#define SFRI_NARGS(args) ((int)(sizeof(args) / sizeof((args)[0])))
+
 /*
  * Step s copies src (in src_md) into dst (in dst_md), converting the
  * layout; with accumulate, it adds into dst instead. src NULL leaves the

@@ -119,7 +119,7 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
         return st;
     const size_t src_bytes = dnnl_memory_desc_get_size(&src_md);
     const dnnl_memory_desc_t *bias = has_bias ? &b_md : NULL;
-    size_t b_bytes = (size_t)l->bias_size * sizeof(float);
+    const size_t b_bytes = has_bias ? (size_t)l->bias_size * sizeof(float) : 0; /* 0: unbound */
 
     /* Large enough for either descriptor kind. */
     union {
@@ -141,16 +141,14 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     if (st == SFR_OK)
         st = sfri_set_layout(net, l, &layout, fn);
     struct weights_copy fwd_w = {.buf = NULL};
+    const struct sfri_arg fwd[] = {{DNNL_ARG_SRC, src_buf, src_bytes},
+                                   {DNNL_ARG_BIAS, c->b, b_bytes},
+                                   {DNNL_ARG_DST, l->out, l->bytes}};
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, src_buf, src_bytes, fn);
+        st = sfri_make_bound_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
+                                  fn);
     if (st == SFR_OK)
         st = bind_weights(c, &l->fwd, fpd, DNNL_ARG_WEIGHTS, &w_plain, c->w, 0, &l->w_in, &fwd_w);
-    if (st == SFR_OK && has_bias)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_BIAS, c->b, b_bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
 
     /* ... and a bf16 copy of its output's gradient, made before its backward. */
     dnnl_memory_desc_t diff_md;
@@ -165,31 +163,28 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
         st = ds == dnnl_success ? sfri_make_pd(net, &wd, fpd, &wpd, op->name, fn)
                                 : sfri_dnnl_fail(ds, fn, op->name);
     }
+    const struct sfri_arg bwd_w[] = {{DNNL_ARG_SRC, src_buf, src_bytes},
+                                     {DNNL_ARG_DIFF_DST, diff_buf, diff_bytes},
+                                     {DNNL_ARG_DIFF_BIAS, c->db, b_bytes}};
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->bwd_w, wpd, c->id, SFRI_PASS_BWD_WEIGHTS, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_SRC, src_buf, src_bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_DST, diff_buf, diff_bytes, fn);
+        st = sfri_make_bound_step(net, &l->bwd_w, wpd, c->id, SFRI_PASS_BWD_WEIGHTS, bwd_w,
+                                  SFRI_NARGS(bwd_w), fn);
     if (st == SFR_OK)
         st = bind_weights(c, &l->bwd_w, wpd, DNNL_ARG_DIFF_WEIGHTS, &w_plain, c->dw, 1, &l->dw_out,
                           NULL);
-    if (st == SFR_OK && has_bias)
-        st = sfri_bind(net, &l->bwd_w, wpd, DNNL_ARG_DIFF_BIAS, c->db, b_bytes, fn);
 
     if (st == SFR_OK && c->back) {
         ds = op->bwd_d_desc(&bd, c, &c->src->md, &w_any, &diff_md);
         st = ds == dnnl_success ? sfri_make_pd(net, &bd, fpd, &bpd, op->name, fn)
                                 : sfri_dnnl_fail(ds, fn, op->name);
+        const struct sfri_arg bwd[] = {{DNNL_ARG_DIFF_DST, diff_buf, diff_bytes},
+                                       {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes}};
         if (st == SFR_OK)
-            st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, diff_buf, diff_bytes, fn);
+            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
+                                      SFRI_NARGS(bwd), fn);
         if (st == SFR_OK)
             st = bind_weights(c, &l->bwd, bpd, DNNL_ARG_WEIGHTS, &w_plain, c->w, 0, &l->w_in_bwd,
                               &fwd_w);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes, fn);
     }
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(wpd);
@@ -403,65 +398,37 @@ static sfr_status compile_bn(struct sfri_op_ctx *c)
     st = sfri_make_pd(net, &fd, NULL, &fpd, "batch normalization forward", fn);
     if (st == SFR_OK)
         st = workspace(c, fpd, &ws);
+    const struct sfri_arg fwd[] = {
+        {DNNL_ARG_SRC, c->src->out, c->src->bytes}, {DNNL_ARG_DST, l->out, l->bytes},
+        {DNNL_ARG_MEAN, l->mean, ch}, {DNNL_ARG_VARIANCE, l->var, ch},
+        {DNNL_ARG_SCALE, c->w, ch}, {DNNL_ARG_SHIFT, c->b, ch},
+        {DNNL_ARG_WORKSPACE, l->workspace, ws}};
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_MEAN, l->mean, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_VARIANCE, l->var, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SCALE, c->w, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SHIFT, c->b, ch, fn);
-    if (st == SFR_OK && ws > 0)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_WORKSPACE, l->workspace, ws, fn);
+        st = sfri_make_bound_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
+                                  fn);
 
+    const struct sfri_arg eval[] = {
+        {DNNL_ARG_SRC, c->src->out, c->src->bytes}, {DNNL_ARG_DST, l->out, l->bytes},
+        {DNNL_ARG_MEAN, run_mean, ch}, {DNNL_ARG_VARIANCE, run_var, ch},
+        {DNNL_ARG_SCALE, c->w, ch}, {DNNL_ARG_SHIFT, c->b, ch}};
     if (st == SFR_OK)
         st = sfri_make_pd(net, &ed, NULL, &epd, "batch normalization inference", fn);
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->fwd_eval, epd, c->id, SFRI_PASS_FWD, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_DST, l->out, l->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_MEAN, run_mean, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_VARIANCE, run_var, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_SCALE, c->w, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd_eval, epd, DNNL_ARG_SHIFT, c->b, ch, fn);
+        st = sfri_make_bound_step(net, &l->fwd_eval, epd, c->id, SFRI_PASS_FWD, eval,
+                                  SFRI_NARGS(eval), fn);
 
+    const struct sfri_arg bwd[] = {
+        {DNNL_ARG_SRC, c->src->out, c->src->bytes}, {DNNL_ARG_MEAN, l->mean, ch},
+        {DNNL_ARG_VARIANCE, l->var, ch}, {DNNL_ARG_DIFF_DST, l->diff, l->bytes},
+        {DNNL_ARG_SCALE, c->w, ch}, {DNNL_ARG_SHIFT, c->b, ch},
+        {DNNL_ARG_DIFF_SRC, c->back ? c->diff_src : NULL, c->src->bytes},
+        {DNNL_ARG_DIFF_SCALE, c->dw, ch}, {DNNL_ARG_DIFF_SHIFT, c->db, ch},
+        {DNNL_ARG_WORKSPACE, l->workspace, ws}};
     if (st == SFR_OK)
         st = sfri_make_pd(net, &bd, fpd, &bpd, "batch normalization backward", fn);
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_MEAN, l->mean, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_VARIANCE, l->var, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_SCALE, c->w, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_SHIFT, c->b, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->back ? c->diff_src : NULL,
-                       c->src->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SCALE, c->dw, ch, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SHIFT, c->db, ch, fn);
-    if (st == SFR_OK && ws > 0)
-        st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_WORKSPACE, l->workspace, ws, fn);
+        st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
+                                  SFRI_NARGS(bwd), fn);
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(epd);
     dnnl_primitive_desc_destroy(bpd);
@@ -490,22 +457,19 @@ static sfr_status compile_relu(struct sfri_op_ctx *c)
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, fn, "eltwise descriptor");
     st = sfri_make_pd(net, &fd, NULL, &fpd, "relu forward", fn);
+    const struct sfri_arg fwd[] = {{DNNL_ARG_SRC, c->src->out, c->src->bytes},
+                                   {DNNL_ARG_DST, l->out, l->bytes}};
     if (st == SFR_OK && !fused)
-        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
-    if (st == SFR_OK && !fused)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK && !fused)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
+        st = sfri_make_bound_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
+                                  fn);
     if (st == SFR_OK && c->back) {
+        const struct sfri_arg bwd[] = {{DNNL_ARG_DST, l->out, l->bytes},
+                                       {DNNL_ARG_DIFF_DST, l->diff, l->bytes},
+                                       {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes}};
         st = sfri_make_pd(net, &bd, fpd, &bpd, "relu backward", fn);
         if (st == SFR_OK)
-            st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DST, l->out, l->bytes, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes, fn);
+            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
+                                      SFRI_NARGS(bwd), fn);
     }
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);
@@ -542,27 +506,23 @@ static sfr_status compile_pool(struct sfri_op_ctx *c)
         st = sfri_set_layout(net, l, arg_md(fpd, DNNL_ARG_DST), fn);
     if (st == SFR_OK)
         st = workspace(c, fpd, &ws);
+    const struct sfri_arg fwd[] = {{DNNL_ARG_SRC, c->src->out, c->src->bytes},
+                                   {DNNL_ARG_DST, l->out, l->bytes},
+                                   {DNNL_ARG_WORKSPACE, l->workspace, ws}};
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
-    if (st == SFR_OK && ws > 0)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_WORKSPACE, l->workspace, ws, fn);
+        st = sfri_make_bound_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
+                                  fn);
     if (st == SFR_OK && c->back) {
+        const struct sfri_arg bwd[] = {{DNNL_ARG_DIFF_DST, l->diff, l->bytes},
+                                       {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes},
+                                       {DNNL_ARG_WORKSPACE, l->workspace, ws}};
         ds = dnnl_pooling_v2_backward_desc_init(&bd, alg, &c->src->md, &l->md, strides, kernel,
                                                 dilation, pads, pads);
         st = ds == dnnl_success ? sfri_make_pd(net, &bd, fpd, &bpd, "pooling backward", fn)
                                 : sfri_dnnl_fail(ds, fn, "pooling descriptor");
         if (st == SFR_OK)
-            st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes, fn);
-        if (st == SFR_OK && ws > 0)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_WORKSPACE, l->workspace, ws, fn);
+            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
+                                      SFRI_NARGS(bwd), fn);
     }
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);
@@ -589,14 +549,12 @@ static sfr_status compile_add(struct sfri_op_ctx *c)
         return sfri_dnnl_fail(ds, fn, "binary descriptor");
     st = l->fuse_relu ? sfri_make_pd_relu(net, &d, &pd, "residual add", fn)
                       : sfri_make_pd(net, &d, NULL, &pd, "residual add", fn);
+    const struct sfri_arg fwd[] = {{DNNL_ARG_SRC_0, c->src->out, c->src->bytes},
+                                   {DNNL_ARG_SRC_1, b->out, b->bytes},
+                                   {DNNL_ARG_DST, l->out, l->bytes}};
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->fwd, pd, c->id, SFRI_PASS_FWD, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, pd, DNNL_ARG_SRC_0, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, pd, DNNL_ARG_SRC_1, b->out, b->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, pd, DNNL_ARG_DST, l->out, l->bytes, fn);
+        st = sfri_make_bound_step(net, &l->fwd, pd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
+                                  fn);
     dnnl_primitive_desc_destroy(pd);
     for (int s = 0; st == SFR_OK && s < 2; s++) {
         struct sfri_layer *in = net->layers[l->in[s]];

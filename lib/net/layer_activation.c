@@ -93,24 +93,20 @@ static sfr_status hardsigmoid_backward(struct sfri_op_ctx *c, const_dnnl_primiti
     sfr_status st = sfri_make_pd(net, &clip_f, NULL, &clip_fpd, "hardsigmoid clip", fn);
     if (st == SFR_OK)
         st = sfri_make_pd(net, &clip_d, clip_fpd, &cpd, "hardsigmoid clip backward", fn);
+    const struct sfri_arg clip_args[] = {{DNNL_ARG_DST, l->out, l->bytes},
+                                         {DNNL_ARG_DIFF_DST, l->diff, l->bytes},
+                                         {DNNL_ARG_DIFF_SRC, clipped, l->bytes}};
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->bwd_pre, cpd, c->id, SFRI_PASS_BWD_DATA, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd_pre, cpd, DNNL_ARG_DST, l->out, l->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd_pre, cpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd_pre, cpd, DNNL_ARG_DIFF_SRC, clipped, l->bytes, fn);
+        st = sfri_make_bound_step(net, &l->bwd_pre, cpd, c->id, SFRI_PASS_BWD_DATA, clip_args,
+                                  SFRI_NARGS(clip_args), fn);
+    const struct sfri_arg lin_args[] = {{DNNL_ARG_SRC, c->src->out, c->src->bytes},
+                                        {DNNL_ARG_DIFF_DST, clipped, l->bytes},
+                                        {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes}};
     if (st == SFR_OK)
         st = sfri_make_pd(net, &lin_d, fpd, &lpd, "hardsigmoid linear backward", fn);
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->bwd, lpd, c->id, SFRI_PASS_BWD_DATA, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, lpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, lpd, DNNL_ARG_DIFF_DST, clipped, l->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->bwd, lpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes, fn);
+        st = sfri_make_bound_step(net, &l->bwd, lpd, c->id, SFRI_PASS_BWD_DATA, lin_args,
+                                  SFRI_NARGS(lin_args), fn);
     dnnl_primitive_desc_destroy(clip_fpd);
     dnnl_primitive_desc_destroy(cpd);
     dnnl_primitive_desc_destroy(lpd);
@@ -137,12 +133,11 @@ sfr_status sfri_compile_activation(struct sfri_op_ctx *c)
     st = hard_sigmoid ? sfri_make_pd_eltwise(net, &fd, dnnl_eltwise_clip_v2, 0.f, 1.f, &fpd,
                                              "activation forward", fn)
                       : sfri_make_pd(net, &fd, NULL, &fpd, "activation forward", fn);
+    const struct sfri_arg fwd[] = {{DNNL_ARG_SRC, c->src->out, c->src->bytes},
+                                   {DNNL_ARG_DST, l->out, l->bytes}};
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, fpd, DNNL_ARG_DST, l->out, l->bytes, fn);
+        st = sfri_make_bound_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
+                                  fn);
     if (st == SFR_OK && c->back && hard_sigmoid) {
         st = hardsigmoid_backward(c, fpd);
     } else if (st == SFR_OK && c->back && l->act == SFR_ACT_HARDSWISH) {
@@ -155,18 +150,16 @@ sfr_status sfri_compile_activation(struct sfri_op_ctx *c)
             net->accum_layer = c->id;
         }
     } else if (st == SFR_OK && c->back) {
+        const struct sfri_arg bwd[] = {{DNNL_ARG_SRC, c->src->out, c->src->bytes},
+                                       {DNNL_ARG_DIFF_DST, l->diff, l->bytes},
+                                       {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes}};
         ds = dnnl_eltwise_backward_desc_init(&bd, a.alg, md, md, a.alpha, a.beta);
         st = ds == dnnl_success ? SFR_OK : sfri_dnnl_fail(ds, fn, "eltwise descriptor");
         if (st == SFR_OK)
             st = sfri_make_pd(net, &bd, fpd, &bpd, "activation backward", fn);
         if (st == SFR_OK)
-            st = sfri_make_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_SRC, c->src->out, c->src->bytes, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_DST, l->diff, l->bytes, fn);
-        if (st == SFR_OK)
-            st = sfri_bind(net, &l->bwd, bpd, DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes, fn);
+            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
+                                      SFRI_NARGS(bwd), fn);
     }
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(bpd);

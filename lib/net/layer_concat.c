@@ -61,13 +61,12 @@ sfr_status sfri_compile_concat(struct sfri_op_ctx *c)
     const dnnl_memory_desc_t srcs[2] = {in[0]->md, in[1]->md};
     dnnl_primitive_desc_t pd = NULL;
     st = concat_pd(c, &plain, srcs, &pd);
+    const struct sfri_arg args[] = {{DNNL_ARG_MULTIPLE_SRC, in[0]->out, in[0]->bytes},
+                                    {DNNL_ARG_MULTIPLE_SRC + 1, in[1]->out, in[1]->bytes},
+                                    {DNNL_ARG_DST, l->out, l->bytes}};
     if (st == SFR_OK)
-        st = sfri_make_step(net, &l->fwd, pd, c->id, SFRI_PASS_FWD, c->fn);
-    for (int s = 0; s < 2 && st == SFR_OK; s++)
-        st = sfri_bind(net, &l->fwd, pd, DNNL_ARG_MULTIPLE_SRC + s, in[s]->out, in[s]->bytes,
-                       c->fn);
-    if (st == SFR_OK)
-        st = sfri_bind(net, &l->fwd, pd, DNNL_ARG_DST, l->out, l->bytes, c->fn);
+        st = sfri_make_bound_step(net, &l->fwd, pd, c->id, SFRI_PASS_FWD, args, SFRI_NARGS(args),
+                                  c->fn);
     dnnl_primitive_desc_destroy(pd);
     int first = 0;
     for (int s = 0; s < 2 && st == SFR_OK; first += in[s]->c, s++) {

@@ -40,15 +40,12 @@ static sfr_status product_step(struct sfri_op_ctx *c, struct sfri_step *s, int p
     dnnl_status_t ds = dnnl_binary_desc_init(&d, dnnl_binary_mul, md0, md1, dst_md);
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, c->fn, "binary descriptor");
+    const struct sfri_arg args[] = {{DNNL_ARG_SRC_0, src0, bytes0},
+                                    {DNNL_ARG_SRC_1, src1, bytes1},
+                                    {DNNL_ARG_DST, dst, dst_bytes}};
     sfr_status st = sfri_make_pd(c->net, &d, NULL, &pd, "product", c->fn);
     if (st == SFR_OK)
-        st = sfri_make_step(c->net, s, pd, c->id, pass, c->fn);
-    if (st == SFR_OK)
-        st = sfri_bind(c->net, s, pd, DNNL_ARG_SRC_0, src0, bytes0, c->fn);
-    if (st == SFR_OK)
-        st = sfri_bind(c->net, s, pd, DNNL_ARG_SRC_1, src1, bytes1, c->fn);
-    if (st == SFR_OK)
-        st = sfri_bind(c->net, s, pd, DNNL_ARG_DST, dst, dst_bytes, c->fn);
+        st = sfri_make_bound_step(c->net, s, pd, c->id, pass, args, SFRI_NARGS(args), c->fn);
     dnnl_primitive_desc_destroy(pd);
     return st;
 }

@@ -100,6 +100,17 @@ sfr_status sfri_bind(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_des
     return st;
 }
 
+sfr_status sfri_make_bound_step(sfr_net *net, struct sfri_step *s, const_dnnl_primitive_desc_t pd,
+                                int layer, int pass, const struct sfri_arg *args, int n,
+                                const char *fn)
+{
+    sfr_status st = sfri_make_step(net, s, pd, layer, pass, fn);
+    for (int i = 0; st == SFR_OK && i < n; i++)
+        if (args[i].bytes > 0)
+            st = sfri_bind(net, s, pd, args[i].arg, args[i].ptr, args[i].bytes, fn);
+    return st;
+}
+
 /* A primitive descriptor with a user-managed scratchpad and, with post, an
  * element-wise function applied to its destination as a post-op. */
 struct post_eltwise {
