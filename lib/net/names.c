@@ -2,7 +2,8 @@
  * Layer names and the tensors named after them: the parameters (PyTorch's
  * "<layer>.weight", "<layer>.bias") and the buffers, batch norm's running
  * statistics ("<layer>.running_mean", "<layer>.running_var"), which hosts
- * average across data-parallel ranks or move between frameworks.
+ * average across data-parallel ranks or move between frameworks (listed by
+ * tensors.c).
  */
 #include <stdio.h>
 #include <string.h>
@@ -106,51 +107,4 @@ SFR_API sfr_status sfr_net_buffers(sfr_net *net, float **values, int64_t *count)
     if (count != NULL)
         *count = net->n_state;
     return SFR_OK;
-}
-
-/* Every batch norm has two buffers. */
-static int buffer_count(const sfr_net *net)
-{
-    int n = 0;
-    for (int i = 0; i < net->n_layers; i++)
-        n += net->layers[i]->kind == SFRI_LAYER_BN ? 2 : 0;
-    return n;
-}
-
-SFR_API sfr_status sfr_net_buffer_tensors(const sfr_net *net, int *count)
-{
-    static const char *const fn = "sfr_net_buffer_tensors";
-    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
-    if (st != SFR_OK)
-        return st;
-    if (count == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "count is NULL");
-    *count = buffer_count(net);
-    return SFR_OK;
-}
-
-SFR_API sfr_status sfr_net_buffer_info(const sfr_net *net, int i, const char **name,
-                                       int64_t *offset, int64_t *size)
-{
-    static const char *const fn = "sfr_net_buffer_info";
-    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
-    if (st != SFR_OK)
-        return st;
-    int total = buffer_count(net);
-    if (i < 0 || i >= total)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "tensor index %d is out of range [0, %d)", i,
-                         total);
-    for (int li = 0, seen = 0;; li++) {
-        const struct sfri_layer *l = net->layers[li];
-        if (l->kind != SFRI_LAYER_BN || (seen += 2) <= i)
-            continue;
-        int var = i == seen - 1;
-        if (name != NULL)
-            *name = var ? l->var_name : l->mean_name;
-        if (offset != NULL)
-            *offset = l->state_off + (var ? l->c : 0);
-        if (size != NULL)
-            *size = l->c;
-        return SFR_OK;
-    }
 }

@@ -1,6 +1,7 @@
 /*
- * The parameter buffers seen from outside: the flat views, the tensor list,
- * the initialisation rule, and what checkpoints need (net_state.h).
+ * The parameter buffers seen from outside: the flat views, the
+ * initialisation rule, and what checkpoints need (net_state.h); the named
+ * tensors in them are listed by tensors.c.
  */
 #include <math.h>
 #include <string.h>
@@ -19,59 +20,6 @@ SFR_API sfr_status sfr_net_params(sfr_net *net, float **values, float **grads, i
         *grads = net->grads;
     if (count != NULL)
         *count = net->n_params;
-    return SFR_OK;
-}
-
-static int tensor_count(const sfr_net *net)
-{
-    int n = 0;
-    for (int i = 0; i < net->n_layers; i++)
-        n += (net->layers[i]->weight_size > 0) + (net->layers[i]->bias_size > 0);
-    return n;
-}
-
-SFR_API sfr_status sfr_net_param_tensors(const sfr_net *net, int *count)
-{
-    static const char *const fn = "sfr_net_param_tensors";
-    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
-    if (st != SFR_OK)
-        return st;
-    if (count == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "count is NULL");
-    *count = tensor_count(net);
-    return SFR_OK;
-}
-
-SFR_API sfr_status sfr_net_param_info(const sfr_net *net, int i, const char **name,
-                                      int64_t *offset, int64_t *size)
-{
-    static const char *const fn = "sfr_net_param_info";
-    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
-    if (st != SFR_OK)
-        return st;
-    int total = tensor_count(net);
-    if (i < 0 || i >= total)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "tensor index %d is out of range [0, %d)", i, total);
-    const char *n = NULL;
-    int64_t off = 0, sz = 0;
-    for (int li = 0, seen = 0; n == NULL; li++) {
-        const struct sfri_layer *l = net->layers[li];
-        if (l->weight_size > 0 && seen++ == i) {
-            n = l->weight_name;
-            off = l->param_off;
-            sz = l->weight_size;
-        } else if (l->bias_size > 0 && seen++ == i) {
-            n = l->bias_name;
-            off = l->param_off + l->weight_size;
-            sz = l->bias_size;
-        }
-    }
-    if (name != NULL)
-        *name = n;
-    if (offset != NULL)
-        *offset = off;
-    if (size != NULL)
-        *size = sz;
     return SFR_OK;
 }
 
