@@ -499,6 +499,17 @@ public:
         return value;
     }
     /**
+     * @brief The class-wise loss at the last compute (sfr_reg_classwise_loss()).
+     * @return The class-wise term, its weight included.
+     * @throws sfr::error As sfr_reg_classwise_loss() fails.
+     */
+    double classwise_loss() const
+    {
+        double value = 0;
+        check(sfr_reg_classwise_loss(get(), &value));
+        return value;
+    }
+    /**
      * @brief A pair's Sinkhorn statistics at the last compute (sfr_reg_pair_stats()).
      * @param index The pair's index.
      * @return The largest iteration count and row-marginal error over the batch.
