@@ -52,6 +52,7 @@ START_TEST(head_matches_reference)
         struct head_case c;
         head_case_make(&c, 0.7, 0.3);
         ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_HEAD_TEMPERATURE, temps[ti]), SFR_OK);
+        ck_assert_int_eq(sfr_reg_set_param(c.reg, SFR_PARAM_HEAD_MUTUAL, 0), SFR_OK);
         double loss, label;
         float label_dz[N * K];
         ck_assert_int_eq(sfr_reg_compute(c.reg, c.z, c.labels, N, K, label_dz, &loss), SFR_OK);
@@ -146,6 +147,7 @@ START_TEST(head_by_hand)
     sfr_tap *tap;
     ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
     ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_HEAD_TEMPERATURE, 1), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_HEAD_MUTUAL, 0), SFR_OK);   /* one-way first */
     ck_assert_int_eq(sfr_tap_wrap(dims, zh, gh, &tap), SFR_OK);
     ck_assert_int_eq(sfr_reg_add_head(reg, tap, 2.0, 1.0, NULL), SFR_OK);
     double loss, ce, kl;

@@ -145,11 +145,12 @@ typedef enum sfr_param {
      *  (0: no cool-down), so the end of training is the label term alone.
      *  With #SFR_PARAM_WARMUP the smaller of the two factors applies. @since 0.2.0 */
     SFR_PARAM_COOLDOWN = 302,
-    /** Real in [0, 1e6], default 0: weight c of the mutual term, through
+    /** Real in [0, 1e6], default 0.3: weight c of the mutual term, through
      *  which the deepest classifier also learns from each head: c * w(t) *
      *  T^2 * KL(softmax(z^h / T) || softmax(z / T)) per head, the head's
      *  logits z^h held constant, its gradient added to dlogits (docs/sfr.md,
-     *  "Heads"). 0: the deepest classifier is the teacher only. @since 0.2.0 */
+     *  "Heads"). 0: the deepest classifier is the teacher only. Without heads
+     *  it does nothing. @since 0.2.0 */
     SFR_PARAM_HEAD_MUTUAL = 303,
     /** Real in [0, 1e6], default 0: weight lambda of the class-wise term
      *  (CS-KD): each sample's softened prediction learns from that of the

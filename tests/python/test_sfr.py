@@ -320,7 +320,9 @@ class Heads(unittest.TestCase):
         h = zh.reshape(n, k).astype(np.float64)
         p, q, pt = softmax(h), softmax(h / temp), softmax(z.astype(np.float64) / temp)
         want_ce = 0.5 * -np.log(p[np.arange(n), labels]).mean()
-        want_kl = 2.0 * temp ** 2 * (pt * np.log(pt / q)).sum(axis=1).mean()
+        # the default mutual weight 0.3 adds the deepest logits' KL from the head
+        want_kl = temp ** 2 * (2.0 * (pt * np.log(pt / q)).sum(axis=1).mean() +
+                               0.3 * (q * np.log(q / pt)).sum(axis=1).mean())
         self.assertAlmostEqual(ce, want_ce, places=9)
         self.assertAlmostEqual(kl, want_kl, places=6)
         onehot = np.eye(k)[labels]
