@@ -301,10 +301,13 @@ SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t);
 SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int64_t n);
 
 /**
- * @brief Computes the whole objective L = L_label + sum of pair losses.
+ * @brief Computes the whole objective L = L_label + sum of pair losses
+ * (since 0.2.0, plus the heads' terms and the class-wise term; docs/sfr.md,
+ * "The whole objective").
  *
  * Writes dL/dlogits and adds the feature gradients into the taps' gradient
- * buffers (students, and teachers with #SFR_PARAM_TEACHER_GRAD). Everything
+ * buffers (students, and teachers with #SFR_PARAM_TEACHER_GRAD), and the
+ * heads' into their taps. Everything
  * is validated before anything is written: on error nothing is written, not
  * *loss, not dlogits, no tap gradient, no stored loss or statistic, no bank
  * entry, and pending ids stay pending. With logits == NULL and k == 0 there
