@@ -109,7 +109,7 @@ static void usage(FILE *out)
             "  --head-ce X         weight of each head's cross-entropy (default 1)\n"
             "  --head-kl X         weight of each head's KL from the logits (default 1)\n"
             "  --head-t X          temperature of the heads' KL (default 3)\n"
-            "  --head-mutual X     weight of the deepest logits' KL from each head (default 0.3)\n"
+            "  --head-mutual X     weight of the deepest logits' KL from each head (default 0)\n"
             "  --classwise X       weight of the class-wise term: each image's prediction\n"
             "                      learns from the next same-class image's (default 0)\n"
             "  --classwise-t X     temperature of the class-wise term (default 4)\n"
@@ -190,7 +190,7 @@ static options parse_options(int argc, char **argv)
                  .beta = 0.1, .beta_decay = 1.0, .pairs = {0, 0, 0}, .heads = {0, 0, 1},
                  .warmup = 0.3, .head_ce = 1.0,
                  .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.2,
-                 .head_mutual = 0.3, .classwise_temperature = 4.0,
+                 .classwise_temperature = 4.0,
                  .eps_scaling = 0, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,

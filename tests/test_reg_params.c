@@ -34,7 +34,7 @@ static const struct key_case keys[] = {
     {SFR_PARAM_WARMUP, 0, 0, 0, 1, 0},
     {SFR_PARAM_HEAD_TEMPERATURE, 3, 0, 0.05, 100, 0},
     {SFR_PARAM_COOLDOWN, 0, 0, 0, 1, 0},
-    {SFR_PARAM_HEAD_MUTUAL, 0.3, 0, 0, 1e6, 0},
+    {SFR_PARAM_HEAD_MUTUAL, 0, 0, 0, 1e6, 0},
     {SFR_PARAM_CLASSWISE, 0, 0, 0, 1e6, 0},
     {SFR_PARAM_CLASSWISE_TEMPERATURE, 4, 0, 0.05, 100, 0},
 };

@@ -145,7 +145,7 @@ typedef enum sfr_param {
      *  (0: no cool-down), so the end of training is the label term alone.
      *  With #SFR_PARAM_WARMUP the smaller of the two factors applies. @since 0.2.0 */
     SFR_PARAM_COOLDOWN = 302,
-    /** Real in [0, 1e6], default 0.3: weight c of the mutual term, through
+    /** Real in [0, 1e6], default 0: weight c of the mutual term, through
      *  which the deepest classifier also learns from each head: c * w(t) *
      *  T^2 * KL(softmax(z^h / T) || softmax(z / T)) per head, the head's
      *  logits z^h held constant, its gradient added to dlogits (docs/sfr.md,

@@ -50,7 +50,7 @@ static const struct spec specs[SFRI_P_COUNT] = {
     [SFRI_P_HEAD_TEMPERATURE] = {SFR_PARAM_HEAD_TEMPERATURE, "head_temperature", REAL, 0.05, 100,
                                  0, 3},
     [SFRI_P_COOLDOWN] = {SFR_PARAM_COOLDOWN, "cooldown", REAL, 0, 1, 0, 0},
-    [SFRI_P_HEAD_MUTUAL] = {SFR_PARAM_HEAD_MUTUAL, "head_mutual", REAL, 0, 1e6, 0, 0.3},
+    [SFRI_P_HEAD_MUTUAL] = {SFR_PARAM_HEAD_MUTUAL, "head_mutual", REAL, 0, 1e6, 0, 0},
     [SFRI_P_CLASSWISE] = {SFR_PARAM_CLASSWISE, "classwise", REAL, 0, 1e6, 0, 0},
     [SFRI_P_CLASSWISE_TEMPERATURE] = {SFR_PARAM_CLASSWISE_TEMPERATURE, "classwise_temperature",
                                       REAL, 0.05, 100, 0, 4},

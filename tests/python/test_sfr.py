@@ -308,7 +308,7 @@ class Heads(unittest.TestCase):
         z = rng.standard_normal((n, k)).astype(np.float32)
         labels = np.array([0, 2, 1, 2], np.int32)
         dz = np.zeros_like(z)
-        with sfr.Reg(HEAD_TEMPERATURE=temp) as reg:
+        with sfr.Reg(HEAD_TEMPERATURE=temp, HEAD_MUTUAL=0.3) as reg:
             head = sfr.Tap.wrap(zh, gh)
             self.assertEqual(reg.add_head(head, 0.5, 2.0), 0)
             reg.compute(z, labels, dz)
@@ -320,7 +320,7 @@ class Heads(unittest.TestCase):
         h = zh.reshape(n, k).astype(np.float64)
         p, q, pt = softmax(h), softmax(h / temp), softmax(z.astype(np.float64) / temp)
         want_ce = 0.5 * -np.log(p[np.arange(n), labels]).mean()
-        # the default mutual weight 0.3 adds the deepest logits' KL from the head
+        # the mutual weight 0.3 adds the deepest logits' KL from the head
         want_kl = temp ** 2 * (2.0 * (pt * np.log(pt / q)).sum(axis=1).mean() +
                                0.3 * (q * np.log(q / pt)).sum(axis=1).mean())
         self.assertAlmostEqual(ce, want_ce, places=9)
