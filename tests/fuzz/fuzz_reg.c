@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: bytes -> a regularizer driven by a sequence of
  * operations: set_param (any key, values from small integers to raw
- * doubles), add_pair on wrapped taps of random small shapes, set_progress,
+ * doubles), add_pair and add_head on wrapped taps of random small shapes,
+ * set_progress,
  * set_sample_ids, and compute on random data (NaN and infinities included),
  * with or without the label term. Every call must return a documented
  * status, and a compute that returns SFR_OK a finite loss, finite dlogits
@@ -15,7 +16,7 @@
 
 enum { MAX_TAPS = 6, MAX_OPS = 24, MAX_N = 3, MAX_C = 8, MAX_HW = 6, MAX_K = 5 };
 
-/* Keys of SFR.md section 10 and one that is not a key. */
+/* Keys of SFR.md section 10, those of 0.2.0 (docs/sfr.md) and one that is not a key. */
 static const sfr_param keys[] = {
     SFR_PARAM_SINKHORN_EPS, SFR_PARAM_MAX_ITER,     SFR_PARAM_TOL,
     SFR_PARAM_MATCH,        SFR_PARAM_NORM,         SFR_PARAM_DELTA,
@@ -23,6 +24,9 @@ static const sfr_param keys[] = {
     SFR_PARAM_TEACHER_GRID_H, SFR_PARAM_TEACHER_GRID_W, SFR_PARAM_LS_SCHEDULE,
     SFR_PARAM_LS_EPS_START, SFR_PARAM_LS_EPS_END,   SFR_PARAM_LS_SOURCE,
     SFR_PARAM_LS_TEMPERATURE, SFR_PARAM_LS_BANK_SIZE, SFR_PARAM_GAMMA,
+    SFR_PARAM_EPS_RELATIVE, SFR_PARAM_EPS_SCALING,  SFR_PARAM_DEBIAS,
+    SFR_PARAM_WARMUP,       SFR_PARAM_HEAD_TEMPERATURE, SFR_PARAM_COOLDOWN,
+    SFR_PARAM_HEAD_MUTUAL,  SFR_PARAM_CLASSWISE,    SFR_PARAM_CLASSWISE_TEMPERATURE,
     (sfr_param)999};
 
 struct tap_buf {
@@ -105,6 +109,13 @@ static void compute(struct fuzz_input *in, sfr_reg *reg, int64_t n, const struct
         double v = 0;
         int iters = 0;
         fuzz_expect(sfr_reg_label_loss(reg, &v));
+        fuzz_expect(sfr_reg_classwise_loss(reg, &v));
+        if (!isfinite(v))
+            abort();
+        double ce = 0, kl = 0;
+        fuzz_expect(sfr_reg_head_loss(reg, 0, &ce, &kl));
+        if (!isfinite(ce) || !isfinite(kl))
+            abort();
         fuzz_expect(sfr_reg_pair_loss(reg, 0, &v));
         fuzz_expect(sfr_reg_pair_stats(reg, 0, &iters, &v));
     }
@@ -125,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (reg == NULL)
         return 0;
     for (int op = 0; op < MAX_OPS && in.left > 0; op++) {
-        switch (fuzz_u8(&in) % 6) {
+        switch (fuzz_u8(&in) % 7) {
         case 0: {
             sfr_param key = keys[fuzz_u8(&in) % (sizeof keys / sizeof keys[0])];
             double v = param_value(&in);
@@ -160,6 +171,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             fuzz_expect(sfr_reg_set_sample_ids(reg, ids, fuzz_range(&in, 0, MAX_N)));
             break;
         }
+        case 5:
+            if (n_taps > 0) {
+                sfr_tap *head = taps[fuzz_u8(&in) % n_taps].tap;
+                double ce_weight = param_value(&in), kl_weight = param_value(&in);
+                fuzz_expect(sfr_reg_add_head(reg, head, ce_weight, kl_weight, NULL));
+            }
+            break;
         default:
             compute(&in, reg, n, taps, n_taps);
             break;
