@@ -2,16 +2,22 @@
 #include "../common/common.h"
 #include "net_impl.h"
 
-SFR_API sfr_status sfr_net_layer_count(const sfr_net *net, int *count)
+sfr_status sfri_net_count_args(const sfr_net *net, const int *count, const char *fn)
 {
-    static const char *const fn = "sfr_net_layer_count";
     sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
     if (st != SFR_OK)
         return st;
     if (count == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "count is NULL");
-    *count = net->n_layers;
     return SFR_OK;
+}
+
+SFR_API sfr_status sfr_net_layer_count(const sfr_net *net, int *count)
+{
+    sfr_status st = sfri_net_count_args(net, count, "sfr_net_layer_count");
+    if (st == SFR_OK)
+        *count = net->n_layers;
+    return st;
 }
 
 SFR_API sfr_status sfr_net_layer_dims(const sfr_net *net, int layer, int dims[3])

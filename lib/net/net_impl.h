@@ -235,6 +235,10 @@ static inline int sfri_net_has_output(const sfr_net *net)
     return net->phase == SFRI_PHASE_TRAINED || net->phase == SFRI_PHASE_EVALUATED;
 }
 
+/* The checks every count getter of a net makes: a live net, and a count to
+ * write (layer_info.c). */
+sfr_status sfri_net_count_args(const sfr_net *net, const int *count, const char *fn);
+
 /* The layer with id, or NULL. */
 static inline struct sfri_layer *sfri_net_layer(const sfr_net *net, int id)
 {

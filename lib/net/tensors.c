@@ -49,13 +49,10 @@ static int walk(const sfr_net *net, enum tensor_list list, int i, struct tensor 
 static sfr_status tensor_count(const sfr_net *net, enum tensor_list list, int *count,
                                const char *fn)
 {
-    sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
-    if (st != SFR_OK)
-        return st;
-    if (count == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "count is NULL");
-    *count = walk(net, list, -1, NULL);
-    return SFR_OK;
+    sfr_status st = sfri_net_count_args(net, count, fn);
+    if (st == SFR_OK)
+        *count = walk(net, list, -1, NULL);
+    return st;
 }
 
 static sfr_status tensor_info(const sfr_net *net, enum tensor_list list, int i, const char **name,

@@ -61,6 +61,10 @@ double sfri_ref_label(const double *z, const int32_t *labels, int64_t n, int64_t
                       int source, double temperature, const double *u, double gamma,
                       double *dz);
 
+/* p (K) = softmax(z / temp) of logits z (K), shifted by the largest logit
+ * (ref_head.c; the class-wise reference uses it too). */
+void sfri_ref_softmax(const double *z, int64_t k, double temp, double *p);
+
 /* The weights of a head's term: T, a_h, b_h, the mutual weight c and w(t). */
 struct sfri_ref_head_weights {
     double temp, ce, kl, mutual, w;

@@ -8,18 +8,6 @@
 #include "common/common.h"
 #include "ref.h"
 
-/* p (K) = softmax(z / temp). */
-static void softmax_t(const double *z, int64_t k, double temp, double *p)
-{
-    double mx = -INFINITY, s = 0;
-    for (int64_t j = 0; j < k; j++)
-        mx = fmax(mx, z[j]);
-    for (int64_t j = 0; j < k; j++)
-        s += p[j] = exp((z[j] - mx) / temp);
-    for (int64_t j = 0; j < k; j++)
-        p[j] /= s;
-}
-
 int64_t sfri_ref_classwise_partner(const int32_t *labels, int64_t n, int64_t s)
 {
     for (int64_t step = 1; step < n; step++) {
@@ -44,8 +32,8 @@ int sfri_ref_classwise(const double *z, const double *zt, const int32_t *labels,
             dz[s * k + j] = 0;
         if (m < 0)
             continue;
-        softmax_t(z + s * k, k, temp, p);
-        softmax_t(zt + m * k, k, temp, pt);
+        sfri_ref_softmax(z + s * k, k, temp, p);
+        sfri_ref_softmax(zt + m * k, k, temp, pt);
         for (int64_t j = 0; j < k; j++) {
             kl += pt[j] * log(pt[j] / p[j]);
             if (dz != NULL)

@@ -8,8 +8,7 @@
 #include "common/common.h"
 #include "ref.h"
 
-/* p (K) = softmax(z / temp), shifted by the largest logit. */
-static void softmax_t(const double *z, int64_t k, double temp, double *p)
+void sfri_ref_softmax(const double *z, int64_t k, double temp, double *p)
 {
     double mx = -INFINITY, s = 0;
     for (int64_t j = 0; j < k; j++)
@@ -31,9 +30,9 @@ int sfri_ref_head(const double *zh, const double *z, const int32_t *labels, int6
     const double temp = wt->temp, scale = wt->w / (double)n;
     double ce_sum = 0, kl_sum = 0, rev_sum = 0;
     for (int64_t s = 0; s < n; s++) {
-        softmax_t(zh + s * k, k, 1.0, p);
-        softmax_t(zh + s * k, k, temp, qt);
-        softmax_t(z + s * k, k, temp, pt);
+        sfri_ref_softmax(zh + s * k, k, 1.0, p);
+        sfri_ref_softmax(zh + s * k, k, temp, qt);
+        sfri_ref_softmax(z + s * k, k, temp, pt);
         ce_sum += -log(p[labels[s]]);
         for (int64_t j = 0; j < k; j++) {
             kl_sum += pt[j] * log(pt[j] / qt[j]);
