@@ -76,29 +76,29 @@ sfr_status sfri_build_begin(sfr_net *net, const int *id, const char *fn)
     return SFR_OK;
 }
 
-sfr_status sfri_build_input(const sfr_net *net, int in, const char *fn,
-                            const struct sfri_layer **out)
+/* The input layer of id in, as sfri_net_layer_arg finds it. */
+static sfr_status build_input(const sfr_net *net, int in, const char *fn,
+                              const struct sfri_layer **out)
 {
-    const struct sfri_layer *l = sfri_net_layer(net, in);
-    if (l == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "layer id %d is unknown (the net has %d layers)",
-                         in, net->n_layers);
-    *out = l;
-    return SFR_OK;
+    struct sfri_layer *l = NULL;
+    sfr_status st = sfri_net_layer_arg(net, in, fn, &l);
+    if (st == SFR_OK)
+        *out = l;
+    return st;
 }
 
 sfr_status sfri_build_on(sfr_net *net, const int *id, const char *fn, int in,
                          const struct sfri_layer **src)
 {
     sfr_status st = sfri_build_begin(net, id, fn);
-    return st == SFR_OK ? sfri_build_input(net, in, fn, src) : st;
+    return st == SFR_OK ? build_input(net, in, fn, src) : st;
 }
 
 sfr_status sfri_build_on2(sfr_net *net, const int *id, const char *fn, int a,
                           const struct sfri_layer **la, int b, const struct sfri_layer **lb)
 {
     sfr_status st = sfri_build_on(net, id, fn, a, la);
-    return st == SFR_OK ? sfri_build_input(net, b, fn, lb) : st;
+    return st == SFR_OK ? build_input(net, b, fn, lb) : st;
 }
 
 /* Copies n old floats into a new zeroed buffer of n + extra floats. */

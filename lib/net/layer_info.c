@@ -20,16 +20,26 @@ SFR_API sfr_status sfr_net_layer_count(const sfr_net *net, int *count)
     return st;
 }
 
+sfr_status sfri_net_layer_arg(const sfr_net *net, int id, const char *fn,
+                              struct sfri_layer **out)
+{
+    struct sfri_layer *l = sfri_net_layer(net, id);
+    if (l == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "layer id %d is unknown (the net has %d layers)",
+                         id, net->n_layers);
+    *out = l;
+    return SFR_OK;
+}
+
 SFR_API sfr_status sfr_net_layer_dims(const sfr_net *net, int layer, int dims[3])
 {
     static const char *const fn = "sfr_net_layer_dims";
+    struct sfri_layer *l = NULL;
     sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st == SFR_OK)
+        st = sfri_net_layer_arg(net, layer, fn, &l);
     if (st != SFR_OK)
         return st;
-    const struct sfri_layer *l = sfri_net_layer(net, layer);
-    if (l == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "layer id %d is unknown (the net has %d layers)",
-                         layer, net->n_layers);
     if (dims == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "dims is NULL");
     dims[0] = l->c;

@@ -46,13 +46,12 @@ static int find(const sfr_net *net, const char *name)
 SFR_API sfr_status sfr_net_set_layer_name(sfr_net *net, int layer, const char *name)
 {
     static const char *const fn = "sfr_net_set_layer_name";
+    struct sfri_layer *l = NULL;
     sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st == SFR_OK)
+        st = sfri_net_layer_arg(net, layer, fn, &l);
     if (st != SFR_OK)
         return st;
-    struct sfri_layer *l = sfri_net_layer(net, layer);
-    if (l == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "layer id %d is unknown (the net has %d layers)",
-                         layer, net->n_layers);
     if (name == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "name is NULL");
     if (!valid_name(name))
@@ -68,13 +67,12 @@ SFR_API sfr_status sfr_net_set_layer_name(sfr_net *net, int layer, const char *n
 SFR_API sfr_status sfr_net_layer_name(const sfr_net *net, int layer, const char **name)
 {
     static const char *const fn = "sfr_net_layer_name";
+    struct sfri_layer *l = NULL;
     sfr_status st = sfri_check_handle(net, SFRI_MAGIC_NET, fn, "net");
+    if (st == SFR_OK)
+        st = sfri_net_layer_arg(net, layer, fn, &l);
     if (st != SFR_OK)
         return st;
-    const struct sfri_layer *l = sfri_net_layer(net, layer);
-    if (l == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "layer id %d is unknown (the net has %d layers)",
-                         layer, net->n_layers);
     if (name == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "name is NULL");
     *name = l->name;

@@ -245,6 +245,11 @@ static inline struct sfri_layer *sfri_net_layer(const sfr_net *net, int id)
     return id >= 0 && id < net->n_layers ? net->layers[id] : NULL;
 }
 
+/* The layer with id as entry point fn's argument (layer_info.c): *out, or
+ * SFR_ERR_INVALID_ARG naming the unknown id, *out untouched. */
+sfr_status sfri_net_layer_arg(const sfr_net *net, int id, const char *fn,
+                              struct sfri_layer **out);
+
 /* Records "func: oneDNN <what> failed: <dnnl status>" and returns SFR_ERR_BACKEND
  * (SFR_ERR_NOMEM when oneDNN ran out of memory). */
 sfr_status sfri_dnnl_fail(dnnl_status_t st, const char *func, const char *what);
@@ -335,15 +340,11 @@ sfr_status sfri_net_compile_plan(sfr_net *net, int64_t batch, const char *fn);
  * failure the net is left uncompiled. */
 sfr_status sfri_net_recompile(sfr_net *net, int64_t batch, const char *func);
 
-/* dst[i] += src[i] for n floats. */
 /* The builder calls' shared steps (build.c), for the layer kinds that live
  * in files of their own: the checks every builder call makes first (a live
- * net still being built, an id pointer), the input layer of id in, a fresh
- * prototype of kind fed by in0 (and in1) with no parameters, and appending
- * a filled-in prototype. */
+ * net still being built, an id pointer), a fresh prototype of kind fed by
+ * in0 (and in1) with no parameters, and appending a filled-in prototype. */
 sfr_status sfri_build_begin(sfr_net *net, const int *id, const char *fn);
-sfr_status sfri_build_input(const sfr_net *net, int in, const char *fn,
-                            const struct sfri_layer **out);
 struct sfri_layer sfri_layer_proto(int kind, int in0, int in1, int c, int h, int w);
 /* sfri_build_begin, then the input layer of in (and of b) in *src (and *lb). */
 sfr_status sfri_build_on(sfr_net *net, const int *id, const char *fn, int in,

@@ -45,10 +45,9 @@ SFR_API sfr_status sfr_net_tap(sfr_net *net, int layer, sfr_tap **out)
         return st;
     if (out == NULL)
         return sfri_fail(SFR_ERR_INVALID_ARG, fn, "out is NULL");
-    struct sfri_layer *l = sfri_net_layer(net, layer);
-    if (l == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "layer id %d is unknown (the net has %d layers)",
-                         layer, net->n_layers);
+    struct sfri_layer *l = NULL;
+    if ((st = sfri_net_layer_arg(net, layer, fn, &l)) != SFR_OK)
+        return st;
     if (l->tap == NULL) {
         sfr_tap *tap = sfri_tap_new_owned(net, layer);
         if (tap == NULL)
