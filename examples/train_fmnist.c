@@ -53,6 +53,7 @@ typedef struct options {
     int adapters;            /* pairs read shallow stages through a 1x1 conv + BN */
     double head_ce, head_kl, head_temperature, head_mutual;
     double classwise, classwise_temperature;
+    double last_batch, last_batch_temperature;   /* > 0: batches overlap by half (DLB) */
     int head_width;
     double warmup, cooldown, eps, eps_scaling, ls_eps;
     int eps_relative, debias;
@@ -113,6 +114,11 @@ static void usage(FILE *out)
             "  --classwise X       weight of the class-wise term: each image's prediction\n"
             "                      learns from the next same-class image's (default 0)\n"
             "  --classwise-t X     temperature of the class-wise term (default 4)\n"
+            "  --last-batch X      weight of the last-batch term (DLB): each batch repeats the\n"
+            "                      second half of the one before, whose predictions teach\n"
+            "                      those images (default 0; an epoch then takes twice the\n"
+            "                      steps)\n"
+            "  --last-batch-t X    temperature of the last-batch term (default 3)\n"
             "  --head-width N      channels of each head's 1x1 conv (default 64)\n"
             "  --beta-decay X      pair and head weights times X^(3 - stage) (default 1)\n"
             "  --warmup X          pair and head weights rise over progress [0, X] (default 0.3)\n"
@@ -190,12 +196,12 @@ static options parse_options(int argc, char **argv)
                  .beta = 0.1, .beta_decay = 1.0, .pairs = {0, 0, 0}, .heads = {0, 0, 1},
                  .warmup = 0.3, .head_ce = 1.0,
                  .head_kl = 1.0, .head_temperature = 3.0, .head_width = 64, .eps = 0.2,
-                 .classwise_temperature = 4.0,
+                 .classwise_temperature = 4.0, .last_batch_temperature = 3.0,
                  .eps_scaling = 0, .ls_eps = 0.1, .eps_relative = 1, .match = SFR_MATCH_EMD,
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_COOLDOWN, OPT_HEAD_MUTUAL,
-           OPT_CLASSWISE, OPT_CLASSWISE_T, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
+           OPT_CLASSWISE, OPT_CLASSWISE_T, OPT_LAST_BATCH, OPT_LAST_BATCH_T, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
            OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
            OPT_KEEP_LAST, OPT_STOP_AFTER, OPT_INIT_ONNX, OPT_STAGE_NAMES, OPT_EXPORT_ONNX,
            OPT_PRECISION };
@@ -219,6 +225,8 @@ static options parse_options(int argc, char **argv)
         {"head-mutual", required_argument, 0, OPT_HEAD_MUTUAL},
         {"classwise", required_argument, 0, OPT_CLASSWISE},
         {"classwise-t", required_argument, 0, OPT_CLASSWISE_T},
+        {"last-batch", required_argument, 0, OPT_LAST_BATCH},
+        {"last-batch-t", required_argument, 0, OPT_LAST_BATCH_T},
         {"eps-absolute", no_argument, 0, OPT_EPS_ABS},
         {"eps-scaling", required_argument, 0, OPT_EPS_SCALING},
         {"debias", no_argument, 0, OPT_DEBIAS}, {"ls-eps", required_argument, 0, OPT_LS_EPS},
@@ -274,6 +282,10 @@ static options parse_options(int argc, char **argv)
         case OPT_CLASSWISE_T:
             o.classwise_temperature = parse_number(optarg, "classwise-t", 0.05, 100);
             break;
+        case OPT_LAST_BATCH: o.last_batch = parse_number(optarg, "last-batch", 0, 1e6); break;
+        case OPT_LAST_BATCH_T:
+            o.last_batch_temperature = parse_number(optarg, "last-batch-t", 0.05, 100);
+            break;
         case OPT_EPS: o.eps = parse_number(optarg, "eps", 1e-6, 1e3); break;
         case OPT_EPS_ABS: o.eps_relative = 0; break;
         case OPT_EPS_SCALING: o.eps_scaling = parse_number(optarg, "eps-scaling", 0, 0.99); break;
@@ -319,6 +331,11 @@ static options parse_options(int argc, char **argv)
          ((o.pairs[0] || o.pairs[1] || o.pairs[2]) && o.stage_names == NULL))) {
         fprintf(stderr, "train_fmnist: an --init-onnx net takes no side branches (--heads none, "
                         "no --adapters); its pairs need --stage-names\n");
+        exit(2);
+    }
+    if (o.last_batch > 0 && (o.mode != MODE_SFR || o.keep_last || o.batch < 2)) {
+        fprintf(stderr, "train_fmnist: --last-batch needs --mode sfr, a batch of 2 or more and "
+                        "no --keep-last\n");
         exit(2);
     }
     if (o.debias && !o.adapters) {
@@ -579,6 +596,9 @@ static sfr_reg *make_regularizer(const options *o, sfr_net *net, sfr_layers *l,
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_HEAD_MUTUAL, o->head_mutual));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_CLASSWISE, o->classwise));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_CLASSWISE_TEMPERATURE, o->classwise_temperature));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LAST_BATCH, o->last_batch));
+        SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LAST_BATCH_TEMPERATURE,
+                                  o->last_batch_temperature));
         SFR_TRY(sfr_reg_set_param(reg, SFR_PARAM_LS_EPS_END, o->ls_eps));
         break;
     }
@@ -715,7 +735,7 @@ static void save_checkpoint(sfr_checkpoint *ck, const char *path, int epoch)
 }
 
 typedef struct epoch_stats {
-    double label_loss, pair_loss[PAIRS], total_loss, head_loss, classwise_loss;
+    double label_loss, pair_loss[PAIRS], total_loss, head_loss, classwise_loss, last_batch_loss;
     double train_accuracy, test_accuracy, images_per_second, seconds, lr;
     int64_t solves, capped;   /* Sinkhorn solves of the epoch, and those stopped at max_iter */
 } epoch_stats;
@@ -728,6 +748,8 @@ static void add_step_stats(sfr_reg *reg, const sfr_layers *l, epoch_stats *st)
     st->label_loss += part;
     SFR_TRY(sfr_reg_classwise_loss(reg, &part));
     st->classwise_loss += part;
+    SFR_TRY(sfr_reg_last_batch_loss(reg, &part));
+    st->last_batch_loss += part;
     for (int s = 0; s < PAIRS; s++) {
         if (l->pair_index[s] >= 0) {
             int64_t solves, capped;
@@ -745,18 +767,38 @@ static void add_step_stats(sfr_reg *reg, const sfr_layers *l, epoch_stats *st)
 }
 
 /* The columns up to lr are 0.1.0's; the evaluation set names column 8. */
+/*
+ * Opens the metrics CSV. A resumed run appends to it, but only under the
+ * header it would write itself: a CSV begun by a build with other columns
+ * (or by a validation run for a test run) is refused, not extended with
+ * rows that do not match its header.
+ */
 static FILE *open_csv(const char *path, int append, int validation)
 {
+    char header[320];
+    snprintf(header, sizeof header,
+             "epoch,label_loss,pair1_loss,pair2_loss,pair3_loss,total_loss,"
+             "train_accuracy,%s,images_per_second,seconds,lr,head_loss,"
+             "sinkhorn_solves,sinkhorn_capped,classwise_loss,last_batch_loss\n",
+             validation ? "val_accuracy" : "test_accuracy");
+    FILE *old = append ? fopen(path, "r") : NULL;
+    if (old != NULL) {
+        char first[sizeof header];
+        int found = fgets(first, sizeof first, old) != NULL;
+        fclose(old);
+        if (found && strcmp(first, header) != 0) {
+            fprintf(stderr, "train_fmnist: %s has other columns than this run writes "
+                            "(another build, or --val differs): give a new --csv path\n", path);
+            exit(EXIT_FAILURE);
+        }
+    }
     FILE *f = fopen(path, append ? "a" : "w");
     if (f == NULL) {
         fprintf(stderr, "train_fmnist: cannot open %s: %s\n", path, strerror(errno));
         exit(EXIT_FAILURE);
     }
     if (!append || ftell(f) == 0)
-        fprintf(f, "epoch,label_loss,pair1_loss,pair2_loss,pair3_loss,total_loss,"
-                   "train_accuracy,%s,images_per_second,seconds,lr,head_loss,"
-                   "sinkhorn_solves,sinkhorn_capped,classwise_loss\n",
-                validation ? "val_accuracy" : "test_accuracy");
+        fputs(header, f);
     return f;
 }
 
@@ -836,7 +878,13 @@ int main(int argc, char **argv)
     }
 
     /* The last partial batch is dropped unless --keep-last. */
-    const int64_t batches = (train.count + (o.keep_last ? o.batch - 1 : 0)) / o.batch;
+    /* Batch b starts at image b * stride of the epoch's order. With the
+     * last-batch term batches overlap by half (DLB), so each image is in two
+     * consecutive batches and an epoch takes about twice the steps. */
+    const int64_t stride = o.last_batch > 0 ? o.batch / 2 : o.batch;
+    const int64_t batches =
+        o.keep_last ? (train.count + o.batch - 1) / o.batch
+                    : (train.count >= o.batch ? (train.count - o.batch) / stride + 1 : 0);
     const int64_t images = o.keep_last ? train.count : batches * o.batch;
     sfr_lr_schedule *sched = make_schedule(&o, batches);
     float *input = malloc((size_t)o.batch * FMNIST_PIXELS * sizeof *input); /* (B, 1, 28, 28) */
@@ -875,10 +923,10 @@ int main(int argc, char **argv)
             double t = ((double)epoch + (double)b / (double)batches) / (double)o.epochs;
             SFR_TRY(sfr_lr_schedule_lr(sched, epoch * batches + b, &st.lr));
             optimizer_set_lr(&opt, st.lr);
-            const int64_t left = train.count - b * o.batch;
+            const int64_t left = train.count - b * stride;
             const int64_t n = left < o.batch ? left : o.batch;
             for (int64_t i = 0; i < n; i++) {
-                int64_t idx = order[b * o.batch + i];
+                int64_t idx = order[b * stride + i];
                 fmnist_fill(&train, idx, mean, std, o.augment, &rng, input + i * FMNIST_PIXELS);
                 labels[i] = train.labels[idx];
                 ids[i] = idx;
@@ -888,7 +936,7 @@ int main(int argc, char **argv)
             int64_t dims[2];
             SFR_TRY(sfr_net_output(net, &logits, dims));
             SFR_TRY(sfr_reg_set_progress(reg, t));
-            if (o.mode != MODE_CE && o.ls_source == SFR_LS_PAST)
+            if (o.mode != MODE_CE && (o.ls_source == SFR_LS_PAST || o.last_batch > 0))
                 SFR_TRY(sfr_reg_set_sample_ids(reg, ids, n));
             double loss;
             SFR_TRY(sfr_reg_compute(reg, logits, labels, n, FMNIST_CLASSES, dlogits, &loss));
@@ -917,6 +965,7 @@ int main(int argc, char **argv)
             st.pair_loss[p] /= (double)batches;
         st.head_loss /= (double)batches;
         st.classwise_loss /= (double)batches;
+        st.last_batch_loss /= (double)batches;
         st.train_accuracy = (double)correct / (double)images;
         st.test_accuracy = evaluate(net, &eval_set, o.batch, mean, std, input);
         printf("epoch %d/%d: loss %.4f (label %.4f, sfr %.4f %.4f %.4f, heads %.4f), "
@@ -926,17 +975,21 @@ int main(int argc, char **argv)
                eval_name, 100 * st.test_accuracy, st.images_per_second, st.seconds);
         if (o.classwise > 0)
             printf("  class-wise term: %.4f\n", st.classwise_loss);
+        if (o.last_batch > 0)
+            printf("  last-batch term: %.4f\n", st.last_batch_loss);
         if (st.solves > 0)
             printf("  sinkhorn: %lld of %lld solves stopped at max_iter (%.2f%%)\n",
                    (long long)st.capped, (long long)st.solves,
                    100.0 * (double)st.capped / (double)st.solves);
         if (csv) {
             fprintf(csv,
-                    "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%.6g,%.6f,%lld,%lld,%.6f\n",
+                    "%d,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.6f,%.1f,%.3f,%.6g,%.6f,%lld,%lld,%.6f,"
+                    "%.6f\n",
                     epoch + 1, st.label_loss, st.pair_loss[0], st.pair_loss[1],
                     st.pair_loss[2], st.total_loss, st.train_accuracy, st.test_accuracy,
                     st.images_per_second, st.seconds, st.lr, st.head_loss,
-                    (long long)st.solves, (long long)st.capped, st.classwise_loss);
+                    (long long)st.solves, (long long)st.capped, st.classwise_loss,
+                    st.last_batch_loss);
             fflush(csv);
         }
         if (o.checkpoint)

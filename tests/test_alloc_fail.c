@@ -103,13 +103,30 @@ static sfr_status reg_create(struct world *w)
 static sfr_status reg_params(struct world *w)
 {
     /* The `self` label source and a grid finer than the teacher's exercise
-     * more of the workspace; the class-wise term allocates its partner list. */
+     * more of the workspace; the class-wise term allocates its partner list,
+     * the last-batch term its stored batches. */
     sfr_status st = sfr_reg_set_param(w->reg, SFR_PARAM_LS_SOURCE, SFR_LS_SELF);
     if (st == SFR_OK)
         st = sfr_reg_set_param(w->reg, SFR_PARAM_TEACHER_GRAD, 1);
     if (st == SFR_OK)
         st = sfr_reg_set_param(w->reg, SFR_PARAM_CLASSWISE, 0.5);
+    if (st == SFR_OK)
+        st = sfr_reg_set_param(w->reg, SFR_PARAM_LAST_BATCH, 0.5);
     return st;
+}
+
+/* The ids of two batches that share a sample: the second's sample 0 is the
+ * first's sample 1, and learns from it. */
+static sfr_status reg_first_ids(struct world *w)
+{
+    const int64_t ids[N] = {0, 1};
+    return sfr_reg_set_sample_ids(w->reg, ids, N);
+}
+
+static sfr_status reg_second_ids(struct world *w)
+{
+    const int64_t ids[N] = {1, 2};
+    return sfr_reg_set_sample_ids(w->reg, ids, N);
 }
 
 static sfr_status reg_pair(struct world *w)
@@ -136,8 +153,10 @@ static sfr_status reg_compute(struct world *w)
     return SFR_OK;
 }
 
-static const step_fn reg_chain[] = {wrap_student, wrap_teacher, reg_create, reg_params,
-                                    reg_pair,     reg_second_pair, reg_compute};
+static const step_fn reg_chain[] = {wrap_student, wrap_teacher,    reg_create,
+                                    reg_params,   reg_pair,        reg_second_pair,
+                                    reg_first_ids, reg_compute,    reg_second_ids,
+                                    reg_compute};
 
 /* ---- the net: builder, compile, init, tap, forward, backward, SGD, save, load ---- */
 

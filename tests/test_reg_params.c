@@ -37,6 +37,8 @@ static const struct key_case keys[] = {
     {SFR_PARAM_HEAD_MUTUAL, 0, 0, 0, 1e6, 0},
     {SFR_PARAM_CLASSWISE, 0, 0, 0, 1e6, 0},
     {SFR_PARAM_CLASSWISE_TEMPERATURE, 4, 0, 0.05, 100, 0},
+    {SFR_PARAM_LAST_BATCH, 0, 0, 0, 1e6, 0},
+    {SFR_PARAM_LAST_BATCH_TEMPERATURE, 3, 0, 0.05, 100, 0},
 };
 #define NKEYS ((int)(sizeof keys / sizeof keys[0]))
 
@@ -54,6 +56,8 @@ START_TEST(abi_values)
     ck_assert_int_eq(SFR_PARAM_HEAD_MUTUAL, 303);
     ck_assert_int_eq(SFR_PARAM_CLASSWISE, 304);
     ck_assert_int_eq(SFR_PARAM_CLASSWISE_TEMPERATURE, 305);
+    ck_assert_int_eq(SFR_PARAM_LAST_BATCH, 306);
+    ck_assert_int_eq(SFR_PARAM_LAST_BATCH_TEMPERATURE, 307);
     ck_assert_int_eq(NKEYS, SFRI_P_COUNT);
 }
 END_TEST
@@ -122,7 +126,7 @@ START_TEST(bounds_types_and_non_finite)
         }
         accept(reg, k->key, k->def);
     }
-    const int unknown[] = {0, 99, 114, 199, 207, 299, 306, -1};
+    const int unknown[] = {0, 99, 114, 199, 207, 299, 308, -1};
     for (int i = 0; i < 8; i++)
         ck_assert_int_eq(sfr_reg_set_param(reg, (sfr_param)unknown[i], 0), SFR_ERR_INVALID_ARG);
     double v = 3;

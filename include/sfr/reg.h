@@ -161,7 +161,19 @@ typedef enum sfr_param {
      *  #SFR_PARAM_COOLDOWN. @since 0.2.0 */
     SFR_PARAM_CLASSWISE = 304,
     /** Real in [0.05, 100], default 4: temperature T of the class-wise term. @since 0.2.0 */
-    SFR_PARAM_CLASSWISE_TEMPERATURE = 305
+    SFR_PARAM_CLASSWISE_TEMPERATURE = 305,
+    /** Real in [0, 1e6], default 0: weight lambda of the last-batch term
+     *  (DLB): each sample whose id was also in the previous compute's batch
+     *  learns from the prediction the net made for it there, lambda * w(t) *
+     *  T^2 * KL(softmax(z'_n / T) || softmax(z_n / T)) averaged over the
+     *  batch, the stored logits z'_n held constant (docs/sfr.md, "Last-batch
+     *  term"). Needs the label term and sfr_reg_set_sample_ids() before each
+     *  compute; the host makes consecutive batches share samples (DLB: the
+     *  second half of one batch is the first half of the next). Scaled by
+     *  the factor of #SFR_PARAM_WARMUP and #SFR_PARAM_COOLDOWN. @since 0.2.0 */
+    SFR_PARAM_LAST_BATCH = 306,
+    /** Real in [0.05, 100], default 3: temperature T of the last-batch term. @since 0.2.0 */
+    SFR_PARAM_LAST_BATCH_TEMPERATURE = 307
 } sfr_param;
 
 /** Value of #SFR_PARAM_MATCH: entropic EMD between local features (default). @since 0.1.0 */
@@ -284,8 +296,8 @@ SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t);
  * @brief Gives the dataset index of each sample of the next compute.
  *
  * Needed before each compute with logits when #SFR_PARAM_LS_SOURCE is
- * #SFR_LS_PAST; the ids stay pending until a successful compute with
- * logits consumes them. On error the ids set before stay pending.
+ * #SFR_LS_PAST or #SFR_PARAM_LAST_BATCH is above 0; the ids stay pending
+ * until a successful compute with logits consumes them. On error the ids set before stay pending.
  *
  * @param[in,out] reg The regularizer.
  * @param[in]     ids n dataset indices, each >= 0 (and below
@@ -342,7 +354,9 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  *                             different student and teacher grids; for
  *                             #SFR_LS_PAST, a pending id count other than n;
  *                             (since 0.2.0) a head tap that is not n x k x 1 x 1,
- *                             #SFR_PARAM_DEBIAS with unequal channel counts.
+ *                             #SFR_PARAM_DEBIAS with unequal channel counts;
+ *                             #SFR_PARAM_LAST_BATCH above 0 with a pending
+ *                             id count other than n.
  * @retval SFR_ERR_NONFINITE   A NaN or infinity in a logit, a head's logit or a
  *                             feature map;
  *                             or, a safety net under the parameter bounds
@@ -351,11 +365,13 @@ SFR_API sfr_status sfr_reg_set_sample_ids(sfr_reg *reg, const int64_t *ids, int6
  *                             of the pooled features beyond float's range.
  * @retval SFR_ERR_STATE       A net's tap whose net is not compiled, or (since
  *                             0.2.0) has run no forward since it was compiled;
- *                             #SFR_LS_PAST with logits and no ids pending.
+ *                             #SFR_LS_PAST or (since 0.2.0)
+ *                             #SFR_PARAM_LAST_BATCH above 0 with logits and
+ *                             no ids pending.
  * @retval SFR_ERR_MISUSE      reg or a pair's tap is not a live handle, or
  *                             another thread is in a call that changes reg.
- * @retval SFR_ERR_NOMEM       The workspace or the #SFR_LS_PAST bank could not
- *                             be allocated.
+ * @retval SFR_ERR_NOMEM       The workspace, the #SFR_LS_PAST bank or the
+ *                             last-batch store could not be allocated.
  * @since 0.1.0
  */
 SFR_API sfr_status sfr_reg_compute(sfr_reg *reg, const float *logits, const int32_t *labels,
@@ -401,6 +417,22 @@ SFR_API sfr_status sfr_reg_label_loss(const sfr_reg *reg, double *value);
  * @since 0.2.0
  */
 SFR_API sfr_status sfr_reg_classwise_loss(const sfr_reg *reg, double *value);
+
+/**
+ * @brief The last successful compute's last-batch loss (#SFR_PARAM_LAST_BATCH).
+ *
+ * @param[in]  reg   The regularizer.
+ * @param[out] value Receives the loss, its weight and the factor of
+ *                   #SFR_PARAM_WARMUP and #SFR_PARAM_COOLDOWN included (0
+ *                   before any compute, after a compute without logits,
+ *                   while the weight is 0, and when no sample of the batch
+ *                   was in the previous one).
+ * @retval SFR_OK              *value is written.
+ * @retval SFR_ERR_INVALID_ARG reg or value is NULL.
+ * @retval SFR_ERR_MISUSE      reg is not a live regularizer.
+ * @since 0.2.0
+ */
+SFR_API sfr_status sfr_reg_last_batch_loss(const sfr_reg *reg, double *value);
 
 /**
  * @brief Sinkhorn statistics of one pair over the last successful compute.

@@ -510,6 +510,17 @@ public:
         return value;
     }
     /**
+     * @brief The last-batch loss at the last compute (sfr_reg_last_batch_loss()).
+     * @return The last-batch term, its weight included.
+     * @throws sfr::error As sfr_reg_last_batch_loss() fails.
+     */
+    double last_batch_loss() const
+    {
+        double value = 0;
+        check(sfr_reg_last_batch_loss(get(), &value));
+        return value;
+    }
+    /**
      * @brief A pair's Sinkhorn statistics at the last compute (sfr_reg_pair_stats()).
      * @param index The pair's index.
      * @return The largest iteration count and row-marginal error over the batch.

@@ -12,8 +12,6 @@
  *   dC/dz_n = lambda * w(t) / N * T * (softmax(z_n / T) - softmax(z_m(n) / T))
  * with z_m(n) held constant (the partner is the teacher of n only).
  */
-#include <math.h>
-
 #include "common/common.h"
 #include "reg_internal.h"
 
@@ -60,23 +58,7 @@ sfr_status sfri_classwise_partners(sfr_reg *reg, const int32_t *labels, int64_t 
 double sfri_classwise_term(const sfr_reg *reg, const float *logits, int64_t n, int64_t k,
                            double weight, float *dlogits)
 {
-    const double temp = reg->param[SFRI_P_CLASSWISE_TEMPERATURE];
-    const double scale = weight * reg->param[SFRI_P_CLASSWISE] / (double)n;
-    const int64_t *partner = reg->partner;
-    double kl = 0;
-    /* Sequential, as the label term: the sum keeps one order whatever the threads. */
-    for (int64_t s = 0; s < n; s++) {
-        if (partner[s] < 0)
-            continue;
-        const float *z = logits + s * k, *zt = logits + partner[s] * k;   // (K), (K)
-        const double ls = sfri_log_sum_exp(z, k, temp), lt = sfri_log_sum_exp(zt, k, temp);
-        for (int64_t j = 0; j < k; j++) {
-            const double log_ps = (double)z[j] / temp - ls, log_pt = (double)zt[j] / temp - lt;
-            const double pt = exp(log_pt);
-            kl += pt * (log_pt - log_ps);
-            if (dlogits != NULL)
-                dlogits[s * k + j] += (float)(scale * temp * (exp(log_ps) - pt));
-        }
-    }
-    return scale * temp * temp * kl;
+    return sfri_soft_target_kl(logits, logits, reg->partner, n, k,
+                               reg->param[SFRI_P_CLASSWISE_TEMPERATURE],
+                               weight * reg->param[SFRI_P_CLASSWISE] / (double)n, dlogits);
 }

@@ -14,7 +14,7 @@
  *   6. per sample: gradients added into the taps through the pooling
  *      (samples in parallel, pairs in order: taps shared by pairs
  *      are written by one thread per sample);
- *   7. stored losses, statistics, bank and ids.
+ *   7. stored losses, statistics, bank, the last-batch store and ids.
  */
 #include <math.h>
 #include <omp.h>
@@ -58,14 +58,17 @@ static sfr_status check_label_args(const sfr_reg *reg, const float *logits,
         if (!isfinite(logits[i]))
             return sfri_fail(SFR_ERR_NONFINITE, fn, "logits[%lld] = %g is not finite",
                              (long long)i, (double)logits[i]);
-    if (reg->param[SFRI_P_LS_SOURCE] != SFR_LS_PAST)
+    const int past = reg->param[SFRI_P_LS_SOURCE] == SFR_LS_PAST;
+    if (!past && !(reg->param[SFRI_P_LAST_BATCH] > 0))
         return SFR_OK;
     if (!reg->ids_pending)
-        return sfri_fail(SFR_ERR_STATE, fn, "ls_source past needs sample ids: call "
-                         "sfr_reg_set_sample_ids before each compute");
+        return sfri_fail(SFR_ERR_STATE, fn, "%s needs sample ids: call sfr_reg_set_sample_ids "
+                         "before each compute", past ? "ls_source past" : "last_batch > 0");
     if (reg->nids != n)
         return sfri_fail(SFR_ERR_SHAPE, fn, "%lld sample ids pending for n = %lld samples",
                          (long long)reg->nids, (long long)n);
+    if (!past)
+        return SFR_OK;
     int64_t size = (int64_t)reg->param[SFRI_P_LS_BANK_SIZE];
     for (int64_t s = 0; s < n; s++)
         if (reg->ids[s] >= size)
@@ -391,6 +394,9 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
     const int classwise = has_label && prm[SFRI_P_CLASSWISE] > 0;
     if (classwise && (st = sfri_classwise_partners(reg, labels, n, k, fn)) != SFR_OK)
         return st;
+    const int last_batch = has_label && prm[SFRI_P_LAST_BATCH] > 0;
+    if (last_batch && (st = sfri_last_batch_prepare(reg, n, k, fn)) != SFR_OK)
+        return st;
     /* A bank for another K (or none yet) starts empty: every sample unseen. */
     float *new_bank = NULL;
     uint8_t *new_seen = NULL;
@@ -421,7 +427,7 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
                          "infinity", bad / 2, bad % 2 ? "teacher" : "student");
     }
 
-    double label_loss = 0, classwise_loss = 0;
+    double label_loss = 0, classwise_loss = 0, last_batch_loss = 0;
     const struct sfri_label_opts lo = {
         .eps_t = sfri_ls_eps((int)prm[SFRI_P_LS_SCHEDULE], prm[SFRI_P_LS_EPS_START],
                              prm[SFRI_P_LS_EPS_END], reg->progress),
@@ -435,14 +441,17 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
                                      NULL);
     if (classwise)
         classwise_loss = sfri_classwise_term(reg, logits, n, k, fo.weight, NULL);
-    /* |p - q| <= 1 in the label term, each head's mutual term and the class-wise term. */
+    if (last_batch)
+        last_batch_loss = sfri_last_batch_term(reg, logits, n, k, fo.weight, NULL);
+    /* |p - q| <= 1 in the label term, each head's mutual term and the KL terms. */
     const double dlogit_bound =
         has_label ? (lo.gamma +
                      reg->nheads * prm[SFRI_P_HEAD_MUTUAL] * prm[SFRI_P_HEAD_TEMPERATURE] +
-                     prm[SFRI_P_CLASSWISE] * prm[SFRI_P_CLASSWISE_TEMPERATURE]) / (double)n
+                     prm[SFRI_P_CLASSWISE] * prm[SFRI_P_CLASSWISE_TEMPERATURE] +
+                     prm[SFRI_P_LAST_BATCH] * prm[SFRI_P_LAST_BATCH_TEMPERATURE]) / (double)n
                   : 0;
-    if (!sfri_results_finite(reg, n_feat, fo.teacher_grad, label_loss + classwise_loss,
-                             dlogit_bound)) {
+    if (!sfri_results_finite(reg, n_feat, fo.teacher_grad,
+                             label_loss + classwise_loss + last_batch_loss, dlogit_bound)) {
         sfri_free(new_bank);
         sfri_free(new_seen);
         return sfri_fail(SFR_ERR_NONFINITE, fn, "the loss or a gradient is not finite in float "
@@ -452,15 +461,23 @@ sfr_status sfri_reg_compute_held(sfr_reg *reg, const float *logits, const int32_
         sfri_label_term(&lo, logits, labels, n, k, reg->ids, bank, reg->bank_seen, dlogits);
     if (classwise)
         sfri_classwise_term(reg, logits, n, k, fo.weight, dlogits);
+    if (last_batch)
+        sfri_last_batch_term(reg, logits, n, k, fo.weight, dlogits);
     plan_blocked_gradients(reg, fo.teacher_grad);
     scatter_gradients(reg, n_feat, threads, &fo);
     mark_blocked_gradients(reg, fo.teacher_grad);
     double head_loss =
         has_label ? sfri_heads_compute(reg, logits, labels, n, k, fo.weight, dlogits) : 0;
 
-    double total = label_loss + classwise_loss + head_loss + store_pair_results(reg, n_feat, &fo);
+    double total = label_loss + classwise_loss + last_batch_loss + head_loss +
+                   store_pair_results(reg, n_feat, &fo);
     reg->label_loss = label_loss;
     reg->classwise_loss = classwise_loss;
+    reg->last_batch_loss = last_batch_loss;
+    if (last_batch)
+        sfri_last_batch_store(reg, logits, n, k);
+    else if (has_label)
+        sfri_last_batch_forget(reg);
     if (past) {
         if (fresh_bank) {
             sfri_free(reg->bank);

@@ -112,16 +112,6 @@ sfr_status sfri_heads_validate(const sfr_reg *reg, const float *logits, int64_t 
     return SFR_OK;
 }
 
-double sfri_log_sum_exp(const float *z, int64_t k, double temp)
-{
-    double mx = -INFINITY, s = 0;
-    for (int64_t j = 0; j < k; j++)
-        mx = fmax(mx, (double)z[j] / temp);
-    for (int64_t j = 0; j < k; j++)
-        s += exp((double)z[j] / temp - mx);
-    return mx + log(s);
-}
-
 /* What a head's term reads besides the head: the deepest logits and their gradient. */
 struct head_inputs {
     const float *logits;       /* (N, K) */

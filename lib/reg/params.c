@@ -54,6 +54,9 @@ static const struct spec specs[SFRI_P_COUNT] = {
     [SFRI_P_CLASSWISE] = {SFR_PARAM_CLASSWISE, "classwise", REAL, 0, 1e6, 0, 0},
     [SFRI_P_CLASSWISE_TEMPERATURE] = {SFR_PARAM_CLASSWISE_TEMPERATURE, "classwise_temperature",
                                       REAL, 0.05, 100, 0, 4},
+    [SFRI_P_LAST_BATCH] = {SFR_PARAM_LAST_BATCH, "last_batch", REAL, 0, 1e6, 0, 0},
+    [SFRI_P_LAST_BATCH_TEMPERATURE] = {SFR_PARAM_LAST_BATCH_TEMPERATURE,
+                                       "last_batch_temperature", REAL, 0.05, 100, 0, 3},
 };
 
 void sfri_params_defaults(double *values)

@@ -99,4 +99,17 @@ int64_t sfri_ref_classwise_partner(const int32_t *labels, int64_t n, int64_t s);
 int sfri_ref_classwise(const double *z, const double *zt, const int32_t *labels, int64_t n,
                        int64_t k, double temp, double weight, double *dz, double *loss);
 
+/* Row of id in a stored batch of ids (n_prev): the lowest row holding it, -1 when none. */
+int64_t sfri_ref_last_batch_row(const int64_t *prev_ids, int64_t n_prev, int64_t id);
+
+/*
+ * The last-batch term at temperature temp, weight the product lambda * w(t):
+ * sample s of z (N, K), with id ids[s], learns from the row of zp (n_prev,
+ * K, held constant) whose id in prev_ids is the same: *loss gets it; dz
+ * (N, K), when not NULL, its derivative in z. -1 when out of memory.
+ */
+int sfri_ref_last_batch(const double *z, const int64_t *ids, int64_t n, const double *zp,
+                        const int64_t *prev_ids, int64_t n_prev, int64_t k, double temp,
+                        double weight, double *dz, double *loss);
+
 #endif /* SFR_LIB_REG_REF_H */

@@ -29,6 +29,7 @@ SFR_API void sfr_reg_destroy(sfr_reg *reg)
     sfri_free(reg->bank);
     sfri_free(reg->bank_seen);
     sfri_free(reg->partner);
+    sfri_last_batch_free(reg);
     sfri_free(reg->ws);
     sfri_free(reg->wi);
     reg->magic = SFRI_MAGIC_DEAD;

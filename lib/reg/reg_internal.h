@@ -49,6 +49,8 @@ enum sfri_param_index {
     SFRI_P_HEAD_MUTUAL,
     SFRI_P_CLASSWISE,
     SFRI_P_CLASSWISE_TEMPERATURE,
+    SFRI_P_LAST_BATCH,
+    SFRI_P_LAST_BATCH_TEMPERATURE,
     SFRI_P_COUNT
 };
 
@@ -122,6 +124,19 @@ struct sfri_head {
     double mutual_loss;               /* the deepest classifier's KL from this head (head_mutual) */
 };
 
+/* Where one (sample id, batch row) pair of a stored batch is: sorted by id, then row. */
+struct sfri_id_row {
+    int64_t id, row;
+};
+
+/* One batch of the last-batch term (last_batch.c): its logits and its ids, sorted. */
+struct sfri_last_slot {
+    float *logits;                    /* (n, k) */
+    struct sfri_id_row *order;        /* (n) */
+    int64_t n, k;                     /* n = 0: empty */
+    size_t logits_cap, order_cap;     /* elements; grow-only */
+};
+
 struct sfr_reg {
     uint32_t magic;                   /* SFRI_MAGIC_REG while live */
     double param[SFRI_P_COUNT];
@@ -149,6 +164,14 @@ struct sfr_reg {
      * scratch of one index per class (K); grow-only. */
     int64_t *partner;
     size_t partner_cap;               /* bytes */
+
+    /* The last-batch term: slot last_cur holds the batch of the last compute
+     * that had it; a compute reads it and fills the other slot, then flips. */
+    struct sfri_last_slot last[2];
+    int last_cur;
+    int64_t *last_match;              /* (N) each sample's row in that batch, -1 none */
+    size_t last_match_cap;            /* elements */
+    double last_batch_loss;           /* of the last successful compute, weight included */
 
     /* Workspace: grow-only slabs, so computes with unchanged shapes allocate nothing. */
     double *ws;                       /* per-pair results, per-thread features and scratch */
@@ -376,6 +399,39 @@ sfr_status sfri_classwise_partners(sfr_reg *reg, const int32_t *labels, int64_t 
  */
 double sfri_classwise_term(const sfr_reg *reg, const float *logits, int64_t n, int64_t k,
                            double weight, float *dlogits);
+
+/*
+ * scale * T^2 * sum_n KL(softmax(teacher_row[n] / T) || softmax(z_n / T))
+ * over logits z (n, k), teacher rows (k floats each) held constant, samples
+ * with row[n] < 0 left out (soft_target.c). When dlogits is not NULL, adds
+ * scale * T * (softmax(z_n / T) - softmax(teacher_row[n] / T)) there.
+ */
+double sfri_soft_target_kl(const float *logits, const float *teacher, const int64_t *row,
+                           int64_t n, int64_t k, double temp, double scale, float *dlogits);
+
+/*
+ * Before a compute with the last-batch term (last_batch.c): finds each
+ * pending id's row in the stored batch (none when its k differs) and sizes
+ * the free slot for n x k. SFR_ERR_NOMEM (for fn), nothing stored changed,
+ * when a buffer cannot grow.
+ */
+sfr_status sfri_last_batch_prepare(sfr_reg *reg, int64_t n, int64_t k, const char *fn);
+
+/* The last-batch term over logits (n, k) with the rows found by prepare,
+ * weight w(t): returns its loss and, when dlogits is not NULL, adds its
+ * gradient there. */
+double sfri_last_batch_term(const sfr_reg *reg, const float *logits, int64_t n, int64_t k,
+                            double weight, float *dlogits);
+
+/* After a successful compute: stores logits (n, k) and the pending ids as
+ * the batch the next compute learns from. */
+void sfri_last_batch_store(sfr_reg *reg, const float *logits, int64_t n, int64_t k);
+
+/* Forgets the stored batch (a compute without the term, a loaded checkpoint). */
+void sfri_last_batch_forget(sfr_reg *reg);
+
+/* Frees the term's buffers (sfr_reg_destroy). */
+void sfri_last_batch_free(sfr_reg *reg);
 
 /* The factor of the pair and head weights at progress t: min(1, t / warmup,
  * (1 - t) / cooldown), a term left out when its parameter is 0. */

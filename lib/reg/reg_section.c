@@ -180,6 +180,8 @@ static void apply(void *obj, void *pending)
     reg->bank = p->bank;
     reg->bank_seen = p->seen;
     reg->bank_k = p->bank_k;
+    /* The stored batch is not in a checkpoint: the next batch starts without a teacher. */
+    sfri_last_batch_forget(reg);
     p->bank = NULL;
     p->seen = NULL;
     discard(p);

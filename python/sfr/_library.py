@@ -74,6 +74,7 @@ _SIGNATURES = {
     "sfr_reg_add_head": (_status, [_handle, _handle, ctypes.c_double, ctypes.c_double, _c_int_p]),
     "sfr_reg_head_loss": (_status, [_handle, ctypes.c_int, _c_double_p, _c_double_p]),
     "sfr_reg_classwise_loss": (_status, [_handle, _c_double_p]),
+    "sfr_reg_last_batch_loss": (_status, [_handle, _c_double_p]),
     "sfr_reg_pair_solves": (_status, [_handle, ctypes.c_int, _c_int64_p, _c_int64_p]),
     "sfr_reg_compute_net": (_status, [_handle, _handle, _c_int32_p, _c_float_p, _c_double_p]),
     # net.h

@@ -40,6 +40,8 @@ class Param(enum.IntEnum):
     HEAD_MUTUAL = 303
     CLASSWISE = 304
     CLASSWISE_TEMPERATURE = 305
+    LAST_BATCH = 306
+    LAST_BATCH_TEMPERATURE = 307
 
 
 MATCH_EMD, MATCH_L2 = 0, 1
@@ -178,6 +180,12 @@ class Reg(Handle):
         """The last compute's class-wise term (Param.CLASSWISE), weights included."""
         value = ctypes.c_double()
         lib.sfr_reg_classwise_loss(self._live(), ctypes.byref(value))
+        return value.value
+
+    def last_batch_loss(self):
+        """The last compute's last-batch term (Param.LAST_BATCH), weights included."""
+        value = ctypes.c_double()
+        lib.sfr_reg_last_batch_loss(self._live(), ctypes.byref(value))
         return value.value
 
     def pair_stats(self, index):

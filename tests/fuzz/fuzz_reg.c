@@ -27,7 +27,7 @@ static const sfr_param keys[] = {
     SFR_PARAM_EPS_RELATIVE, SFR_PARAM_EPS_SCALING,  SFR_PARAM_DEBIAS,
     SFR_PARAM_WARMUP,       SFR_PARAM_HEAD_TEMPERATURE, SFR_PARAM_COOLDOWN,
     SFR_PARAM_HEAD_MUTUAL,  SFR_PARAM_CLASSWISE,    SFR_PARAM_CLASSWISE_TEMPERATURE,
-    (sfr_param)999};
+    SFR_PARAM_LAST_BATCH,   SFR_PARAM_LAST_BATCH_TEMPERATURE, (sfr_param)999};
 
 struct tap_buf {
     sfr_tap *tap;
@@ -110,6 +110,7 @@ static void compute(struct fuzz_input *in, sfr_reg *reg, int64_t n, const struct
         int iters = 0;
         fuzz_expect(sfr_reg_label_loss(reg, &v));
         fuzz_expect(sfr_reg_classwise_loss(reg, &v));
+        fuzz_expect(sfr_reg_last_batch_loss(reg, &v));
         if (!isfinite(v))
             abort();
         double ce = 0, kl = 0;

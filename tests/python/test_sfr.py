@@ -354,6 +354,36 @@ class Heads(unittest.TestCase):
             want_g[s] = lam * temp * (p[s] - p[m]) / n
         np.testing.assert_allclose(dz - dz_label, want_g, atol=1e-6)
 
+    def test_last_batch_loss_and_gradient_match_numpy(self):
+        rng = np.random.default_rng(7)
+        n, k, temp, lam = 4, 3, 3.0, 0.5
+        z1 = (2 * rng.standard_normal((n, k))).astype(np.float32)
+        z2 = (2 * rng.standard_normal((n, k))).astype(np.float32)
+        labels = np.array([1, 0, 2, 1], np.int32)
+        ids1, ids2 = [10, 11, 12, 13], [12, 13, 14, 15]   # half shared, as DLB's batches
+        dz_label, dz = np.zeros_like(z2), np.zeros_like(z2)
+        with sfr.Reg(GAMMA=1.0) as plain:
+            plain.compute(z2, labels, dz_label)
+        with sfr.Reg(LAST_BATCH=lam, LAST_BATCH_TEMPERATURE=temp) as reg:
+            reg.set_sample_ids(ids1)
+            reg.compute(z1, labels, np.zeros_like(z1))
+            self.assertEqual(reg.last_batch_loss(), 0.0)
+            reg.set_sample_ids(ids2)
+            reg.compute(z2, labels, dz)
+            got = reg.last_batch_loss()
+
+        def softmax(a):
+            e = np.exp(a - a.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+        p, q = softmax(z2.astype(np.float64) / temp), softmax(z1.astype(np.float64) / temp)
+        pairs = [(0, 2), (1, 3)]   # this batch's row, the stored row with its id
+        want = lam * temp ** 2 * sum((q[r] * np.log(q[r] / p[s])).sum() for s, r in pairs) / n
+        self.assertAlmostEqual(got, want, places=6)
+        want_g = np.zeros((n, k))
+        for s, r in pairs:
+            want_g[s] = lam * temp * (p[s] - q[r]) / n
+        np.testing.assert_allclose(dz - dz_label, want_g, atol=1e-6)
+
 
 class Views(unittest.TestCase):
     """Arrays of the library's memory keep their owner alive and never show

@@ -1,0 +1,122 @@
+/*
+ * Self-distillation from the last mini-batch (docs/sfr.md, "Last-batch
+ * term"; DLB): the host makes consecutive batches share samples, and each
+ * sample of this batch that was also in the previous compute's batch learns
+ * from the prediction the net made for it there, a teacher one step old
+ * that saw another augmentation of the image.
+ *
+ * With the stored logits z'_n of sample n's id (row r(n) of the stored
+ * batch, none when its id was not there), T = last_batch_temperature,
+ * lambda = last_batch and w(t) the weight factor:
+ *   D = lambda * w(t) * T^2 / N * sum_{n with r(n)}
+ *           KL(softmax(z'_n / T) || softmax(z_n / T))
+ *   dD/dz_n = lambda * w(t) / N * T * (softmax(z_n / T) - softmax(z'_n / T))
+ * An id stored twice takes the lower row. The stored batch is that of the
+ * last successful compute with logits and lambda > 0; one with lambda = 0
+ * forgets it, as does loading a checkpoint (it is not saved there).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/common.h"
+#include "reg_internal.h"
+
+SFR_API sfr_status sfr_reg_last_batch_loss(const sfr_reg *reg, double *value)
+{
+    static const char *const fn = "sfr_reg_last_batch_loss";
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
+    if (st != SFR_OK)
+        return st;
+    if (value == NULL)
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "value is NULL");
+    *value = reg->last_batch_loss;
+    return SFR_OK;
+}
+
+/* Grows *buf to hold count elements of elem bytes, its contents dropped. */
+static int grow(void **buf, size_t *cap, size_t count, size_t elem)
+{
+    if (count <= *cap)
+        return 0;
+    void *p = sfri_malloc(sfri_mul_size(count, elem));
+    if (p == NULL)
+        return -1;
+    sfri_free(*buf);
+    *buf = p;
+    *cap = count;
+    return 0;
+}
+
+/* The lowest row of id in a stored batch, or -1. */
+static int64_t find_row(const struct sfri_last_slot *slot, int64_t id)
+{
+    int64_t lo = 0, hi = slot->n;   /* first entry with its id >= id */
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (slot->order[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < slot->n && slot->order[lo].id == id ? slot->order[lo].row : -1;
+}
+
+sfr_status sfri_last_batch_prepare(sfr_reg *reg, int64_t n, int64_t k, const char *fn)
+{
+    struct sfri_last_slot *next = &reg->last[1 - reg->last_cur];
+    const size_t nk = sfri_mul_size((size_t)n, (size_t)k);
+    if (grow((void **)&reg->last_match, &reg->last_match_cap, (size_t)n, sizeof(int64_t)) != 0 ||
+        grow((void **)&next->logits, &next->logits_cap, nk, sizeof(float)) != 0 ||
+        grow((void **)&next->order, &next->order_cap, (size_t)n, sizeof(struct sfri_id_row)) != 0)
+        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for the last-batch term's %lld "
+                         "samples of %lld classes", (long long)n, (long long)k);
+    /* The free slot is empty until store fills it; growing it dropped nothing stored. */
+    next->n = 0;
+    const struct sfri_last_slot *cur = &reg->last[reg->last_cur];
+    for (int64_t s = 0; s < n; s++)
+        reg->last_match[s] = cur->k == k ? find_row(cur, reg->ids[s]) : -1;
+    return SFR_OK;
+}
+
+double sfri_last_batch_term(const sfr_reg *reg, const float *logits, int64_t n, int64_t k,
+                            double weight, float *dlogits)
+{
+    return sfri_soft_target_kl(logits, reg->last[reg->last_cur].logits, reg->last_match, n, k,
+                               reg->param[SFRI_P_LAST_BATCH_TEMPERATURE],
+                               weight * reg->param[SFRI_P_LAST_BATCH] / (double)n, dlogits);
+}
+
+static int by_id_then_row(const void *a, const void *b)
+{
+    const struct sfri_id_row *x = a, *y = b;
+    if (x->id != y->id)
+        return x->id < y->id ? -1 : 1;
+    return (x->row > y->row) - (x->row < y->row);
+}
+
+void sfri_last_batch_store(sfr_reg *reg, const float *logits, int64_t n, int64_t k)
+{
+    struct sfri_last_slot *next = &reg->last[1 - reg->last_cur];
+    memcpy(next->logits, logits, (size_t)n * (size_t)k * sizeof(float));
+    for (int64_t s = 0; s < n; s++)
+        next->order[s] = (struct sfri_id_row){reg->ids[s], s};
+    qsort(next->order, (size_t)n, sizeof *next->order, by_id_then_row);
+    next->n = n;
+    next->k = k;
+    reg->last_cur = 1 - reg->last_cur;
+}
+
+void sfri_last_batch_forget(sfr_reg *reg)
+{
+    reg->last[0].n = reg->last[1].n = 0;
+    reg->last[0].k = reg->last[1].k = 0;
+}
+
+void sfri_last_batch_free(sfr_reg *reg)
+{
+    for (int i = 0; i < 2; i++) {
+        sfri_free(reg->last[i].logits);
+        sfri_free(reg->last[i].order);
+    }
+    sfri_free(reg->last_match);
+}
