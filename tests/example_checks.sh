@@ -116,6 +116,20 @@ train)
     expect_failure "needs four layer names" "${onnx[@]}" --heads none --pairs 1 --stage-names stage1
     # Another seed cannot continue the run.
     expect_failure "another --seed" "${common[@]}" --epochs 3 --resume --seed 5
+    # A resumed run does not append rows to a CSV with other columns.
+    printf 'epoch,label_loss,pair1_loss\n1,0.5,0\n' > "$tmp/old.csv"
+    expect_failure "has other columns than this run writes" "${common[@]}" --epochs 3 --resume \
+        --csv "$tmp/old.csv"
+    [ "$(wc -l < "$tmp/old.csv")" = 2 ] || { cat "$tmp/old.csv"; exit 1; }
+    # The last-batch term: batches overlap by half, (256 - 64) / 32 + 1 = 7
+    # steps an epoch; the term is positive once a batch has one before it.
+    "$train" --data "$data" --limit 256 --batch 64 --threads 2 --heads none --last-batch 1 \
+        --csv "$tmp/dlb.csv" > "$tmp/dlb" 2>&1 || { cat "$tmp/dlb"; exit 1; }
+    grep -q '^epoch 1/1 batch 7/7 ' "$tmp/dlb" || { cat "$tmp/dlb"; exit 1; }
+    grep -q '^  last-batch term: 0\.[0-9]*[1-9]' "$tmp/dlb" || { cat "$tmp/dlb"; exit 1; }
+    head -1 "$tmp/dlb.csv" | grep -q ',classwise_loss,last_batch_loss$' &&
+        awk -F, 'NR == 2 { exit !($16 > 0) }' "$tmp/dlb.csv" || { cat "$tmp/dlb.csv"; exit 1; }
+    expect_failure "--last-batch needs --mode sfr" --data "$data" --limit 256 --mode ce --last-batch 1
     # A corrupt checkpoint is refused with libsfr's format error.
     printf 'garbage' > "$tmp/net.ckpt"
     expect_failure "corrupt or incompatible file" "${common[@]}" --epochs 3 --resume
