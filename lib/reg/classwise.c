@@ -17,14 +17,8 @@
 
 SFR_API sfr_status sfr_reg_classwise_loss(const sfr_reg *reg, double *value)
 {
-    static const char *const fn = "sfr_reg_classwise_loss";
-    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
-    if (st != SFR_OK)
-        return st;
-    if (value == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "value is NULL");
-    *value = reg->classwise_loss;
-    return SFR_OK;
+    return sfri_reg_stored_loss(reg, offsetof(sfr_reg, classwise_loss), value,
+                                "sfr_reg_classwise_loss");
 }
 
 sfr_status sfri_classwise_partners(sfr_reg *reg, const int32_t *labels, int64_t n, int64_t k,

@@ -23,14 +23,8 @@
 
 SFR_API sfr_status sfr_reg_last_batch_loss(const sfr_reg *reg, double *value)
 {
-    static const char *const fn = "sfr_reg_last_batch_loss";
-    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
-    if (st != SFR_OK)
-        return st;
-    if (value == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "value is NULL");
-    *value = reg->last_batch_loss;
-    return SFR_OK;
+    return sfri_reg_stored_loss(reg, offsetof(sfr_reg, last_batch_loss), value,
+                                "sfr_reg_last_batch_loss");
 }
 
 /* Grows *buf to hold count elements of elem bytes, its contents dropped. */

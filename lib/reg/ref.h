@@ -86,6 +86,16 @@ int sfri_ref_head(const double *zh, const double *z, const int32_t *labels, int6
                   const struct sfri_ref_head_weights *wt, double *dzh, double *dz,
                   struct sfri_ref_head_loss *loss);
 
+/*
+ * weight * T^2 / N * sum_s KL(softmax(zt_row[s] / T) || softmax(z_s / T)) over
+ * z (N, K), teacher rows of zt (K each) held constant, samples with
+ * row[s] < 0 left out: *loss gets it; dz (N, K), when not NULL, its
+ * derivative in z. -1 when out of memory. The class-wise and last-batch
+ * references pick the rows.
+ */
+int sfri_ref_soft_target(const double *z, const double *zt, const int64_t *row, int64_t n,
+                         int64_t k, double temp, double weight, double *dz, double *loss);
+
 /* Sample s's class-wise partner: the next sample of its class, wrapping; -1 when alone. */
 int64_t sfri_ref_classwise_partner(const int32_t *labels, int64_t n, int64_t s);
 

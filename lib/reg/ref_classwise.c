@@ -1,10 +1,7 @@
 /*
  * Reference of the class-wise term (docs/sfr.md, "Class-wise term"), in
- * double precision: partners found by a plain forward scan per sample, the
- * KL from the probabilities themselves.
+ * double precision: partners found by a plain forward scan per sample.
  */
-#include <math.h>
-
 #include "common/common.h"
 #include "ref.h"
 
@@ -21,26 +18,12 @@ int64_t sfri_ref_classwise_partner(const int32_t *labels, int64_t n, int64_t s)
 int sfri_ref_classwise(const double *z, const double *zt, const int32_t *labels, int64_t n,
                        int64_t k, double temp, double weight, double *dz, double *loss)
 {
-    double *p = sfri_malloc(sfri_mul_size((size_t)(2 * k), sizeof(double)));
-    if (p == NULL)
+    int64_t *row = sfri_malloc(sfri_mul_size((size_t)n, sizeof *row));
+    if (row == NULL)
         return -1;
-    double *pt = p + k;   // (K) each
-    double kl = 0;
-    for (int64_t s = 0; s < n; s++) {
-        const int64_t m = sfri_ref_classwise_partner(labels, n, s);
-        for (int64_t j = 0; dz != NULL && j < k; j++)
-            dz[s * k + j] = 0;
-        if (m < 0)
-            continue;
-        sfri_ref_softmax(z + s * k, k, temp, p);
-        sfri_ref_softmax(zt + m * k, k, temp, pt);
-        for (int64_t j = 0; j < k; j++) {
-            kl += pt[j] * log(pt[j] / p[j]);
-            if (dz != NULL)
-                dz[s * k + j] = weight / (double)n * temp * (p[j] - pt[j]);
-        }
-    }
-    *loss = weight * temp * temp * kl / (double)n;
-    sfri_free(p);
-    return 0;
+    for (int64_t s = 0; s < n; s++)
+        row[s] = sfri_ref_classwise_partner(labels, n, s);
+    int rc = sfri_ref_soft_target(z, zt, row, n, k, temp, weight, dz, loss);
+    sfri_free(row);
+    return rc;
 }

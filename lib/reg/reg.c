@@ -182,15 +182,21 @@ SFR_API sfr_status sfr_reg_pair_loss(const sfr_reg *reg, int index, double *valu
     return SFR_OK;
 }
 
-SFR_API sfr_status sfr_reg_label_loss(const sfr_reg *reg, double *value)
+sfr_status sfri_reg_stored_loss(const sfr_reg *reg, size_t offset, double *value,
+                                const char *fn)
 {
-    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, "sfr_reg_label_loss", "reg");
+    sfr_status st = sfri_check_handle(reg, SFRI_MAGIC_REG, fn, "reg");
     if (st != SFR_OK)
         return st;
     if (value == NULL)
-        return sfri_fail(SFR_ERR_INVALID_ARG, "sfr_reg_label_loss", "value is NULL");
-    *value = reg->label_loss;
+        return sfri_fail(SFR_ERR_INVALID_ARG, fn, "value is NULL");
+    memcpy(value, (const char *)reg + offset, sizeof *value);
     return SFR_OK;
+}
+
+SFR_API sfr_status sfr_reg_label_loss(const sfr_reg *reg, double *value)
+{
+    return sfri_reg_stored_loss(reg, offsetof(sfr_reg, label_loss), value, "sfr_reg_label_loss");
 }
 
 SFR_API sfr_status sfr_reg_pair_stats(const sfr_reg *reg, int index, int *iterations,

@@ -444,6 +444,13 @@ double sfri_weight_factor(double warmup, double cooldown, double t);
  */
 int sfri_grow_list(void **items, int *cap, int count, size_t elem);
 
+/*
+ * A getter of one loss the last compute stored (reg.c): checks reg and value
+ * for fn, then copies the double at offset (offsetof(sfr_reg, field)).
+ */
+sfr_status sfri_reg_stored_loss(const sfr_reg *reg, size_t offset, double *value,
+                                const char *fn);
+
 /* Sizes the workspace for the resolved shapes (allocates only if it grows). */
 sfr_status sfri_reg_workspace(sfr_reg *reg, int threads);
 
