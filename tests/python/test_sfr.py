@@ -21,6 +21,12 @@ import sfr  # noqa: E402
 from sfr import _arrays, _library  # noqa: E402
 
 
+def _softmax(a):
+    """Row-wise softmax of a 2-D array, in float64 as given."""
+    e = np.exp(a - a.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
 def header_declarations():
     """{name: argument count} of every SFR_API function in include/sfr/*.h."""
     decls = {}
@@ -314,11 +320,8 @@ class Heads(unittest.TestCase):
             reg.compute(z, labels, dz)
             ce, kl = reg.head_loss(0)
 
-        def softmax(a):
-            e = np.exp(a - a.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
         h = zh.reshape(n, k).astype(np.float64)
-        p, q, pt = softmax(h), softmax(h / temp), softmax(z.astype(np.float64) / temp)
+        p, q, pt = _softmax(h), _softmax(h / temp), _softmax(z.astype(np.float64) / temp)
         want_ce = 0.5 * -np.log(p[np.arange(n), labels]).mean()
         # the mutual weight 0.3 adds the deepest logits' KL from the head
         want_kl = temp ** 2 * (2.0 * (pt * np.log(pt / q)).sum(axis=1).mean() +
@@ -342,10 +345,7 @@ class Heads(unittest.TestCase):
             reg.compute(z, labels, dz)
             got = reg.classwise_loss()
 
-        def softmax(a):
-            e = np.exp(a - a.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
-        p = softmax(z.astype(np.float64) / temp)
+        p = _softmax(z.astype(np.float64) / temp)
         pairs = [(0, 2), (2, 4), (4, 0)]
         want = lam * temp ** 2 * sum((p[m] * np.log(p[m] / p[s])).sum() for s, m in pairs) / n
         self.assertAlmostEqual(got, want, places=6)
@@ -372,10 +372,7 @@ class Heads(unittest.TestCase):
             reg.compute(z2, labels, dz)
             got = reg.last_batch_loss()
 
-        def softmax(a):
-            e = np.exp(a - a.max(axis=1, keepdims=True))
-            return e / e.sum(axis=1, keepdims=True)
-        p, q = softmax(z2.astype(np.float64) / temp), softmax(z1.astype(np.float64) / temp)
+        p, q = _softmax(z2.astype(np.float64) / temp), _softmax(z1.astype(np.float64) / temp)
         pairs = [(0, 2), (1, 3)]   # this batch's row, the stored row with its id
         want = lam * temp ** 2 * sum((q[r] * np.log(q[r] / p[s])).sum() for s, r in pairs) / n
         self.assertAlmostEqual(got, want, places=6)
