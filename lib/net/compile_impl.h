@@ -97,6 +97,23 @@ struct sfri_op_ctx {
     const char *fn;
 };
 
+/* The steps of batch norm (layer_bn.c), ReLU (layer_relu.c), pooling
+ * (layer_pool.c), the residual add (layer_add.c). */
+sfr_status sfri_compile_bn(struct sfri_op_ctx *c);
+sfr_status sfri_compile_relu(struct sfri_op_ctx *c);
+sfr_status sfri_compile_pool(struct sfri_op_ctx *c);
+sfr_status sfri_compile_add(struct sfri_op_ctx *c);
+
+/* The bytes of pd's workspace, and a buffer of that size in c->l->workspace
+ * (kept when already made), or 0 when it has none (layer_bn.c). */
+sfr_status sfri_layer_workspace(struct sfri_op_ctx *c, const_dnnl_primitive_desc_t pd,
+                                size_t *bytes);
+
+/* An f32 descriptor of dims in the layout a primitive chooses, and the
+ * descriptor of a primitive's argument arg (compile_ops.c). */
+sfr_status sfri_md_any(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims, const char *fn);
+const dnnl_memory_desc_t *sfri_arg_md(const_dnnl_primitive_desc_t pd, int arg);
+
 /* The steps of an activation layer (layer_activation.c), of a product layer
  * (layer_mul.c), of a concatenation (layer_concat.c), of dropout
  * (layer_dropout.c). */

@@ -1,13 +1,14 @@
 /*
- * Each layer kind's primitives. A layer's input layouts are fixed by the
- * time it is compiled; convolution, inner product and pooling leave their
- * destination and weights to oneDNN (dnnl_format_tag_any), batch norm,
- * ReLU and the residual add keep their input's layout.
+ * The weighted layers' primitives (convolution and inner product, which
+ * share their weight handling), and the dispatch of every layer kind to
+ * its compile: the others live in layer_*.c. A layer's input layouts are
+ * fixed by the time it is compiled; convolution, inner product and pooling
+ * leave their destination and weights to oneDNN (dnnl_format_tag_any),
+ * batch norm, ReLU and the residual add keep their input's layout.
  */
 #include <string.h>
 
 #include "compile_impl.h"
-
 
 static sfr_status md_any_of(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims,
                             dnnl_data_type_t type, const char *fn)
@@ -16,7 +17,7 @@ static sfr_status md_any_of(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t
     return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "memory descriptor");
 }
 
-static sfr_status md_any(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims, const char *fn)
+sfr_status sfri_md_any(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims, const char *fn)
 {
     return md_any_of(md, ndims, dims, dnnl_f32, fn);
 }
@@ -28,7 +29,7 @@ static sfr_status md_tag(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t di
     return st == dnnl_success ? SFR_OK : sfri_dnnl_fail(st, fn, "memory descriptor");
 }
 
-static const dnnl_memory_desc_t *arg_md(const_dnnl_primitive_desc_t pd, int arg)
+const dnnl_memory_desc_t *sfri_arg_md(const_dnnl_primitive_desc_t pd, int arg)
 {
     return dnnl_primitive_desc_query_md(pd, dnnl_query_exec_arg_md, arg);
 }
@@ -50,7 +51,7 @@ static sfr_status bind_weights(struct sfri_op_ctx *c, struct sfri_step *s, const
                                int arg, const dnnl_memory_desc_t *plain, float *flat, int to_flat,
                                struct sfri_step *reorder, struct weights_copy *shared)
 {
-    const dnnl_memory_desc_t *md = arg_md(pd, arg);
+    const dnnl_memory_desc_t *md = sfri_arg_md(pd, arg);
     if (md == NULL)
         return sfri_fail(SFR_ERR_BACKEND, c->fn, "oneDNN has no weights layout");
     size_t bytes = dnnl_memory_desc_get_size(md);
@@ -106,7 +107,7 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     if (st == SFR_OK)
         st = md_any_of(&w_any, op->ndims_w, op->w_dims, c->bf16 ? dnnl_bf16 : dnnl_f32, fn);
     if (st == SFR_OK)
-        st = md_any(&dw_any, op->ndims_w, op->w_dims, fn);
+        st = sfri_md_any(&dw_any, op->ndims_w, op->w_dims, fn);
     if (st == SFR_OK)
         st = md_tag(&b_md, 1, b_dims, dnnl_a, fn);
     /* A bf16 layer reads a bf16 copy of its source, made before its forward. */
@@ -131,7 +132,7 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, fn, op->name);
     st = sfri_make_pd(net, &fd, NULL, &fpd, op->name, fn);
-    const dnnl_memory_desc_t *dst = st == SFR_OK ? arg_md(fpd, DNNL_ARG_DST) : NULL;
+    const dnnl_memory_desc_t *dst = st == SFR_OK ? sfri_arg_md(fpd, DNNL_ARG_DST) : NULL;
     /* The inner product's (N, O) is the layer's plain (N, O, 1, 1): same bytes. */
     dnnl_memory_desc_t layout;
     if (st == SFR_OK && dst->ndims == 2)
@@ -271,7 +272,7 @@ static int winograd_available(struct sfri_op_ctx *c, const struct weighted_op *o
     const struct sfri_layer *l = c->l;
     dnnl_memory_desc_t w_any, b_md;
     const dnnl_dims_t b_dims = {l->c};
-    if (md_any(&w_any, op->ndims_w, op->w_dims, c->fn) != SFR_OK ||
+    if (sfri_md_any(&w_any, op->ndims_w, op->w_dims, c->fn) != SFR_OK ||
         md_tag(&b_md, 1, b_dims, dnnl_a, c->fn) != SFR_OK)
         return 0;
     const dnnl_memory_desc_t *bias = l->bias ? &b_md : NULL;
@@ -280,7 +281,7 @@ static int winograd_available(struct sfri_op_ctx *c, const struct weighted_op *o
     dnnl_primitive_desc_t fpd = NULL, wpd = NULL, bpd = NULL;
     int ok = conv_fwd(&fd, c, &c->src->md, &w_any, bias, dst_any) == dnnl_success &&
              dnnl_primitive_desc_create(&fpd, &fd, NULL, c->net->engine, NULL) == dnnl_success;
-    const dnnl_memory_desc_t *dst = ok ? arg_md(fpd, DNNL_ARG_DST) : NULL;
+    const dnnl_memory_desc_t *dst = ok ? sfri_arg_md(fpd, DNNL_ARG_DST) : NULL;
     ok = ok && conv_bwd_w(&wd, c, &c->src->md, &w_any, bias, dst) == dnnl_success &&
          dnnl_primitive_desc_create(&wpd, &wd, NULL, c->net->engine, fpd) == dnnl_success;
     ok = ok && (!c->back ||
@@ -319,7 +320,7 @@ static sfr_status compile_conv(struct sfri_op_ctx *c)
     }
     const dnnl_dims_t dst_dims = {c->net->batch, l->c, l->h, l->w};
     dnnl_memory_desc_t dst;
-    sfr_status st = md_any(&dst, 4, dst_dims, c->fn);
+    sfr_status st = sfri_md_any(&dst, 4, dst_dims, c->fn);
     if (st != SFR_OK)
         return st;
     c->conv_alg = dnnl_convolution_direct;
@@ -346,223 +347,6 @@ static sfr_status compile_linear(struct sfri_op_ctx *c)
     dnnl_memory_desc_t dst;
     sfr_status st = md_tag(&dst, 2, dst_dims, dnnl_nc, c->fn);
     return st == SFR_OK ? compile_weighted(c, &op, &dst, 1) : st;
-}
-
-/* The bytes of pd's workspace, and a buffer of that size in *ws (kept when
- * already made), or 0 when it has none. */
-static sfr_status workspace(struct sfri_op_ctx *c, const_dnnl_primitive_desc_t pd, size_t *bytes)
-{
-    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(pd, dnnl_query_workspace_md, 0);
-    *bytes = md == NULL ? 0 : dnnl_memory_desc_get_size(md);
-    if (*bytes == 0 || c->l->workspace != NULL)
-        return SFR_OK;
-    c->l->workspace = sfri_net_buffer(c->net, *bytes, c->fn);
-    return c->l->workspace == NULL ? SFR_ERR_NOMEM : SFR_OK;
-}
-
-/* Batch norm: training forward (batch statistics out), eval forward
- * (running statistics in) and backward, which always runs because it
- * also gives the gamma and beta gradients (the gradient w.r.t. the input
- * then goes to the accumulation buffer when nobody wants it). With a fused
- * ReLU, the forward writes relu(bn(x)) and keeps the ReLU's mask in the
- * workspace for backward. */
-static sfr_status compile_bn(struct sfri_op_ctx *c)
-{
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    unsigned flags = dnnl_use_scale | dnnl_use_shift | (l->fuse_relu ? dnnl_fuse_norm_relu : 0u);
-    size_t ch = (size_t)l->c * sizeof(float);
-    float *run_mean = net->state + l->state_off, *run_var = run_mean + l->c;
-    const dnnl_memory_desc_t *md = &c->src->md;
-    sfr_status st = sfri_set_layout(net, l, md, fn);
-    if (st != SFR_OK)
-        return st;
-    l->mean = sfri_net_buffer(net, 2 * ch, fn);
-    if (l->mean == NULL)
-        return SFR_ERR_NOMEM;
-    l->var = l->mean + l->c;
-    dnnl_batch_normalization_desc_t fd, ed, bd;
-    dnnl_primitive_desc_t fpd = NULL, epd = NULL, bpd = NULL;
-    dnnl_status_t ds =
-        dnnl_batch_normalization_forward_desc_init(&fd, dnnl_forward_training, md, SFRI_BN_EPS, flags);
-    if (ds == dnnl_success)
-        ds = dnnl_batch_normalization_forward_desc_init(&ed, dnnl_forward_inference, md, SFRI_BN_EPS,
-                                                        flags | dnnl_use_global_stats);
-    if (ds == dnnl_success)
-        ds = dnnl_batch_normalization_backward_desc_init(&bd, dnnl_backward, md, md, SFRI_BN_EPS, flags);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "batch normalization descriptor");
-
-    size_t ws = 0;
-    st = sfri_make_pd(net, &fd, NULL, &fpd, "batch normalization forward", fn);
-    if (st == SFR_OK)
-        st = workspace(c, fpd, &ws);
-    const struct sfri_arg fwd[] = {
-        {DNNL_ARG_SRC, c->src->out, c->src->bytes}, {DNNL_ARG_DST, l->out, l->bytes},
-        {DNNL_ARG_MEAN, l->mean, ch}, {DNNL_ARG_VARIANCE, l->var, ch},
-        {DNNL_ARG_SCALE, c->w, ch}, {DNNL_ARG_SHIFT, c->b, ch},
-        {DNNL_ARG_WORKSPACE, l->workspace, ws}};
-    if (st == SFR_OK)
-        st = sfri_make_bound_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
-                                  fn);
-
-    const struct sfri_arg eval[] = {
-        {DNNL_ARG_SRC, c->src->out, c->src->bytes}, {DNNL_ARG_DST, l->out, l->bytes},
-        {DNNL_ARG_MEAN, run_mean, ch}, {DNNL_ARG_VARIANCE, run_var, ch},
-        {DNNL_ARG_SCALE, c->w, ch}, {DNNL_ARG_SHIFT, c->b, ch}};
-    if (st == SFR_OK)
-        st = sfri_make_pd(net, &ed, NULL, &epd, "batch normalization inference", fn);
-    if (st == SFR_OK)
-        st = sfri_make_bound_step(net, &l->fwd_eval, epd, c->id, SFRI_PASS_FWD, eval,
-                                  SFRI_NARGS(eval), fn);
-
-    const struct sfri_arg bwd[] = {
-        {DNNL_ARG_SRC, c->src->out, c->src->bytes}, {DNNL_ARG_MEAN, l->mean, ch},
-        {DNNL_ARG_VARIANCE, l->var, ch}, {DNNL_ARG_DIFF_DST, l->diff, l->bytes},
-        {DNNL_ARG_SCALE, c->w, ch}, {DNNL_ARG_SHIFT, c->b, ch},
-        {DNNL_ARG_DIFF_SRC, c->back ? c->diff_src : NULL, c->src->bytes},
-        {DNNL_ARG_DIFF_SCALE, c->dw, ch}, {DNNL_ARG_DIFF_SHIFT, c->db, ch},
-        {DNNL_ARG_WORKSPACE, l->workspace, ws}};
-    if (st == SFR_OK)
-        st = sfri_make_pd(net, &bd, fpd, &bpd, "batch normalization backward", fn);
-    if (st == SFR_OK)
-        st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
-                                  SFRI_NARGS(bwd), fn);
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(epd);
-    dnnl_primitive_desc_destroy(bpd);
-    return st;
-}
-
-/* ReLU, in place on its input when it may be; nothing at all when the
- * batch norm before it computes it, only the backward when the residual
- * add before it does. Backward uses the output: relu'(x) = [y > 0]. */
-static sfr_status compile_relu(struct sfri_op_ctx *c)
-{
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    const dnnl_memory_desc_t *md = &c->src->md;
-    sfr_status st = sfri_set_layout(net, l, md, fn);
-    if (st != SFR_OK || (c->src->fuse_relu && c->src->kind == SFRI_LAYER_BN))
-        return st;
-    int fused = c->src->fuse_relu; /* the add computed it */
-    dnnl_eltwise_desc_t fd, bd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    dnnl_status_t ds = dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training,
-                                                      dnnl_eltwise_relu_use_dst_for_bwd, md, 0.f, 0.f);
-    if (ds == dnnl_success && c->back)
-        ds = dnnl_eltwise_backward_desc_init(&bd, dnnl_eltwise_relu_use_dst_for_bwd, md, md, 0.f, 0.f);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "eltwise descriptor");
-    st = sfri_make_pd(net, &fd, NULL, &fpd, "relu forward", fn);
-    const struct sfri_arg fwd[] = {{DNNL_ARG_SRC, c->src->out, c->src->bytes},
-                                   {DNNL_ARG_DST, l->out, l->bytes}};
-    if (st == SFR_OK && !fused)
-        st = sfri_make_bound_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
-                                  fn);
-    if (st == SFR_OK && c->back) {
-        const struct sfri_arg bwd[] = {{DNNL_ARG_DST, l->out, l->bytes},
-                                       {DNNL_ARG_DIFF_DST, l->diff, l->bytes},
-                                       {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes}};
-        st = sfri_make_pd(net, &bd, fpd, &bpd, "relu backward", fn);
-        if (st == SFR_OK)
-            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
-                                      SFRI_NARGS(bwd), fn);
-    }
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
-    return st;
-}
-
-/* Max, average (padding counted) and global average pooling. */
-static sfr_status compile_pool(struct sfri_op_ctx *c)
-{
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    int global = l->kind == SFRI_LAYER_GAP;
-    dnnl_alg_kind_t alg =
-        l->kind == SFRI_LAYER_MAXPOOL ? dnnl_pooling_max : dnnl_pooling_avg_include_padding;
-    const dnnl_dims_t kernel = {global ? c->src->h : l->kernel, global ? c->src->w : l->kernel};
-    const dnnl_dims_t strides = {global ? 1 : l->stride, global ? 1 : l->stride};
-    const dnnl_dims_t pads = {l->pad, l->pad};
-    const dnnl_dims_t dilation = {0, 0};
-    const dnnl_dims_t dst_dims = {net->batch, l->c, l->h, l->w};
-    dnnl_memory_desc_t dst_any;
-    sfr_status st = md_any(&dst_any, 4, dst_dims, fn);
-    if (st != SFR_OK)
-        return st;
-    dnnl_pooling_v2_desc_t fd, bd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
-    dnnl_status_t ds = dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, alg, &c->src->md,
-                                                         &dst_any, strides, kernel, dilation, pads, pads);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "pooling descriptor");
-    size_t ws = 0;
-    st = sfri_make_pd(net, &fd, NULL, &fpd, "pooling forward", fn);
-    if (st == SFR_OK)
-        st = sfri_set_layout(net, l, arg_md(fpd, DNNL_ARG_DST), fn);
-    if (st == SFR_OK)
-        st = workspace(c, fpd, &ws);
-    const struct sfri_arg fwd[] = {{DNNL_ARG_SRC, c->src->out, c->src->bytes},
-                                   {DNNL_ARG_DST, l->out, l->bytes},
-                                   {DNNL_ARG_WORKSPACE, l->workspace, ws}};
-    if (st == SFR_OK)
-        st = sfri_make_bound_step(net, &l->fwd, fpd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
-                                  fn);
-    if (st == SFR_OK && c->back) {
-        const struct sfri_arg bwd[] = {{DNNL_ARG_DIFF_DST, l->diff, l->bytes},
-                                       {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes},
-                                       {DNNL_ARG_WORKSPACE, l->workspace, ws}};
-        ds = dnnl_pooling_v2_backward_desc_init(&bd, alg, &c->src->md, &l->md, strides, kernel,
-                                                dilation, pads, pads);
-        st = ds == dnnl_success ? sfri_make_pd(net, &bd, fpd, &bpd, "pooling backward", fn)
-                                : sfri_dnnl_fail(ds, fn, "pooling descriptor");
-        if (st == SFR_OK)
-            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
-                                      SFRI_NARGS(bwd), fn);
-    }
-    dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
-    return st;
-}
-
-/* Residual add (oneDNN binary, in place on input 0 when it may be, with
- * the next ReLU as a post-op when it is fused), in input 0's layout.
- * Backward hands the gradient to both inputs: backward.c copies or adds it
- * where the layouts match, a reorder does it where not. */
-static sfr_status compile_add(struct sfri_op_ctx *c)
-{
-    sfr_net *net = c->net;
-    struct sfri_layer *l = c->l;
-    const char *fn = c->fn;
-    struct sfri_layer *b = net->layers[l->in[1]];
-    sfr_status st = sfri_set_layout(net, l, &c->src->md, fn);
-    if (st != SFR_OK)
-        return st;
-    dnnl_binary_desc_t d;
-    dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t ds = dnnl_binary_desc_init(&d, dnnl_binary_add, &c->src->md, &b->md, &l->md);
-    if (ds != dnnl_success)
-        return sfri_dnnl_fail(ds, fn, "binary descriptor");
-    st = l->fuse_relu ? sfri_make_pd_relu(net, &d, &pd, "residual add", fn)
-                      : sfri_make_pd(net, &d, NULL, &pd, "residual add", fn);
-    const struct sfri_arg fwd[] = {{DNNL_ARG_SRC_0, c->src->out, c->src->bytes},
-                                   {DNNL_ARG_SRC_1, b->out, b->bytes},
-                                   {DNNL_ARG_DST, l->out, l->bytes}};
-    if (st == SFR_OK)
-        st = sfri_make_bound_step(net, &l->fwd, pd, c->id, SFRI_PASS_FWD, fwd, SFRI_NARGS(fwd),
-                                  fn);
-    dnnl_primitive_desc_destroy(pd);
-    for (int s = 0; st == SFR_OK && s < 2; s++) {
-        struct sfri_layer *in = net->layers[l->in[s]];
-        if (l->grad_mode[s] != SFRI_GRAD_NONE && !dnnl_memory_desc_equal(&in->md, &l->md))
-            st = sfri_make_reorder(net, &l->pass_on[s], c->id, &l->md, l->diff, &in->md, in->diff,
-                                   l->grad_mode[s] == SFRI_GRAD_ADD, NULL, fn);
-    }
-    return st;
 }
 
 sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
@@ -594,13 +378,13 @@ sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
     switch (l->kind) {
     case SFRI_LAYER_CONV: return compile_conv(&c);
     case SFRI_LAYER_LINEAR: return compile_linear(&c);
-    case SFRI_LAYER_BN: return compile_bn(&c);
-    case SFRI_LAYER_RELU: return compile_relu(&c);
-    case SFRI_LAYER_ADD: return compile_add(&c);
+    case SFRI_LAYER_BN: return sfri_compile_bn(&c);
+    case SFRI_LAYER_RELU: return sfri_compile_relu(&c);
+    case SFRI_LAYER_ADD: return sfri_compile_add(&c);
     case SFRI_LAYER_ACT: return sfri_compile_activation(&c);
     case SFRI_LAYER_MUL: return sfri_compile_mul(&c);
     case SFRI_LAYER_CONCAT: return sfri_compile_concat(&c);
     case SFRI_LAYER_DROPOUT: return sfri_compile_dropout(&c);
-    default: return compile_pool(&c);
+    default: return sfri_compile_pool(&c);
     }
 }
