@@ -87,6 +87,45 @@ START_TEST(fast_matches_reference)
 }
 END_TEST
 
+/* A batch of 257 with ids drawn from 200 values, so that most ids repeat
+ * and the stored batch's sort meets every case: the fast term against the
+ * reference, with the label term off (gamma 0). */
+START_TEST(many_repeated_ids)
+{
+    enum { BIG = 257, K3 = 3 };
+    fx_seed(73);
+    static float z[2][BIG * K3], dz[BIG * K3];
+    static int64_t ids[2][BIG];
+    static int32_t labels[BIG];
+    for (int b = 0; b < 2; b++) {
+        fx_fill(z[b], BIG * K3, 0);
+        for (int s = 0; s < BIG; s++)
+            ids[b][s] = (int64_t)(200 * fx_uniform());
+    }
+    for (int s = 0; s < BIG; s++)
+        labels[s] = s % K3;
+    sfr_reg *reg = make_reg(1.5, 2);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_GAMMA, 0), SFR_OK);
+    double loss, lb;
+    for (int b = 0; b < 2; b++) {
+        ck_assert_int_eq(sfr_reg_set_sample_ids(reg, ids[b], BIG), SFR_OK);
+        ck_assert_int_eq(sfr_reg_compute(reg, z[b], labels, BIG, K3, dz, &loss), SFR_OK);
+    }
+    ck_assert_int_eq(sfr_reg_last_batch_loss(reg, &lb), SFR_OK);
+    double *zd = fx_to_double(z[1], BIG * K3), *zp = fx_to_double(z[0], BIG * K3), want;
+    static double want_g[BIG * K3];
+    ck_assert_int_eq(sfri_ref_last_batch(zd, ids[1], BIG, zp, ids[0], BIG, K3, 2, 1.5, want_g,
+                                         &want), 0);
+    ck_assert(want > 0);
+    ck_assert_double_eq_tol(lb, want, 1e-12 * want);
+    ck_assert_double_eq_tol(loss, want, 1e-12 * want);
+    fx_assert_close(dz, want_g, BIG * K3, 1e-5, "last-batch gradient");
+    free(zd);
+    free(zp);
+    sfr_reg_destroy(reg);
+}
+END_TEST
+
 /* The reference's gradient is the derivative of its loss in this batch's
  * logits, the stored ones held (central differences in double). */
 START_TEST(reference_gradient_finite_differences)
@@ -273,6 +312,7 @@ Suite *reg_last_batch_suite(void)
     Suite *s = suite_create("reg_last_batch");
     TCase *tc = tcase_create("last_batch");
     tcase_add_test(tc, fast_matches_reference);
+    tcase_add_test(tc, many_repeated_ids);
     tcase_add_test(tc, reference_gradient_finite_differences);
     tcase_add_test(tc, last_batch_by_hand);
     tcase_add_test(tc, stored_batch);

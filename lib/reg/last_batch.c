@@ -15,7 +15,6 @@
  * last successful compute with logits and lambda > 0; one with lambda = 0
  * forgets it, as does loading a checkpoint (it is not saved there).
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "common/common.h"
@@ -80,12 +79,41 @@ double sfri_last_batch_term(const sfr_reg *reg, const float *logits, int64_t n, 
                                weight * reg->param[SFRI_P_LAST_BATCH] / (double)n, dlogits);
 }
 
-static int by_id_then_row(const void *a, const void *b)
+static int before(struct sfri_id_row a, struct sfri_id_row b)
 {
-    const struct sfri_id_row *x = a, *y = b;
-    if (x->id != y->id)
-        return x->id < y->id ? -1 : 1;
-    return (x->row > y->row) - (x->row < y->row);
+    return a.id < b.id || (a.id == b.id && a.row < b.row);
+}
+
+/* Moves v[i] down the max-heap v[0, n) to where its children are not after it. */
+static void sift_down(struct sfri_id_row *v, int64_t i, int64_t n)
+{
+    for (;;) {
+        int64_t big = i, l = 2 * i + 1, r = l + 1;
+        if (l < n && before(v[big], v[l]))
+            big = l;
+        if (r < n && before(v[big], v[r]))
+            big = r;
+        if (big == i)
+            return;
+        struct sfri_id_row t = v[i];
+        v[i] = v[big];
+        v[big] = t;
+        i = big;
+    }
+}
+
+/* Heapsort by (id, row): in place and O(n log n), where glibc's qsort may
+ * allocate a merge buffer on every step. */
+static void sort_by_id(struct sfri_id_row *v, int64_t n)
+{
+    for (int64_t i = n / 2 - 1; i >= 0; i--)
+        sift_down(v, i, n);
+    for (int64_t end = n - 1; end > 0; end--) {
+        struct sfri_id_row t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        sift_down(v, 0, end);
+    }
 }
 
 void sfri_last_batch_store(sfr_reg *reg, const float *logits, int64_t n, int64_t k)
@@ -94,7 +122,7 @@ void sfri_last_batch_store(sfr_reg *reg, const float *logits, int64_t n, int64_t
     memcpy(next->logits, logits, (size_t)n * (size_t)k * sizeof(float));
     for (int64_t s = 0; s < n; s++)
         next->order[s] = (struct sfri_id_row){reg->ids[s], s};
-    qsort(next->order, (size_t)n, sizeof *next->order, by_id_then_row);
+    sort_by_id(next->order, n);
     next->n = n;
     next->k = k;
     reg->last_cur = 1 - reg->last_cur;
