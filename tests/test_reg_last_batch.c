@@ -126,6 +126,35 @@ START_TEST(many_repeated_ids)
 }
 END_TEST
 
+/* A batch larger than the stored one grows both slots; the stored batch
+ * survives the growth and teaches the ids it holds. */
+START_TEST(a_larger_batch_keeps_the_stored_one)
+{
+    fx_seed(75);
+    const int64_t small_ids[2] = {8, 3};
+    const int32_t small_labels[2] = {0, 1};
+    float zs[2 * K], z[N * K], dz[N * K];
+    fx_fill(zs, 2 * K, 0);
+    fx_fill(z, N * K, 0);
+    sfr_reg *reg = make_reg(1, 2);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_GAMMA, 0), SFR_OK);
+    double loss, lb;
+    ck_assert_int_eq(sfr_reg_set_sample_ids(reg, small_ids, 2), SFR_OK);
+    ck_assert_int_eq(sfr_reg_compute(reg, zs, small_labels, 2, K, dz, &loss), SFR_OK);
+    ck_assert_int_eq(compute(reg, ids_a, z, dz, &loss), SFR_OK);   /* ids 3 and 8 come again */
+    ck_assert_int_eq(sfr_reg_last_batch_loss(reg, &lb), SFR_OK);
+    double *zd = fx_to_double(z, N * K), *zp = fx_to_double(zs, 2 * K), want, want_g[N * K];
+    ck_assert_int_eq(sfri_ref_last_batch(zd, ids_a, N, zp, small_ids, 2, K, 2, 1, want_g, &want),
+                     0);
+    ck_assert(want > 0);
+    ck_assert_double_eq_tol(lb, want, 1e-12 * want);
+    fx_assert_close(dz, want_g, N * K, 1e-5, "last-batch gradient after growth");
+    free(zd);
+    free(zp);
+    sfr_reg_destroy(reg);
+}
+END_TEST
+
 /* The reference's gradient is the derivative of its loss in this batch's
  * logits, the stored ones held (central differences in double). */
 START_TEST(reference_gradient_finite_differences)
@@ -313,6 +342,7 @@ Suite *reg_last_batch_suite(void)
     TCase *tc = tcase_create("last_batch");
     tcase_add_test(tc, fast_matches_reference);
     tcase_add_test(tc, many_repeated_ids);
+    tcase_add_test(tc, a_larger_batch_keeps_the_stored_one);
     tcase_add_test(tc, reference_gradient_finite_differences);
     tcase_add_test(tc, last_batch_by_hand);
     tcase_add_test(tc, stored_batch);

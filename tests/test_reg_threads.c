@@ -90,6 +90,9 @@ START_TEST(same_shapes_allocate_nothing_and_shapes_may_change)
     ck_assert_int_eq(sfr_reg_create(&reg), SFR_OK);
     ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_LS_SOURCE, SFR_LS_PAST), SFR_OK);
     ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_LS_BANK_SIZE, 16), SFR_OK);
+    /* The class-wise and last-batch terms keep grow-only buffers too. */
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_CLASSWISE, 1), SFR_OK);
+    ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_LAST_BATCH, 1), SFR_OK);
     struct fx_pair p;
     fx_pair_make(&p, (struct fx_shape){4, 8, 8, 8, 16, 4, 4}, 1);
     /* A net's tap, as after a compile for batch 4, reading the same buffers. */

@@ -410,10 +410,10 @@ double sfri_soft_target_kl(const float *logits, const float *teacher, const int6
                            int64_t n, int64_t k, double temp, double scale, float *dlogits);
 
 /*
- * Before a compute with the last-batch term (last_batch.c): finds each
- * pending id's row in the stored batch (none when its k differs) and sizes
- * the free slot for n x k. SFR_ERR_NOMEM (for fn), nothing stored changed,
- * when a buffer cannot grow.
+ * Before a compute with the last-batch term (last_batch.c): sizes both
+ * slots for n x k (the stored batch kept) and finds each pending id's row
+ * in the stored batch (none when its k differs). SFR_ERR_NOMEM (for fn),
+ * nothing stored changed, when a buffer cannot grow.
  */
 sfr_status sfri_last_batch_prepare(sfr_reg *reg, int64_t n, int64_t k, const char *fn);
 
