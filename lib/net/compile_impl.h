@@ -57,6 +57,16 @@ sfr_status sfri_make_bound_step(sfr_net *net, struct sfri_step *s, const_dnnl_pr
                                 int layer, int pass, const struct sfri_arg *args, int n,
                                 const char *fn);
 
+/*
+ * A backward-data step s of layer made from op (a descriptor for
+ * sfri_make_pd) with the forward's hint, bound to its n args: the
+ * primitive descriptor is made and released here.
+ */
+sfr_status sfri_make_backward_step(sfr_net *net, struct sfri_step *s, const void *op,
+                                   const_dnnl_primitive_desc_t hint, int layer,
+                                   const struct sfri_arg *args, int n, const char *what,
+                                   const char *fn);
+
 /* The number of entries of an array argument list. */
 #define SFRI_NARGS(args) ((int)(sizeof(args) / sizeof((args)[0])))
 

@@ -85,31 +85,25 @@ static sfr_status hardsigmoid_backward(struct sfri_op_ctx *c, const_dnnl_primiti
         return sfri_dnnl_fail(ds, fn, "eltwise descriptor");
     /* The forward's hint: the clip's is a clip_v2 forward of its own. */
     dnnl_eltwise_desc_t clip_f;
-    dnnl_primitive_desc_t clip_fpd = NULL, cpd = NULL, lpd = NULL;
+    dnnl_primitive_desc_t clip_fpd = NULL;
     ds = dnnl_eltwise_forward_desc_init(&clip_f, dnnl_forward_training,
                                         dnnl_eltwise_clip_v2_use_dst_for_bwd, md, 0.f, 1.f);
     if (ds != dnnl_success)
         return sfri_dnnl_fail(ds, fn, "eltwise descriptor");
     sfr_status st = sfri_make_pd(net, &clip_f, NULL, &clip_fpd, "hardsigmoid clip", fn);
-    if (st == SFR_OK)
-        st = sfri_make_pd(net, &clip_d, clip_fpd, &cpd, "hardsigmoid clip backward", fn);
     const struct sfri_arg clip_args[] = {{DNNL_ARG_DST, l->out, l->bytes},
                                          {DNNL_ARG_DIFF_DST, l->diff, l->bytes},
                                          {DNNL_ARG_DIFF_SRC, clipped, l->bytes}};
     if (st == SFR_OK)
-        st = sfri_make_bound_step(net, &l->bwd_pre, cpd, c->id, SFRI_PASS_BWD_DATA, clip_args,
-                                  SFRI_NARGS(clip_args), fn);
+        st = sfri_make_backward_step(net, &l->bwd_pre, &clip_d, clip_fpd, c->id, clip_args,
+                                     SFRI_NARGS(clip_args), "hardsigmoid clip backward", fn);
     const struct sfri_arg lin_args[] = {{DNNL_ARG_SRC, c->src->out, c->src->bytes},
                                         {DNNL_ARG_DIFF_DST, clipped, l->bytes},
                                         {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes}};
     if (st == SFR_OK)
-        st = sfri_make_pd(net, &lin_d, fpd, &lpd, "hardsigmoid linear backward", fn);
-    if (st == SFR_OK)
-        st = sfri_make_bound_step(net, &l->bwd, lpd, c->id, SFRI_PASS_BWD_DATA, lin_args,
-                                  SFRI_NARGS(lin_args), fn);
+        st = sfri_make_backward_step(net, &l->bwd, &lin_d, fpd, c->id, lin_args,
+                                     SFRI_NARGS(lin_args), "hardsigmoid linear backward", fn);
     dnnl_primitive_desc_destroy(clip_fpd);
-    dnnl_primitive_desc_destroy(cpd);
-    dnnl_primitive_desc_destroy(lpd);
     return st;
 }
 
@@ -125,7 +119,7 @@ sfr_status sfri_compile_activation(struct sfri_op_ctx *c)
     const struct act_alg a = act_alg(l->act);
     const int hard_sigmoid = l->act == SFR_ACT_HARDSIGMOID;
     dnnl_eltwise_desc_t fd, bd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_primitive_desc_t fpd = NULL;
     dnnl_status_t ds =
         dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training, a.alg, md, a.alpha, a.beta);
     if (ds != dnnl_success)
@@ -156,12 +150,9 @@ sfr_status sfri_compile_activation(struct sfri_op_ctx *c)
         ds = dnnl_eltwise_backward_desc_init(&bd, a.alg, md, md, a.alpha, a.beta);
         st = ds == dnnl_success ? SFR_OK : sfri_dnnl_fail(ds, fn, "eltwise descriptor");
         if (st == SFR_OK)
-            st = sfri_make_pd(net, &bd, fpd, &bpd, "activation backward", fn);
-        if (st == SFR_OK)
-            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
-                                      SFRI_NARGS(bwd), fn);
+            st = sfri_make_backward_step(net, &l->bwd, &bd, fpd, c->id, bwd, SFRI_NARGS(bwd),
+                                         "activation backward", fn);
     }
     dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
     return st;
 }

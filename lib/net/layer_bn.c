@@ -38,7 +38,7 @@ sfr_status sfri_compile_bn(struct sfri_op_ctx *c)
         return SFR_ERR_NOMEM;
     l->var = l->mean + l->c;
     dnnl_batch_normalization_desc_t fd, ed, bd;
-    dnnl_primitive_desc_t fpd = NULL, epd = NULL, bpd = NULL;
+    dnnl_primitive_desc_t fpd = NULL, epd = NULL;
     dnnl_status_t ds =
         dnnl_batch_normalization_forward_desc_init(&fd, dnnl_forward_training, md, SFRI_BN_EPS, flags);
     if (ds == dnnl_success)
@@ -80,12 +80,9 @@ sfr_status sfri_compile_bn(struct sfri_op_ctx *c)
         {DNNL_ARG_DIFF_SCALE, c->dw, ch}, {DNNL_ARG_DIFF_SHIFT, c->db, ch},
         {DNNL_ARG_WORKSPACE, l->workspace, ws}};
     if (st == SFR_OK)
-        st = sfri_make_pd(net, &bd, fpd, &bpd, "batch normalization backward", fn);
-    if (st == SFR_OK)
-        st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
-                                  SFRI_NARGS(bwd), fn);
+        st = sfri_make_backward_step(net, &l->bwd, &bd, fpd, c->id, bwd, SFRI_NARGS(bwd),
+                                     "batch normalization backward", fn);
     dnnl_primitive_desc_destroy(fpd);
     dnnl_primitive_desc_destroy(epd);
-    dnnl_primitive_desc_destroy(bpd);
     return st;
 }

@@ -20,7 +20,7 @@ sfr_status sfri_compile_pool(struct sfri_op_ctx *c)
     if (st != SFR_OK)
         return st;
     dnnl_pooling_v2_desc_t fd, bd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_primitive_desc_t fpd = NULL;
     dnnl_status_t ds = dnnl_pooling_v2_forward_desc_init(&fd, dnnl_forward_training, alg, &c->src->md,
                                                          &dst_any, strides, kernel, dilation, pads, pads);
     if (ds != dnnl_success)
@@ -43,13 +43,10 @@ sfr_status sfri_compile_pool(struct sfri_op_ctx *c)
                                        {DNNL_ARG_WORKSPACE, l->workspace, ws}};
         ds = dnnl_pooling_v2_backward_desc_init(&bd, alg, &c->src->md, &l->md, strides, kernel,
                                                 dilation, pads, pads);
-        st = ds == dnnl_success ? sfri_make_pd(net, &bd, fpd, &bpd, "pooling backward", fn)
+        st = ds == dnnl_success ? sfri_make_backward_step(net, &l->bwd, &bd, fpd, c->id, bwd,
+                                                          SFRI_NARGS(bwd), "pooling backward", fn)
                                 : sfri_dnnl_fail(ds, fn, "pooling descriptor");
-        if (st == SFR_OK)
-            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
-                                      SFRI_NARGS(bwd), fn);
     }
     dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
     return st;
 }

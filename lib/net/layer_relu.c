@@ -15,7 +15,7 @@ sfr_status sfri_compile_relu(struct sfri_op_ctx *c)
         return st;
     int fused = c->src->fuse_relu; /* the add computed it */
     dnnl_eltwise_desc_t fd, bd;
-    dnnl_primitive_desc_t fpd = NULL, bpd = NULL;
+    dnnl_primitive_desc_t fpd = NULL;
     dnnl_status_t ds = dnnl_eltwise_forward_desc_init(&fd, dnnl_forward_training,
                                                       dnnl_eltwise_relu_use_dst_for_bwd, md, 0.f, 0.f);
     if (ds == dnnl_success && c->back)
@@ -32,12 +32,9 @@ sfr_status sfri_compile_relu(struct sfri_op_ctx *c)
         const struct sfri_arg bwd[] = {{DNNL_ARG_DST, l->out, l->bytes},
                                        {DNNL_ARG_DIFF_DST, l->diff, l->bytes},
                                        {DNNL_ARG_DIFF_SRC, c->diff_src, c->src->bytes}};
-        st = sfri_make_pd(net, &bd, fpd, &bpd, "relu backward", fn);
-        if (st == SFR_OK)
-            st = sfri_make_bound_step(net, &l->bwd, bpd, c->id, SFRI_PASS_BWD_DATA, bwd,
-                                      SFRI_NARGS(bwd), fn);
+        st = sfri_make_backward_step(net, &l->bwd, &bd, fpd, c->id, bwd, SFRI_NARGS(bwd),
+                                     "relu backward", fn);
     }
     dnnl_primitive_desc_destroy(fpd);
-    dnnl_primitive_desc_destroy(bpd);
     return st;
 }

@@ -150,6 +150,19 @@ sfr_status sfri_make_pd(sfr_net *net, const void *op, const_dnnl_primitive_desc_
     return make_pd(net, op, hint, NULL, pd, what, fn);
 }
 
+sfr_status sfri_make_backward_step(sfr_net *net, struct sfri_step *s, const void *op,
+                                   const_dnnl_primitive_desc_t hint, int layer,
+                                   const struct sfri_arg *args, int n, const char *what,
+                                   const char *fn)
+{
+    dnnl_primitive_desc_t pd = NULL;
+    sfr_status st = sfri_make_pd(net, op, hint, &pd, what, fn);
+    if (st == SFR_OK)
+        st = sfri_make_bound_step(net, s, pd, layer, SFRI_PASS_BWD_DATA, args, n, fn);
+    dnnl_primitive_desc_destroy(pd);
+    return st;
+}
+
 sfr_status sfri_make_pd_relu(sfr_net *net, const void *op, dnnl_primitive_desc_t *pd,
                              const char *what, const char *fn)
 {
