@@ -32,6 +32,32 @@ static sfr_status compute(sfr_reg *reg, const int64_t *ids, const float *z, floa
     return sfr_reg_compute(reg, z, labels6, N, K, dz, loss);
 }
 
+/* The batch (z, ids) of n after the stored one (zp, prev_ids) of n_prev,
+ * with the label term off: reg's loss and dz against the reference. */
+struct batch {
+    const float *z;
+    const int64_t *ids;
+    int64_t n;
+};
+
+static void assert_matches_reference(const sfr_reg *reg, struct batch now, struct batch stored,
+                                     int64_t k, double temp, double weight, const float *dz)
+{
+    double lb, want;
+    double *zd = fx_to_double(now.z, now.n * k), *zp = fx_to_double(stored.z, stored.n * k);
+    double *want_g = malloc((size_t)(now.n * k) * sizeof *want_g);
+    ck_assert_ptr_nonnull(want_g);
+    ck_assert_int_eq(sfri_ref_last_batch(zd, now.ids, now.n, zp, stored.ids, stored.n, k, temp,
+                                         weight, want_g, &want), 0);
+    ck_assert_int_eq(sfr_reg_last_batch_loss(reg, &lb), SFR_OK);
+    ck_assert(want > 0);
+    ck_assert_double_eq_tol(lb, want, 1e-12 * want);
+    fx_assert_close(dz, want_g, now.n * k, 1e-5, "last-batch gradient");
+    free(zd);
+    free(zp);
+    free(want_g);
+}
+
 /*
  * Three batches through the fast term and the reference, T 1 and 3, a
  * warm-up factor of 1/2: the loss, and the gradient as the change of dlogits
@@ -106,22 +132,13 @@ START_TEST(many_repeated_ids)
         labels[s] = s % K3;
     sfr_reg *reg = make_reg(1.5, 2);
     ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_GAMMA, 0), SFR_OK);
-    double loss, lb;
+    double loss;
     for (int b = 0; b < 2; b++) {
         ck_assert_int_eq(sfr_reg_set_sample_ids(reg, ids[b], BIG), SFR_OK);
         ck_assert_int_eq(sfr_reg_compute(reg, z[b], labels, BIG, K3, dz, &loss), SFR_OK);
     }
-    ck_assert_int_eq(sfr_reg_last_batch_loss(reg, &lb), SFR_OK);
-    double *zd = fx_to_double(z[1], BIG * K3), *zp = fx_to_double(z[0], BIG * K3), want;
-    static double want_g[BIG * K3];
-    ck_assert_int_eq(sfri_ref_last_batch(zd, ids[1], BIG, zp, ids[0], BIG, K3, 2, 1.5, want_g,
-                                         &want), 0);
-    ck_assert(want > 0);
-    ck_assert_double_eq_tol(lb, want, 1e-12 * want);
-    ck_assert_double_eq_tol(loss, want, 1e-12 * want);
-    fx_assert_close(dz, want_g, BIG * K3, 1e-5, "last-batch gradient");
-    free(zd);
-    free(zp);
+    assert_matches_reference(reg, (struct batch){z[1], ids[1], BIG},
+                             (struct batch){z[0], ids[0], BIG}, K3, 2, 1.5, dz);
     sfr_reg_destroy(reg);
 }
 END_TEST
@@ -138,19 +155,12 @@ START_TEST(a_larger_batch_keeps_the_stored_one)
     fx_fill(z, N * K, 0);
     sfr_reg *reg = make_reg(1, 2);
     ck_assert_int_eq(sfr_reg_set_param(reg, SFR_PARAM_GAMMA, 0), SFR_OK);
-    double loss, lb;
+    double loss;
     ck_assert_int_eq(sfr_reg_set_sample_ids(reg, small_ids, 2), SFR_OK);
     ck_assert_int_eq(sfr_reg_compute(reg, zs, small_labels, 2, K, dz, &loss), SFR_OK);
     ck_assert_int_eq(compute(reg, ids_a, z, dz, &loss), SFR_OK);   /* ids 3 and 8 come again */
-    ck_assert_int_eq(sfr_reg_last_batch_loss(reg, &lb), SFR_OK);
-    double *zd = fx_to_double(z, N * K), *zp = fx_to_double(zs, 2 * K), want, want_g[N * K];
-    ck_assert_int_eq(sfri_ref_last_batch(zd, ids_a, N, zp, small_ids, 2, K, 2, 1, want_g, &want),
-                     0);
-    ck_assert(want > 0);
-    ck_assert_double_eq_tol(lb, want, 1e-12 * want);
-    fx_assert_close(dz, want_g, N * K, 1e-5, "last-batch gradient after growth");
-    free(zd);
-    free(zp);
+    assert_matches_reference(reg, (struct batch){z, ids_a, N}, (struct batch){zs, small_ids, 2},
+                             K, 2, 1, dz);
     sfr_reg_destroy(reg);
 }
 END_TEST
