@@ -297,7 +297,8 @@ SFR_API sfr_status sfr_reg_set_progress(sfr_reg *reg, double t);
  *
  * Needed before each compute with logits when #SFR_PARAM_LS_SOURCE is
  * #SFR_LS_PAST or #SFR_PARAM_LAST_BATCH is above 0; the ids stay pending
- * until a successful compute with logits consumes them. On error the ids set before stay pending.
+ * until a successful compute with logits consumes them. On error the ids
+ * set before stay pending.
  *
  * @param[in,out] reg The regularizer.
  * @param[in]     ids n dataset indices, each >= 0 (and below
