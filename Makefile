@@ -15,7 +15,7 @@
 #   make deps       install the Debian packages a build, an install and the demo need
 #   make deps-test  ... and those the tests, the examples and the reference add
 #   make fuzz       libFuzzer targets in build/fuzz/, each run FUZZ_SECONDS (default 60)
-#   make bench      time the SFR objective and whole training steps (bench/)
+#   make bench      time the SFR objective, whole training steps and oneDNN's bf16 kernels (bench/)
 #   make abi-check, abi-baseline   compare with / regenerate abi/libsfr.abi
 #   make check-asan       every suite under AddressSanitizer + UBSan, in build-asan/
 #   make check-valgrind   every suite under valgrind's memcheck, in build-valgrind/
@@ -278,6 +278,9 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_input.h $(FUZZ_LIB_OBJS)
 BENCH_SFR := $(BUILD)/bench/bench_sfr
 BENCH_TRAIN := $(BUILD)/bench/bench_train
 BENCH_PARTIAL := $(BUILD)/bench/bench_partial
+# bench_bf16_chain times oneDNN's kernels alone (what bf16 activations between
+# layers could give, docs/performance.md), so it links oneDNN, not libsfr.
+BENCH_CHAIN := $(BUILD)/bench/bench_bf16_chain
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 BENCH_LDLIBS := -L$(BUILD) -lsfr -lm -Wl,-rpath,'$$ORIGIN/..'
 
@@ -295,10 +298,15 @@ $(BENCH_PARTIAL): bench/bench_partial.c bench/bench_util.h tests/reference_nets.
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -fopenmp $(CFLAGS) -o $@ $(filter %.c,$^) $(BENCH_LDLIBS)
 
-bench: all $(BENCH_SFR) $(BENCH_TRAIN) $(BENCH_PARTIAL)
+$(BENCH_CHAIN): bench/bench_bf16_chain.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -ldnnl
+
+bench: all $(BENCH_SFR) $(BENCH_TRAIN) $(BENCH_PARTIAL) $(BENCH_CHAIN)
 	$(BENCH_SFR)
 	$(BENCH_TRAIN)
 	$(BENCH_PARTIAL)
+	$(BENCH_CHAIN)
 
 # $(call install_packages,TARGET,PACKAGES): installs those of PACKAGES that are
 # missing when run as root, or prints the command that would.
