@@ -201,7 +201,8 @@ static options parse_options(int argc, char **argv)
                  .ls_source = SFR_LS_UNIFORM, .schedule = SCHEDULE_COSINE};
     enum { OPT_PAIRS = 256, OPT_ADAPTERS, OPT_HEADS, OPT_HEAD_CE, OPT_HEAD_KL, OPT_HEAD_T,
            OPT_HEAD_WIDTH, OPT_BETA_DECAY, OPT_WARMUP, OPT_COOLDOWN, OPT_HEAD_MUTUAL,
-           OPT_CLASSWISE, OPT_CLASSWISE_T, OPT_LAST_BATCH, OPT_LAST_BATCH_T, OPT_EPS, OPT_EPS_ABS, OPT_EPS_SCALING,
+           OPT_CLASSWISE, OPT_CLASSWISE_T, OPT_LAST_BATCH, OPT_LAST_BATCH_T, OPT_EPS,
+           OPT_EPS_ABS, OPT_EPS_SCALING,
            OPT_DEBIAS, OPT_LS_EPS, OPT_VAL, OPT_OPTIMIZER, OPT_WARMUP_EPOCHS, OPT_NET,
            OPT_KEEP_LAST, OPT_STOP_AFTER, OPT_INIT_ONNX, OPT_STAGE_NAMES, OPT_EXPORT_ONNX,
            OPT_PRECISION };
@@ -766,9 +767,9 @@ static void add_step_stats(sfr_reg *reg, const sfr_layers *l, epoch_stats *st)
     }
 }
 
-/* The columns up to lr are 0.1.0's; the evaluation set names column 8. */
 /*
- * Opens the metrics CSV. A resumed run appends to it, but only under the
+ * Opens the metrics CSV; the columns up to lr are 0.1.0's, the evaluation
+ * set names column 8. A resumed run appends to it, but only under the
  * header it would write itself: a CSV begun by a build with other columns
  * (or by a validation run for a test run) is refused, not extended with
  * rows that do not match its header.
@@ -877,10 +878,10 @@ int main(int argc, char **argv)
         printf("resumed from %s after epoch %d\n", o.checkpoint, first_epoch);
     }
 
-    /* The last partial batch is dropped unless --keep-last. */
-    /* Batch b starts at image b * stride of the epoch's order. With the
-     * last-batch term batches overlap by half (DLB), so each image is in two
-     * consecutive batches and an epoch takes about twice the steps. */
+    /* Batch b starts at image b * stride of the epoch's order; the last
+     * partial batch is dropped unless --keep-last. With the last-batch term
+     * batches overlap by half (DLB), so each image is in two consecutive
+     * batches and an epoch takes about twice the steps. */
     const int64_t stride = o.last_batch > 0 ? o.batch / 2 : o.batch;
     const int64_t batches =
         o.keep_last ? (train.count + o.batch - 1) / o.batch
