@@ -1,8 +1,9 @@
 # libsfr: build, test, install. GNU make only.
 #
 #   make            the shared and static libraries, in build/
-#   make check      install missing packages (make deps-test), build, run every suite,
-#                   compare the ABI with abi/, run each fuzz target CHECK_FUZZ_SECONDS (5)
+#   make check      install missing packages (make deps-test), build (the benchmarks
+#                   too), run every suite, compare the ABI with abi/, run each fuzz
+#                   target CHECK_FUZZ_SECONDS (5)
 #   make install    headers, both libraries, sfr.pc and the CMake package (sfrConfig.cmake);
 #                   PREFIX, DESTDIR, LIBDIR, INCLUDEDIR are honoured
 #                   (make install also installs the Python package to PYTHONDIR, see
@@ -183,7 +184,7 @@ plot:
 
 # The Check run comes last so that its summary closes the output.
 check: deps-test
-	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES)
+	$(MAKE) all $(TEST_RUNNER) $(EXAMPLES) $(BENCHES)
 	$(MAKE) abi-check
 	$(MAKE) fuzz FUZZ_SECONDS=$(CHECK_FUZZ_SECONDS)
 	cd $(BUILD)/tests && SFR_MAKE='$(MAKE)' ./run_tests
@@ -281,6 +282,8 @@ BENCH_PARTIAL := $(BUILD)/bench/bench_partial
 # bench_bf16_chain times oneDNN's kernels alone (what bf16 activations between
 # layers could give, docs/performance.md), so it links oneDNN, not libsfr.
 BENCH_CHAIN := $(BUILD)/bench/bench_bf16_chain
+# make check builds them too (without running them), so that they keep up with the API.
+BENCHES := $(BENCH_SFR) $(BENCH_TRAIN) $(BENCH_PARTIAL) $(BENCH_CHAIN)
 BENCH_CFLAGS := -std=c11 -D_GNU_SOURCE -Iinclude $(WARN)
 BENCH_LDLIBS := -L$(BUILD) -lsfr -lm -Wl,-rpath,'$$ORIGIN/..'
 
@@ -302,7 +305,7 @@ $(BENCH_CHAIN): bench/bench_bf16_chain.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -o $@ $< -ldnnl
 
-bench: all $(BENCH_SFR) $(BENCH_TRAIN) $(BENCH_PARTIAL) $(BENCH_CHAIN)
+bench: all $(BENCHES)
 	$(BENCH_SFR)
 	$(BENCH_TRAIN)
 	$(BENCH_PARTIAL)
