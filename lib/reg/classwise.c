@@ -25,16 +25,10 @@ sfr_status sfri_classwise_partners(sfr_reg *reg, const int32_t *labels, int64_t 
                                    const char *fn)
 {
     /* Grow-only, as the workspace: a batch of unchanged shape allocates nothing. */
-    const size_t need = sfri_mul_size((size_t)n + (size_t)k, sizeof(int64_t));
-    if (need > reg->partner_cap) {
-        int64_t *grown = sfri_malloc(need);
-        if (grown == NULL)
-            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for the class-wise partners of "
-                             "%lld samples and %lld classes", (long long)n, (long long)k);
-        sfri_free(reg->partner);
-        reg->partner = grown;
-        reg->partner_cap = need;
-    }
+    if (sfri_grow_buffer((void **)&reg->partner, &reg->partner_cap, (size_t)n + (size_t)k, 0,
+                         sizeof(int64_t)) != 0)
+        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for the class-wise partners of "
+                         "%lld samples and %lld classes", (long long)n, (long long)k);
     int64_t *partner = reg->partner, *next = reg->partner + n;   // (N), (K)
     for (int64_t c = 0; c < k; c++)
         next[c] = -1;

@@ -26,30 +26,15 @@ SFR_API sfr_status sfr_reg_last_batch_loss(const sfr_reg *reg, double *value)
                                 "sfr_reg_last_batch_loss");
 }
 
-/* Grows *buf to hold count elements of elem bytes, keeping its first keep elements. */
-static int grow(void **buf, size_t *cap, size_t count, size_t keep, size_t elem)
-{
-    if (count <= *cap)
-        return 0;
-    void *p = sfri_malloc(sfri_mul_size(count, elem));
-    if (p == NULL)
-        return -1;
-    if (keep > 0)
-        memcpy(p, *buf, keep * elem);
-    sfri_free(*buf);
-    *buf = p;
-    *cap = count;
-    return 0;
-}
-
 /* Sizes a slot for n x k, keeping what it stores. */
 static int grow_slot(struct sfri_last_slot *slot, int64_t n, int64_t k)
 {
     const size_t kept = (size_t)slot->n;
-    return grow((void **)&slot->logits, &slot->logits_cap, sfri_mul_size((size_t)n, (size_t)k),
-                kept * (size_t)slot->k, sizeof(float)) != 0 ||
-           grow((void **)&slot->order, &slot->order_cap, (size_t)n, kept,
-                sizeof(struct sfri_id_row)) != 0;
+    return sfri_grow_buffer((void **)&slot->logits, &slot->logits_cap,
+                            sfri_mul_size((size_t)n, (size_t)k), kept * (size_t)slot->k,
+                            sizeof(float)) != 0 ||
+           sfri_grow_buffer((void **)&slot->order, &slot->order_cap, (size_t)n, kept,
+                            sizeof(struct sfri_id_row)) != 0;
 }
 
 /* The lowest row of id in a stored batch, or -1. */
@@ -69,7 +54,8 @@ static int64_t find_row(const struct sfri_last_slot *slot, int64_t id)
 sfr_status sfri_last_batch_prepare(sfr_reg *reg, int64_t n, int64_t k, const char *fn)
 {
     /* Both slots, so that the compute after this one allocates nothing either. */
-    if (grow((void **)&reg->last_match, &reg->last_match_cap, (size_t)n, 0, sizeof(int64_t)) != 0 ||
+    if (sfri_grow_buffer((void **)&reg->last_match, &reg->last_match_cap, (size_t)n, 0,
+                         sizeof(int64_t)) != 0 ||
         grow_slot(&reg->last[0], n, k) != 0 || grow_slot(&reg->last[1], n, k) != 0)
         return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for the last-batch term's %lld "
                          "samples of %lld classes", (long long)n, (long long)k);

@@ -54,6 +54,21 @@ int sfri_grow_list(void **items, int *cap, int count, size_t elem)
     return 0;
 }
 
+int sfri_grow_buffer(void **buf, size_t *cap, size_t need, size_t keep, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    void *p = sfri_malloc(sfri_mul_size(need, elem));
+    if (p == NULL)
+        return -1;
+    if (keep > 0)
+        memcpy(p, *buf, keep * elem);
+    sfri_free(*buf);
+    *buf = p;
+    *cap = need;
+    return 0;
+}
+
 /* sfr_reg_add_pair with the busy flag held. */
 static sfr_status add_pair(sfr_reg *reg, sfr_tap *student, sfr_tap *teacher, double beta,
                            int *index)
@@ -139,14 +154,8 @@ static sfr_status set_sample_ids(sfr_reg *reg, const int64_t *ids, int64_t n)
         if (ids[i] < 0)
             return sfri_fail(SFR_ERR_INVALID_ARG, fn, "ids[%lld] = %lld is negative",
                              (long long)i, (long long)ids[i]);
-    if (n > reg->ids_cap) {
-        int64_t *p = sfri_malloc(sfri_mul_size((size_t)n, sizeof *p));
-        if (p == NULL)
-            return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %lld ids", (long long)n);
-        sfri_free(reg->ids);
-        reg->ids = p;
-        reg->ids_cap = n;
-    }
+    if (sfri_grow_buffer((void **)&reg->ids, &reg->ids_cap, (size_t)n, 0, sizeof *ids) != 0)
+        return sfri_fail(SFR_ERR_NOMEM, fn, "out of memory for %lld ids", (long long)n);
     memcpy(reg->ids, ids, (size_t)n * sizeof *ids);
     reg->nids = n;
     reg->ids_pending = 1;

@@ -149,7 +149,8 @@ struct sfr_reg {
     int nheads, heads_cap;
 
     int64_t *ids;                     /* (nids) sample ids for the next label compute */
-    int64_t nids, ids_cap;
+    int64_t nids;
+    size_t ids_cap;                   /* elements */
     int ids_pending;
 
     /* The `past` bank, ls_bank_size rows; set_param frees it when that size changes. */
@@ -163,7 +164,7 @@ struct sfr_reg {
     /* The class-wise partners of the last compute's samples (N), then the
      * scratch of one index per class (K); grow-only. */
     int64_t *partner;
-    size_t partner_cap;               /* bytes */
+    size_t partner_cap;               /* elements */
 
     /* The last-batch term: slot last_cur holds the batch of the last compute
      * that had it; a compute reads it and fills the other slot, then flips. */
@@ -443,6 +444,15 @@ double sfri_weight_factor(double warmup, double cooldown, double t);
  * -1 with the list unchanged when it cannot grow.
  */
 int sfri_grow_list(void **items, int *cap, int count, size_t elem);
+
+/*
+ * A grow-only buffer (reg.c): when *buf holds fewer than need elements of
+ * elem bytes, replaces it by one of need that starts with its first keep
+ * elements. Returns 0, or -1 with *buf and *cap unchanged when out of
+ * memory. Buffers sized this way make computes of unchanged shapes
+ * allocate nothing.
+ */
+int sfri_grow_buffer(void **buf, size_t *cap, size_t need, size_t keep, size_t elem);
 
 /*
  * A getter of one loss the last compute stored (reg.c): checks reg and value
