@@ -20,11 +20,11 @@
  *
  *   bench_bf16_chain [repetitions]      (default 30; median of each)
  */
+#define BENCH_NAME "bench_bf16_chain"
 #include <dnnl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include <stdint.h>
+
+#include "bench_util.h"
 
 #define BATCH 128
 #define BN_EPS 1e-5f
@@ -40,19 +40,6 @@ static dnnl_stream_t stream;
             exit(1);                                                                      \
         }                                                                                 \
     } while (0)
-
-static double now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* A buffer for md, filled with small values (bf16 or f32 bit patterns of about 0.01-1). */
 static dnnl_memory_t memory(const dnnl_memory_desc_t *md)
@@ -87,13 +74,13 @@ static const dnnl_memory_desc_t *arg_md(const_dnnl_primitive_desc_t pd, int arg)
 /* Median milliseconds of reps runs of prim with args (after 3 warm-up runs). */
 static double time_prim(dnnl_primitive_t prim, int nargs, const dnnl_exec_arg_t *args, int reps)
 {
-    double *t = malloc((size_t)reps * sizeof *t);
+    double *t = xalloc((size_t)reps * sizeof *t);
     for (int r = -3; r < reps; r++) {
-        double t0 = now_ms();
+        double t0 = clock_ms(CLOCK_MONOTONIC);
         DN(dnnl_primitive_execute(prim, stream, nargs, args));
         DN(dnnl_stream_wait(stream));
         if (r >= 0)
-            t[r] = now_ms() - t0;
+            t[r] = clock_ms(CLOCK_MONOTONIC) - t0;
     }
     qsort(t, (size_t)reps, sizeof *t, cmp_double);
     double m = t[reps / 2];

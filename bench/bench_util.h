@@ -1,5 +1,5 @@
 /*
- * What both benchmark programs need: a clock in milliseconds, a comparison
+ * What the benchmark programs need: a clock in milliseconds, a comparison
  * for sorting timings (medians), allocation that stops the program on
  * failure, and a CHECK that stops it with libsfr's message. Each program
  * defines BENCH_NAME before including this header.
