@@ -301,9 +301,9 @@ $(BENCH_PARTIAL): bench/bench_partial.c bench/bench_util.h tests/reference_nets.
 	@mkdir -p $(dir $@)
 	$(CC) $(BENCH_CFLAGS) -fopenmp $(CFLAGS) -o $@ $(filter %.c,$^) $(BENCH_LDLIBS)
 
-$(BENCH_CHAIN): bench/bench_bf16_chain.c bench/bench_util.h
+$(BENCH_CHAIN): bench/bench_bf16_chain.c bench/bench_util.h lib/net/bf16_rule.h
 	@mkdir -p $(dir $@)
-	$(CC) $(BENCH_CFLAGS) $(CFLAGS) -o $@ $< -ldnnl
+	$(CC) $(BENCH_CFLAGS) -Ilib $(CFLAGS) -o $@ $< -ldnnl
 
 bench: all $(BENCHES)
 	$(BENCH_SFR)

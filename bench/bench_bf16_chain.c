@@ -18,6 +18,10 @@
  * Each primitive runs on its own buffers in the layout oneDNN picks, so the
  * sums are a floor: a net adds its layout copies and cache misses.
  *
+ * Then it sweeps the weight gradients of stride-2 convolutions over batch,
+ * width and channels, f32 against bf16, beside the choice of the rule by
+ * which libsfr's bf16 mode picks one per layer (lib/net/bf16_rule.h).
+ *
  *   bench_bf16_chain [repetitions]      (default 30; median of each)
  */
 #define BENCH_NAME "bench_bf16_chain"
@@ -25,6 +29,7 @@
 #include <stdint.h>
 
 #include "bench_util.h"
+#include "net/bf16_rule.h"
 
 #define BATCH 128
 #define BN_EPS 1e-5f
@@ -97,30 +102,67 @@ static double run(const_dnnl_primitive_desc_t pd, int nargs, dnnl_exec_arg_t *ar
     return ms;
 }
 
-struct conv { int ic, oc, h, w, k, stride; };
+struct conv { int n, ic, oc, h, w, k, stride; };
 
-/* Milliseconds of one convolution's passes and its batch norm's, by pass. */
-struct times { double fwd, bwd_d, bwd_w, bn_fwd, bn_bwd; };
-
-static struct times time_layer(const struct conv *c, dnnl_data_type_t dt, int reps)
+/* A convolution's forward, backward-data (unless NULL) and backward-weights
+ * primitive descriptors, in type dt (weight gradients f32), the backward
+ * ones hinted by the forward one as libsfr does. */
+static void conv_pds(const struct conv *c, dnnl_data_type_t dt, dnnl_primitive_desc_t *fpd,
+                     dnnl_primitive_desc_t *bdpd, dnnl_primitive_desc_t *bwpd)
 {
     const int pad = c->k / 2, oh = (c->h + 2 * pad - c->k) / c->stride + 1,
               ow = (c->w + 2 * pad - c->k) / c->stride + 1;
-    dnnl_dims_t src_d = {BATCH, c->ic, c->h, c->w}, wei_d = {c->oc, c->ic, c->k, c->k},
-                dst_d = {BATCH, c->oc, oh, ow}, strides = {c->stride, c->stride},
+    dnnl_dims_t src_d = {c->n, c->ic, c->h, c->w}, wei_d = {c->oc, c->ic, c->k, c->k},
+                dst_d = {c->n, c->oc, oh, ow}, strides = {c->stride, c->stride},
                 pads = {pad, pad};
     dnnl_memory_desc_t src, wei, dst, dwei;
     DN(dnnl_memory_desc_init_by_tag(&src, 4, src_d, dt, dnnl_format_tag_any));
     DN(dnnl_memory_desc_init_by_tag(&wei, 4, wei_d, dt, dnnl_format_tag_any));
     DN(dnnl_memory_desc_init_by_tag(&dst, 4, dst_d, dt, dnnl_format_tag_any));
     DN(dnnl_memory_desc_init_by_tag(&dwei, 4, wei_d, dnnl_f32, dnnl_format_tag_any));
-    struct times t;
-
     dnnl_convolution_desc_t fd, bdd, bwd;
-    dnnl_primitive_desc_t fpd, bdpd, bwpd;
     DN(dnnl_convolution_forward_desc_init(&fd, dnnl_forward_training, dnnl_convolution_direct,
                                           &src, &wei, NULL, &dst, strides, pads, pads));
-    DN(dnnl_primitive_desc_create(&fpd, &fd, NULL, engine, NULL));
+    DN(dnnl_primitive_desc_create(fpd, &fd, NULL, engine, NULL));
+    const dnnl_memory_desc_t *dst_md = query(*fpd, dnnl_query_dst_md);
+    if (bdpd != NULL) {
+        DN(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &wei,
+                                                    dst_md, strides, pads, pads));
+        DN(dnnl_primitive_desc_create(bdpd, &bdd, NULL, engine, *fpd));
+    }
+    DN(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct,
+                                                   query(*fpd, dnnl_query_src_md), &dwei, NULL,
+                                                   dst_md, strides, pads, pads));
+    DN(dnnl_primitive_desc_create(bwpd, &bwd, NULL, engine, *fpd));
+}
+
+/* Median milliseconds of a weight gradient's pass alone. */
+static double time_weight_grad(const struct conv *c, dnnl_data_type_t dt, int reps)
+{
+    dnnl_primitive_desc_t fpd, bwpd;
+    conv_pds(c, dt, &fpd, NULL, &bwpd);
+    dnnl_memory_t m_src = memory(query(fpd, dnnl_query_src_md));
+    dnnl_memory_t m_ddst = memory(query(fpd, dnnl_query_dst_md));
+    dnnl_memory_t m_dwei = memory(query(bwpd, dnnl_query_diff_weights_md));
+    dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, m_src}, {DNNL_ARG_DIFF_DST, m_ddst},
+                            {DNNL_ARG_DIFF_WEIGHTS, m_dwei}};
+    double ms = run(bwpd, 3, wa, reps);
+    dnnl_memory_destroy(m_src);
+    dnnl_memory_destroy(m_ddst);
+    dnnl_memory_destroy(m_dwei);
+    dnnl_primitive_desc_destroy(fpd);
+    dnnl_primitive_desc_destroy(bwpd);
+    return ms;
+}
+
+/* Milliseconds of one convolution's passes and its batch norm's, by pass. */
+struct times { double fwd, bwd_d, bwd_w, bn_fwd, bn_bwd; };
+
+static struct times time_layer(const struct conv *c, dnnl_data_type_t dt, int reps)
+{
+    struct times t;
+    dnnl_primitive_desc_t fpd, bdpd, bwpd;
+    conv_pds(c, dt, &fpd, &bdpd, &bwpd);
     dnnl_memory_t m_src = memory(query(fpd, dnnl_query_src_md));
     dnnl_memory_t m_wei = memory(query(fpd, dnnl_query_weights_md));
     const dnnl_memory_desc_t *dst_md = query(fpd, dnnl_query_dst_md);
@@ -129,19 +171,12 @@ static struct times time_layer(const struct conv *c, dnnl_data_type_t dt, int re
                             {DNNL_ARG_DST, m_dst}};
     t.fwd = run(fpd, 3, fa, reps);
 
-    DN(dnnl_convolution_backward_data_desc_init(&bdd, dnnl_convolution_direct, &src, &wei, dst_md,
-                                                strides, pads, pads));
-    DN(dnnl_primitive_desc_create(&bdpd, &bdd, NULL, engine, fpd));
     dnnl_memory_t m_dsrc = memory(query(bdpd, dnnl_query_diff_src_md));
     dnnl_memory_t m_wei_b = memory(query(bdpd, dnnl_query_weights_md));
     dnnl_exec_arg_t ba[] = {{DNNL_ARG_DIFF_DST, m_ddst}, {DNNL_ARG_WEIGHTS, m_wei_b},
                             {DNNL_ARG_DIFF_SRC, m_dsrc}};
     t.bwd_d = run(bdpd, 3, ba, reps);
 
-    DN(dnnl_convolution_backward_weights_desc_init(&bwd, dnnl_convolution_direct,
-                                                   query(fpd, dnnl_query_src_md), &dwei, NULL,
-                                                   dst_md, strides, pads, pads));
-    DN(dnnl_primitive_desc_create(&bwpd, &bwd, NULL, engine, fpd));
     dnnl_memory_t m_dwei = memory(query(bwpd, dnnl_query_diff_weights_md));
     dnnl_exec_arg_t wa[] = {{DNNL_ARG_SRC, m_src}, {DNNL_ARG_DIFF_DST, m_ddst},
                             {DNNL_ARG_DIFF_WEIGHTS, m_dwei}};
@@ -187,6 +222,46 @@ static struct times time_layer(const struct conv *c, dnnl_data_type_t dt, int re
     return t;
 }
 
+/*
+ * The weight gradients of stride-2 convolutions (channels doubling, square
+ * maps) in f32 and in bf16, beside the choice of libsfr's rule
+ * (lib/net/bf16_rule.h); the rule is "missed" where its choice is more than
+ * 10% slower than the other.
+ */
+static void sweep_strided_weight_grads(int reps, int amx)
+{
+    static const int batches[] = {32, 64, 128}, in_cs[] = {16, 32, 64, 128, 256},
+                     widths[] = {7, 8, 14, 16, 28, 32}, kernels[] = {1, 3};
+    int shapes = 0, missed = 0;
+    printf("\nstride-2 weight gradients, ms (median of %d): f32, bf16, bf16/f32, the rule's choice\n",
+           reps);
+    printf("%-26s %8s %8s %6s  %s\n", "conv (n, ic->oc, hw, k)", "f32", "bf16", "ratio", "rule");
+    for (size_t b = 0; b < sizeof batches / sizeof batches[0]; b++)
+        for (size_t i = 0; i < sizeof in_cs / sizeof in_cs[0]; i++)
+            for (size_t w = 0; w < sizeof widths / sizeof widths[0]; w++)
+                for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
+                    const struct conv c = {batches[b], in_cs[i], 2 * in_cs[i], widths[w],
+                                           widths[w], kernels[k], 2};
+                    /* Multiply-adds: too few to time, or too many for a bench. */
+                    const int out = (c.h + 1) / 2;
+                    double macs = (double)c.n * c.ic * c.oc * c.k * c.k * out * out;
+                    if (macs < 2e7 || macs > 4e9)
+                        continue;
+                    double f = time_weight_grad(&c, dnnl_f32, reps);
+                    double h = time_weight_grad(&c, dnnl_bf16, reps);
+                    int bf16 = sfri_bf16_weight_grad(amx, c.ic, c.w, c.k, c.k, 2, 2);
+                    int miss = (bf16 ? h : f) > 1.1 * (bf16 ? f : h);
+                    shapes++;
+                    missed += miss;
+                    char name[40];
+                    snprintf(name, sizeof name, "%d, %d->%d, %d, %d", c.n, c.ic, c.oc, c.h, c.k);
+                    printf("%-26s %8.3f %8.3f %6.2f  %s%s\n", name, f, h, h / f,
+                           bf16 ? "bf16" : "f32", miss ? " (missed)" : "");
+                }
+    printf("the rule chose within 10%% of the faster on %d of %d shapes\n", shapes - missed,
+           shapes);
+}
+
 int main(int argc, char **argv)
 {
     int reps = argc > 1 ? atoi(argv[1]) : 30;
@@ -199,11 +274,13 @@ int main(int argc, char **argv)
     /* fmnist-resnet's convolutions (NETWORKS.md): stem, then each block's two
      * 3x3 and, where the shape changes, its 1x1 shortcut. */
     static const struct conv convs[] = {
-        {1, 16, 28, 28, 3, 1},                                                  /* stem */
-        {16, 16, 28, 28, 3, 1},  {16, 16, 28, 28, 3, 1},                        /* stage 1 */
-        {16, 32, 28, 28, 3, 2},  {32, 32, 14, 14, 3, 1}, {16, 32, 28, 28, 1, 2}, /* stage 2 */
-        {32, 64, 14, 14, 3, 2},  {64, 64, 7, 7, 3, 1},   {32, 64, 14, 14, 1, 2}, /* stage 3 */
-        {64, 128, 7, 7, 3, 2},   {128, 128, 4, 4, 3, 1}, {64, 128, 7, 7, 1, 2},  /* stage 4 */
+#define B BATCH
+        {B, 1, 16, 28, 28, 3, 1},                                                        /* stem */
+        {B, 16, 16, 28, 28, 3, 1}, {B, 16, 16, 28, 28, 3, 1},                          /* stage 1 */
+        {B, 16, 32, 28, 28, 3, 2}, {B, 32, 32, 14, 14, 3, 1}, {B, 16, 32, 28, 28, 1, 2}, /* 2 */
+        {B, 32, 64, 14, 14, 3, 2}, {B, 64, 64, 7, 7, 3, 1},   {B, 32, 64, 14, 14, 1, 2}, /* 3 */
+        {B, 64, 128, 7, 7, 3, 2},  {B, 128, 128, 4, 4, 3, 1}, {B, 64, 128, 7, 7, 1, 2},  /* 4 */
+#undef B
     };
     const int n = (int)(sizeof convs / sizeof convs[0]);
     struct times sum[3] = {{0}};   /* f32, bf16, the faster of the two per pass */
@@ -246,6 +323,9 @@ int main(int argc, char **argv)
     printf("convolutions and batch norm: f32 %.2f ms, bf16 activations %.2f ms (%.2fx), "
            "the faster of the two for each pass %.2f ms (%.2fx, no conversion counted)\n",
            total[0], total[1], total[1] / total[0], total[2], total[2] / total[0]);
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    sweep_strided_weight_grads(reps, (isa & dnnl_cpu_isa_avx512_core_amx) ==
+                                         dnnl_cpu_isa_avx512_core_amx);
     dnnl_stream_destroy(stream);
     dnnl_engine_destroy(engine);
     return 0;

@@ -47,7 +47,7 @@ void sfri_net_release_live(sfr_net *net)
         for (int k = 0; k < LAYER_STEPS; k++)
             sfri_destroy_step(steps[k]);
         l->out = l->diff = l->plain = l->mean = l->var = NULL;
-        l->workspace = NULL;
+        l->workspace = l->bf16_out = NULL;
         l->bytes = 0;
         l->plain_md = 0;
         l->consumers = 0;

@@ -104,6 +104,7 @@ struct sfri_op_ctx {
     float *w, *b, *dw, *db;  /* parameter and gradient slices */
     dnnl_alg_kind_t conv_alg; /* conv: direct or Winograd, the same for its three passes */
     int bf16;                /* conv: runs on bf16 copies of its source, weights and gradient */
+    int bf16_weight_grad;    /* conv: its weight gradient too (else from the f32 tensors) */
     const char *fn;
 };
 
@@ -132,14 +133,24 @@ sfr_status sfri_compile_mul(struct sfri_op_ctx *c);
 sfr_status sfri_compile_concat(struct sfri_op_ctx *c);
 sfr_status sfri_compile_dropout(struct sfri_op_ctx *c);
 
+/* Whether oneDNN runs AMX kernels on this CPU (precision.c). */
+int sfri_cpu_has_amx(void);
+
 /*
- * A bf16 copy of the f32 tensor (md, buf) in the same layout, made by step
- * (precision.c): *bf16_md and *bf16_buf receive it (the buffer is the
- * plan's). For the convolutions of a bf16 net.
+ * For the convolutions of a bf16 net (precision.c). sfri_bf16_copy: a bf16
+ * copy of the f32 tensor (md, buf) in the same layout, made by step;
+ * *bf16_md and *bf16_buf receive it (the buffer is the plan's).
+ * sfri_bf16_source: the bf16 copy of layer src's output, made by step of
+ * the first convolution that reads it and shared by the others (all read it
+ * after their forward has run in layer order, and nothing overwrites a
+ * layer's output that several layers read).
  */
 sfr_status sfri_bf16_copy(sfr_net *net, struct sfri_step *step, int layer,
                           const dnnl_memory_desc_t *md, void *buf, dnnl_memory_desc_t *bf16_md,
                           void **bf16_buf, const char *fn);
+sfr_status sfri_bf16_source(sfr_net *net, struct sfri_step *step, int layer,
+                            struct sfri_layer *src, dnnl_memory_desc_t *bf16_md, void **bf16_buf,
+                            const char *fn);
 
 /* Creates layer id's primitives (compile_ops.c); its inputs are compiled. */
 sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn);

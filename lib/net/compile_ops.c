@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "bf16_rule.h"
 #include "compile_impl.h"
 
 static sfr_status md_any_of(dnnl_memory_desc_t *md, int ndims, const dnnl_dims_t dims,
@@ -110,15 +111,17 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
         st = sfri_md_any(&dw_any, op->ndims_w, op->w_dims, fn);
     if (st == SFR_OK)
         st = md_tag(&b_md, 1, b_dims, dnnl_a, fn);
-    /* A bf16 layer reads a bf16 copy of its source, made before its forward. */
+    /* A bf16 layer reads a bf16 copy of its source, made before the first
+     * forward that reads it; its weight gradient may read the f32 source. */
     dnnl_memory_desc_t src_md = c->src->md;
     void *src_buf = c->src->out;
     if (st == SFR_OK && c->bf16)
-        st = sfri_bf16_copy(net, &l->fwd_pre, c->id, &c->src->md, c->src->out, &src_md,
-                            &src_buf, fn);
+        st = sfri_bf16_source(net, &l->fwd_pre, c->id, c->src, &src_md, &src_buf, fn);
     if (st != SFR_OK)
         return st;
     const size_t src_bytes = dnnl_memory_desc_get_size(&src_md);
+    const dnnl_memory_desc_t *dw_src_md = c->bf16_weight_grad ? &src_md : &c->src->md;
+    void *dw_src_buf = c->bf16_weight_grad ? src_buf : c->src->out;
     const dnnl_memory_desc_t *bias = has_bias ? &b_md : NULL;
     const size_t b_bytes = has_bias ? (size_t)l->bias_size * sizeof(float) : 0; /* 0: unbound */
 
@@ -151,21 +154,26 @@ static sfr_status compile_weighted(struct sfri_op_ctx *c, const struct weighted_
     if (st == SFR_OK)
         st = bind_weights(c, &l->fwd, fpd, DNNL_ARG_WEIGHTS, &w_plain, c->w, 0, &l->w_in, &fwd_w);
 
-    /* ... and a bf16 copy of its output's gradient, made before its backward. */
+    /* ... and a bf16 copy of its output's gradient, made before its backward
+     * when backward data or the weight gradient reads it. */
     dnnl_memory_desc_t diff_md;
     void *diff_buf = l->diff;
     if (st == SFR_OK)
         diff_md = *dst;
-    if (st == SFR_OK && c->bf16)
+    if (st == SFR_OK && c->bf16 && (c->back || c->bf16_weight_grad))
         st = sfri_bf16_copy(net, &l->bwd_pre, c->id, dst, l->diff, &diff_md, &diff_buf, fn);
     const size_t diff_bytes = st == SFR_OK ? dnnl_memory_desc_get_size(&diff_md) : 0;
+    const dnnl_memory_desc_t *dw_diff_md = c->bf16_weight_grad ? &diff_md : dst;
+    void *dw_diff_buf = c->bf16_weight_grad ? diff_buf : l->diff;
+    const size_t dw_src_bytes = dnnl_memory_desc_get_size(dw_src_md);
+    const size_t dw_diff_bytes = st == SFR_OK ? dnnl_memory_desc_get_size(dw_diff_md) : 0;
     if (st == SFR_OK) {
-        ds = op->bwd_w_desc(&wd, c, &src_md, &dw_any, bias, &diff_md);
+        ds = op->bwd_w_desc(&wd, c, dw_src_md, &dw_any, bias, dw_diff_md);
         st = ds == dnnl_success ? sfri_make_pd(net, &wd, fpd, &wpd, op->name, fn)
                                 : sfri_dnnl_fail(ds, fn, op->name);
     }
-    const struct sfri_arg bwd_w[] = {{DNNL_ARG_SRC, src_buf, src_bytes},
-                                     {DNNL_ARG_DIFF_DST, diff_buf, diff_bytes},
+    const struct sfri_arg bwd_w[] = {{DNNL_ARG_SRC, dw_src_buf, dw_src_bytes},
+                                     {DNNL_ARG_DIFF_DST, dw_diff_buf, dw_diff_bytes},
                                      {DNNL_ARG_DIFF_BIAS, c->db, b_bytes}};
     if (st == SFR_OK)
         st = sfri_make_bound_step(net, &l->bwd_w, wpd, c->id, SFRI_PASS_BWD_WEIGHTS, bwd_w,
@@ -328,6 +336,9 @@ static sfr_status compile_conv(struct sfri_op_ctx *c)
      * least 16 channels in (not the stem's few, not depthwise ones). */
     c->bf16 = c->net->compiled_precision == SFR_PRECISION_BF16 && g == 1 &&
               c->src->c >= BF16_MIN_CHANNELS;
+    /* Its weight gradient where that is faster too (bf16_rule.h). */
+    c->bf16_weight_grad = c->bf16 && sfri_bf16_weight_grad(sfri_cpu_has_amx(), c->src->c, c->src->w,
+                                                           l->kh, l->kw, l->sh, l->sw);
     l->winograd = !c->bf16 && !l->general && l->kernel == 3 && l->stride == 1 &&
                   l->c >= WINOGRAD_MIN_CHANNELS && c->src->c >= WINOGRAD_MIN_CHANNELS &&
                   winograd_available(c, &op, &dst);
@@ -373,7 +384,7 @@ sfr_status sfri_compile_layer(sfr_net *net, int id, const char *fn)
         c.dw = net->grads + l->param_off;
         c.db = c.dw + l->weight_size;
     }
-    c.bf16 = 0;
+    c.bf16 = c.bf16_weight_grad = 0;
     c.fn = fn;
     switch (l->kind) {
     case SFRI_LAYER_CONV: return compile_conv(&c);

@@ -138,6 +138,8 @@ struct sfri_layer {
     int diff_from;         /* -1, or the layer whose diff buffer this one's diff is (a residual
                             * add's inputs sharing its gradient: see plan_diff_sharing) */
     int winograd;          /* conv: its three primitives use oneDNN's Winograd algorithm */
+    void *bf16_out;        /* a bf16 copy of out that bf16 convolutions read, or NULL: made by
+                            * the first of them before its forward (precision.c) */
     int hidden;            /* out is overwritten by a consumer: a tap needs a recompile */
     struct sfri_step fwd_pre;  /* forward, before fwd or fwd_eval: a first stage, if any */
     struct sfri_step fwd;      /* training forward (and eval forward unless fwd_eval) */

@@ -16,6 +16,12 @@ static int bf16_native(void)
     return (isa & dnnl_cpu_isa_avx512_core_bf16) == dnnl_cpu_isa_avx512_core_bf16;
 }
 
+int sfri_cpu_has_amx(void)
+{
+    dnnl_cpu_isa_t isa = dnnl_get_effective_cpu_isa();
+    return (isa & dnnl_cpu_isa_avx512_core_amx) == dnnl_cpu_isa_avx512_core_amx;
+}
+
 static sfr_status check_precision(int precision, const char *fn)
 {
     if (precision != SFR_PRECISION_FP32 && precision != SFR_PRECISION_BF16)
@@ -75,4 +81,20 @@ sfr_status sfri_bf16_copy(sfr_net *net, struct sfri_step *step, int layer,
         return SFR_ERR_NOMEM;
     *bf16_buf = copy;
     return sfri_make_reorder(net, step, layer, md, buf, bf16_md, copy, 0, NULL, fn);
+}
+
+sfr_status sfri_bf16_source(sfr_net *net, struct sfri_step *step, int layer,
+                            struct sfri_layer *src, dnnl_memory_desc_t *bf16_md, void **bf16_buf,
+                            const char *fn)
+{
+    if (src->bf16_out != NULL) {
+        *bf16_md = src->md;
+        bf16_md->data_type = dnnl_bf16;
+        *bf16_buf = src->bf16_out;
+        return SFR_OK;
+    }
+    sfr_status st = sfri_bf16_copy(net, step, layer, &src->md, src->out, bf16_md, bf16_buf, fn);
+    if (st == SFR_OK)
+        src->bf16_out = *bf16_buf;
+    return st;
 }
