@@ -9,7 +9,8 @@
  * with the default parameters. For each case: WARMUP steps, then the median
  * (min, max) of STEPS timed steps, images/s, achieved GFLOP/s from the FLOP
  * counts of NETWORKS.md, and the share of the machine's FP32 peak, which the
- * bench measures itself with an FMA loop on the same number of threads.
+ * bench measures itself with an FMA loop on the same number of threads (bf16
+ * rows: of the bf16 peak, measured with a vdpbf16ps loop).
  * The "sfr" column is the median time of sfr_reg_compute inside the step.
  *
  * Usage: bench_train [threads...] [net names...]   (default: 2 then 1 threads,
@@ -75,11 +76,32 @@ __attribute__((target("avx2,fma"))) static float fma_loop_avx2(long iters, doubl
     return lanes[0] + lanes[7];
 }
 
-/* GFLOP/s of threads threads running the FMA loop at once: best of 3. */
-static double measure_peak(int threads, const char **isa)
+/* The bf16 peak: vdpbf16ps multiplies 32 bf16 pairs and adds them into 16
+ * f32 lanes, 64 FLOPs an instruction (what oneDNN's AVX512_BF16 kernels
+ * run). */
+__attribute__((target("avx512f,avx512bf16"))) static float dpbf16_loop(long iters, double *flops)
+{
+    __m512 acc[PEAK_CHAINS];
+    const __m512bh a = _mm512_cvtne2ps_pbh(_mm512_set1_ps(1e-3f), _mm512_set1_ps(1e-3f));
+    for (int k = 0; k < PEAK_CHAINS; k++)
+        acc[k] = _mm512_set1_ps((float)k);
+    for (long i = 0; i < iters; i++) {
+        for (int k = 0; k < PEAK_CHAINS; k++)
+            acc[k] = _mm512_dpbf16_ps(acc[k], a, a);
+    }
+    __m512 s = acc[0];
+    for (int k = 1; k < PEAK_CHAINS; k++)
+        s = _mm512_add_ps(s, acc[k]);
+    *flops = (double)iters * PEAK_CHAINS * 32 * 2;
+    return _mm512_reduce_add_ps(s);
+}
+
+/* GFLOP/s of threads threads running the FMA loop (bf16: the vdpbf16ps
+ * loop) at once: best of 3. */
+static double measure_peak(int threads, int bf16, const char **isa)
 {
     int avx512 = __builtin_cpu_supports("avx512f");
-    *isa = avx512 ? "AVX-512" : "AVX2";
+    *isa = bf16 ? "AVX512_BF16 dot-product" : avx512 ? "AVX-512 FMA" : "AVX2 FMA";
     double best = 0;
     for (int rep = 0; rep < 3; rep++) {
         double flops = 0, t0 = clock_ms(CLOCK_MONOTONIC);
@@ -87,7 +109,9 @@ static double measure_peak(int threads, const char **isa)
 #pragma omp parallel num_threads(threads) reduction(+ : flops)
         {
             double f = 0;
-            float r = avx512 ? fma_loop_avx512(PEAK_ITERS / 4, &f) : fma_loop_avx2(PEAK_ITERS / 2, &f);
+            float r = bf16     ? dpbf16_loop(PEAK_ITERS / 4, &f)
+                      : avx512 ? fma_loop_avx512(PEAK_ITERS / 4, &f)
+                               : fma_loop_avx2(PEAK_ITERS / 2, &f);
             sink += r;
             flops += f;
         }
@@ -326,10 +350,14 @@ int main(int argc, char **argv)
     if (!bf16_here)
         printf("no bf16 rows: this CPU lacks AVX512_BF16\n");
     for (int t = 0; t < n_threads; t++) {
-        const char *isa;
-        double peak = measure_peak(threads[t], &isa);
-        printf("\n%d thread(s): FP32 peak measured %.0f GFLOP/s (%s FMA loop)\n", threads[t], peak,
-               isa);
+        const char *isa, *bf16_isa;
+        double peak = measure_peak(threads[t], 0, &isa);
+        printf("\n%d thread(s): FP32 peak measured %.0f GFLOP/s (%s loop)", threads[t], peak, isa);
+        /* bf16 rows' "peak" is this one's share: the roofline of their convolutions */
+        double bf16_peak = bf16_here ? measure_peak(threads[t], 1, &bf16_isa) : 0;
+        if (bf16_here)
+            printf(", bf16 peak %.0f GFLOP/s (%s loop)", bf16_peak, bf16_isa);
+        printf("\n");
         printf("%-15s %-5s %-10s %2s  %8s  %8s  %8s  %8s  %7s  %6s  %7s %6s  %s\n", "net", "batch",
                "step", "th", "ms", "min", "max", "img/s", "GFLOP/s", "peak", "sfr ms", "of step",
                "target");
@@ -351,12 +379,12 @@ int main(int argc, char **argv)
              * the mobilenet's depthwise convolutions stay f32. */
             if (!bf16_here || nets[n].bf16_factor == 0)
                 continue;
-            print_row(&nets[n], STEP_CE, threads[t], peak, 0, bf16, 0);
+            print_row(&nets[n], STEP_CE, threads[t], bf16_peak, 0, bf16, 0);
             if (nets[n].has_sfr2)
-                print_row(&nets[n], STEP_SFR2, threads[t], peak, 0, bf16,
+                print_row(&nets[n], STEP_SFR2, threads[t], bf16_peak, 0, bf16,
                           nets[n].bf16_factor * sfr2_ms);
             else if (nets[n].has_sfr)
-                print_row(&nets[n], STEP_SFR, threads[t], peak, 0, bf16,
+                print_row(&nets[n], STEP_SFR, threads[t], bf16_peak, 0, bf16,
                           nets[n].bf16_factor * sfr_ms);
         }
     }
