@@ -786,8 +786,10 @@ typedef enum sfr_precision {
     SFR_PRECISION_FP32 = 0, /**< float32 throughout (the default) */
     /** bf16 mixed precision: dense convolutions of 16 or more input channels
      *  read bf16 copies of their input, weights and output gradient and
-     *  accumulate in float32; parameters, gradients, batch norm, logits and
-     *  everything the host sees stay float32 */
+     *  accumulate in float32 (a strided one takes its weight gradient from
+     *  the float32 tensors where that kernel is faster); parameters,
+     *  gradients, batch norm, logits and everything the host sees stay
+     *  float32 */
     SFR_PRECISION_BF16 = 1
 } sfr_precision;
 
