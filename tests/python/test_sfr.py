@@ -27,6 +27,18 @@ def _softmax(a):
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _soft_target_kl(p, q, pairs, lam, temp):
+    """The loss and dlogits of docs/sfr.md's soft-target terms (class-wise,
+    last-batch): lam * T^2 / N * sum over pairs (s, r) of KL(q[r] || p[s]),
+    and lam * T / N * (p[s] - q[r]) in row s; p and q softmaxes at T."""
+    n = len(p)
+    loss = lam * temp ** 2 * sum((q[r] * np.log(q[r] / p[s])).sum() for s, r in pairs) / n
+    grad = np.zeros_like(p)
+    for s, r in pairs:
+        grad[s] = lam * temp * (p[s] - q[r]) / n
+    return loss, grad
+
+
 def header_declarations():
     """{name: argument count} of every SFR_API function in include/sfr/*.h."""
     decls = {}
@@ -346,12 +358,8 @@ class Heads(unittest.TestCase):
             got = reg.classwise_loss()
 
         p = _softmax(z.astype(np.float64) / temp)
-        pairs = [(0, 2), (2, 4), (4, 0)]
-        want = lam * temp ** 2 * sum((p[m] * np.log(p[m] / p[s])).sum() for s, m in pairs) / n
+        want, want_g = _soft_target_kl(p, p, [(0, 2), (2, 4), (4, 0)], lam, temp)
         self.assertAlmostEqual(got, want, places=6)
-        want_g = np.zeros((n, k))
-        for s, m in pairs:
-            want_g[s] = lam * temp * (p[s] - p[m]) / n
         np.testing.assert_allclose(dz - dz_label, want_g, atol=1e-6)
 
     def test_last_batch_loss_and_gradient_match_numpy(self):
@@ -374,11 +382,8 @@ class Heads(unittest.TestCase):
 
         p, q = _softmax(z2.astype(np.float64) / temp), _softmax(z1.astype(np.float64) / temp)
         pairs = [(0, 2), (1, 3)]   # this batch's row, the stored row with its id
-        want = lam * temp ** 2 * sum((q[r] * np.log(q[r] / p[s])).sum() for s, r in pairs) / n
+        want, want_g = _soft_target_kl(p, q, pairs, lam, temp)
         self.assertAlmostEqual(got, want, places=6)
-        want_g = np.zeros((n, k))
-        for s, r in pairs:
-            want_g[s] = lam * temp * (p[s] - q[r]) / n
         np.testing.assert_allclose(dz - dz_label, want_g, atol=1e-6)
 
 
